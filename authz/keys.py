@@ -1,0 +1,113 @@
+"""Signing and verifying keys: a JWKS from a file or URL, or a development key pair on disk.
+
+Only asymmetric keys exist here: the gateway verifies with public keys, so an external identity
+provider can issue tokens, and several keys (by `kid`) make rotation possible.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+
+#: Asymmetric algorithms only (RFC 8725 §3.1): `none` and HMAC can never be chosen by a token.
+ALLOWED_ALGORITHMS = ("EdDSA", "ES256")
+
+_DEV_KEY_FILE = "dev-signing-key.pem"
+_DEV_JWKS_FILE = "dev-jwks.json"
+
+
+class KeyNotFound(LookupError):
+    """No verifying key matches the token's `kid` and algorithm."""
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    kid: str
+    algorithm: str
+    private_key: Any
+
+
+class KeySet:
+    """Verifying keys by `kid`; each key is bound to the one algorithm its JWK names."""
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self._keys: dict[str, jwt.PyJWK] = {}
+        for entry in jwks.get("keys", []):
+            key = jwt.PyJWK(entry)
+            if key.algorithm_name in ALLOWED_ALGORITHMS and key.key_id:
+                self._keys[key.key_id] = key
+
+    @classmethod
+    def from_file(cls, path: Path) -> KeySet:
+        return cls(json.loads(path.read_text()))
+
+    def find(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
+        key = self._keys.get(kid or "")
+        if key is None or key.algorithm_name != algorithm:
+            raise KeyNotFound(f"no key {kid!r} for algorithm {algorithm}")
+        return key
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+class RemoteKeySet(KeySet):
+    """A JWKS published at a URL, fetched lazily and re-fetched when an unknown `kid` appears."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__({"keys": []})
+        self._client = jwt.PyJWKClient(url, cache_keys=True, lifespan=300)
+
+    def find(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
+        try:
+            key = self._client.get_signing_key(kid or "")
+        except jwt.PyJWKClientError as error:
+            raise KeyNotFound(str(error)) from error
+        if key.algorithm_name != algorithm or algorithm not in ALLOWED_ALGORITHMS:
+            raise KeyNotFound(f"key {kid!r} is not for algorithm {algorithm}")
+        return key
+
+
+def development_keys(keys_dir: Path) -> tuple[SigningKey, dict[str, Any]]:
+    """The development Ed25519 key pair under `keys_dir`, created (mode 0600) on first use."""
+    key_path = keys_dir / _DEV_KEY_FILE
+    jwks_path = keys_dir / _DEV_JWKS_FILE
+    if not key_path.exists():
+        keys_dir.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as key_file:
+            key_file.write(pem)
+    private_key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    if not isinstance(private_key, Ed25519PrivateKey):
+        raise ValueError(f"{key_path} does not hold an Ed25519 key")
+    public_jwk = json.loads(OKPAlgorithm.to_jwk(private_key.public_key()))
+    kid = _thumbprint_kid(public_jwk)
+    jwks = {"keys": [{**public_jwk, "kid": kid, "alg": "EdDSA", "use": "sig"}]}
+    jwks_path.write_text(json.dumps(jwks, indent=2))
+    return SigningKey(kid=kid, algorithm="EdDSA", private_key=private_key), jwks
+
+
+def _thumbprint_kid(public_jwk: dict[str, Any]) -> str:
+    """RFC 7638 thumbprint of an OKP key: stable across restarts, so issued tokens stay valid."""
+    canonical = json.dumps(
+        {"crv": public_jwk["crv"], "kty": public_jwk["kty"], "x": public_jwk["x"]},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return "dev-" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()[:16]

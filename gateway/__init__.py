@@ -1,0 +1,1 @@
+"""The IMOOX privacy gateway: ASGI app, settings, CLI and database lifecycle."""

@@ -1,0 +1,116 @@
+"""`imoox-gateway`: serve, seed, issue development tokens, inspect the policy."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from authz.keys import development_keys
+from authz.tokens import TokenIssuer
+from gateway.app import create_app
+from gateway.database import database_settings, run_with_database
+from gateway.embedded import EmbeddedServerError
+from gateway.logs import configure_logging
+from gateway.settings import Settings
+from resolvers.demo_world import DEMO_PRINCIPALS, seed_demo_world
+
+app = typer.Typer(
+    help="The IMOOX privacy gateway: GraphQL with per-field authorization over MongoDB.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+log = logging.getLogger("gateway")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Data directory: embedded database, keys. [default: ./var]",
+        envvar="IMOOX_DATA_DIR",
+        show_envvar=True,
+    ),
+]
+
+
+def _settings(data_dir: Path | None, **overrides: object) -> Settings:
+    values = {k: v for k, v in {"data_dir": data_dir, **overrides}.items() if v is not None}
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on. [default: 127.0.0.1]")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on. [default: 8000]")] = None,
+    data_dir: DataDir = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Seed the demo world first.")] = False,
+) -> None:
+    """Serve /graphql, /healthz, /readyz and /metrics (embedded database unless MONGODB_URI)."""
+    configure_logging()
+    settings = _settings(data_dir, host=host, port=port)
+    # Until uvicorn installs its own handlers, SIGTERM must unwind (and stop the database) too.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        with database_settings(settings) as ready:
+            if demo:
+                run_with_database(ready, seed_demo_world)
+            uvicorn.run(
+                create_app(ready), host=ready.host, port=ready.port, log_config=None, lifespan="on"
+            )
+    except EmbeddedServerError as error:
+        raise _fail(str(error)) from None
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo world of SPEC §9.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Load the demo world (idempotent: a second run changes nothing)."""
+    if not demo:
+        raise _fail("Nothing to seed: pass --demo to load the demo world.")
+    configure_logging()
+    try:
+        with database_settings(_settings(data_dir)) as ready:
+            inserted = run_with_database(ready, seed_demo_world)
+    except EmbeddedServerError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"demo world ready: {sum(inserted.values())} documents inserted", err=True)
+
+
+@app.command()
+def token(
+    handle: Annotated[
+        str, typer.Option("--as", help="Demo principal: " + ", ".join(DEMO_PRINCIPALS))
+    ],
+    data_dir: DataDir = None,
+    ttl: Annotated[int, typer.Option(min=1, max=7 * 24 * 3600, help="Lifetime in seconds.")] = 3600,
+) -> None:
+    """Print a signed bearer token for a demo principal (development keys only)."""
+    settings = _settings(data_dir)
+    if settings.production:
+        raise _fail("`token` issues development tokens and is disabled in production.")
+    claims = DEMO_PRINCIPALS.get(handle)
+    if claims is None:
+        raise _fail(
+            f"Unknown demo principal {handle!r}; choose one of: " + ", ".join(DEMO_PRINCIPALS)
+        )
+    signing_key, _ = development_keys(settings.keys_dir)
+    issuer = TokenIssuer(signing_key, settings.jwt_issuer, settings.jwt_audience)
+    typer.echo(issuer.issue(claims, ttl_seconds=ttl))

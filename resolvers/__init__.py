@@ -1,0 +1,1 @@
+"""Data access: collections, queries, DataLoaders and the demo world. Decides no access itself."""

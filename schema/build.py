@@ -1,0 +1,35 @@
+"""The one place the schema is assembled, with its extensions."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
+
+from schema.errors import is_client_error
+from schema.query import Query
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only internal errors: a caller's FORBIDDEN or bad input is an answer, not a fault."""
+        for error in errors:
+            if not is_client_error(error):
+                StrawberryLogger.error(error, execution_context)
+
+
+def build_schema() -> strawberry.Schema:
+    return GatewaySchema(
+        query=Query,
+        extensions=[
+            partial(ParserCache, maxsize=512),
+            partial(ValidationCache, maxsize=512),
+            partial(MaskErrors, should_mask_error=lambda error: not is_client_error(error)),
+        ],
+    )

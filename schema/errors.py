@@ -1,0 +1,38 @@
+"""Typed errors for callers: every error a caller sees carries an `extensions.code`.
+
+Errors without one are internal and are masked before they leave the server.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from graphql import GraphQLError
+
+
+class ErrorCode(StrEnum):
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    FORBIDDEN = "FORBIDDEN"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+def client_error(code: ErrorCode, message: str, **extensions: Any) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code.value, **extensions})
+
+
+def bad_user_input(field: str, message: str) -> GraphQLError:
+    return client_error(ErrorCode.BAD_USER_INPUT, message, field=field)
+
+
+def unauthenticated() -> GraphQLError:
+    return client_error(ErrorCode.UNAUTHENTICATED, "This field needs a signed-in caller.")
+
+
+def is_client_error(error: GraphQLError) -> bool:
+    """Errors safe to show as they are: typed ones, and GraphQL's own syntax/validation errors."""
+    original = error.original_error
+    if original is None:
+        return True
+    return isinstance(original, GraphQLError) and "code" in (original.extensions or {})

@@ -1,0 +1,109 @@
+"""Shared fixtures: one real database server for the whole run, one fresh database per test.
+
+With `MONGODB_URI` set the suite runs against that server; otherwise it starts the embedded
+SecantusDB once, as a child process, exactly as `serve` does. Nothing here is a fake.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from authz.keys import development_keys
+from authz.tokens import TokenIssuer
+from gateway.app import create_app
+from gateway.embedded import EmbeddedServer
+from gateway.settings import Settings
+from resolvers.collections import ensure_schema
+from resolvers.demo_world import DEMO_PRINCIPALS, seed_demo_world
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if uri := os.environ.get("MONGODB_URI"):
+        yield uri
+        return
+    with EmbeddedServer(tmp_path_factory.mktemp("embedded")) as uri:
+        yield uri
+
+
+@pytest.fixture(scope="session")
+async def mongo(mongo_uri: str) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri, tz_aware=True)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def db(mongo: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator[AsyncDatabase[Any]]:
+    database = mongo[f"test_{uuid.uuid4().hex[:12]}"]
+    await ensure_schema(database)
+    yield database
+    await mongo.drop_database(database.name)
+
+
+@pytest.fixture
+async def demo_db(db: AsyncDatabase[Any]) -> AsyncDatabase[Any]:
+    await seed_demo_world(db)
+    return db
+
+
+@pytest.fixture
+def settings(mongo_uri: str, db: AsyncDatabase[Any], tmp_path: Path) -> Settings:
+    return Settings(mongodb_uri=mongo_uri, database=db.name, data_dir=tmp_path)
+
+
+class GatewayClient:
+    """Talks to the ASGI app over HTTP semantics, as demo principals or anonymously."""
+
+    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
+        self.http = http
+        key, _ = development_keys(settings.keys_dir)
+        self.issuer = TokenIssuer(key, settings.jwt_issuer, settings.jwt_audience)
+
+    def token(self, handle: str, ttl_seconds: int = 600) -> str:
+        return self.issuer.issue(DEMO_PRINCIPALS[handle], ttl_seconds)
+
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        as_: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        all_headers = dict(headers or {})
+        if as_ is not None:
+            all_headers["Authorization"] = f"Bearer {self.token(as_)}"
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=all_headers
+        )
+
+    async def query(
+        self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None
+    ) -> dict[str, Any]:
+        response = await self.post(query, variables, as_=as_)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+async def gateway(settings: Settings, demo_db: AsyncDatabase[Any]) -> AsyncIterator[GatewayClient]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+            yield GatewayClient(http, settings)
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
