@@ -55,7 +55,7 @@ class GraphQLEndpoint:
 
 class GatewayGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(principal=request.state.principal, db=request.app.state.db)
+        return Context(request.state.principal, request.app.state.db)
 
 
 def _unauthenticated() -> Response:

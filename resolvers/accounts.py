@@ -1,8 +1,8 @@
-"""Reads of accounts, batched by id with a projection of just the fields to be returned."""
+"""Reads of accounts, by id, with the projection and filter the caller's access allows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -11,12 +11,11 @@ from resolvers.collections import ACCOUNTS
 
 
 async def accounts_by_id(
-    db: AsyncDatabase[Any], ids: Sequence[str], fields: Iterable[str]
-) -> list[dict[str, Any] | None]:
-    """The accounts for `ids`, in order (None where missing), in one round trip."""
-    projection = dict.fromkeys(fields, 1)
-    found = {
-        doc["_id"]: doc
-        async for doc in db[ACCOUNTS].find({"_id": {"$in": list(set(ids))}}, projection)
-    }
-    return [found.get(account_id) for account_id in ids]
+    db: AsyncDatabase[Any],
+    ids: Sequence[str],
+    fields: Iterable[str],
+    where: Mapping[str, Any] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The accounts among `ids` matching `where`, by id, reading only `fields`, in one query."""
+    query = {"_id": {"$in": list(ids)}, **(where or {})}
+    return {doc["_id"]: doc async for doc in db[ACCOUNTS].find(query, dict.fromkeys(fields, 1))}

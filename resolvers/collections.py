@@ -16,11 +16,24 @@ DOMAINS = "domains"
 CONTENT = "content"
 CONSENTS = "consents"
 DEVICES = "devices"
+SIGN_INS = "sign_ins"
+NOTIFICATIONS = "notifications"
 SUPPORT_CASES = "support_cases"
 LEGAL_REQUESTS = "legal_requests"
 DISCLOSURES = "disclosures"
 
-ALL = (ACCOUNTS, DOMAINS, CONTENT, CONSENTS, DEVICES, SUPPORT_CASES, LEGAL_REQUESTS, DISCLOSURES)
+ALL = (
+    ACCOUNTS,
+    DOMAINS,
+    CONTENT,
+    CONSENTS,
+    DEVICES,
+    SIGN_INS,
+    NOTIFICATIONS,
+    SUPPORT_CASES,
+    LEGAL_REQUESTS,
+    DISCLOSURES,
+)
 
 CONTENT_KINDS = ["POST", "COMMENT", "PHOTO", "VIDEO", "DOCUMENT", "SPREADSHEET", "EMAIL"]
 VISIBILITIES = ["PRIVATE", "SHARED", "PUBLIC"]
@@ -83,6 +96,10 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     CONSENTS: [IndexModel([("subject", ASCENDING), ("recipient", ASCENDING)], name="by_subject")],
     DEVICES: [IndexModel("account", name="by_account")],
+    SIGN_INS: [IndexModel([("account", ASCENDING), ("at", DESCENDING)], name="by_account")],
+    NOTIFICATIONS: [
+        IndexModel([("account", ASCENDING), ("created_at", DESCENDING)], name="by_account")
+    ],
     SUPPORT_CASES: [IndexModel([("subject", ASCENDING), ("status", ASCENDING)], name="by_subject")],
     DISCLOSURES: [IndexModel([("subject", ASCENDING), ("at", DESCENDING)], name="by_subject")],
 }

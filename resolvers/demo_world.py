@@ -267,7 +267,7 @@ def _documents(now: datetime) -> dict[str, list[dict[str, Any]]]:
                 "status": "OPEN",
                 "opened_at": _at(120),
                 "messages": [
-                    {"from": alice, "at": _at(120), "text": "I cannot change my e-mail address."}
+                    {"author": alice, "at": _at(120), "text": "I cannot change my e-mail address."}
                 ],
             },
         ],

@@ -1,4 +1,4 @@
-"""The one place the schema is assembled, with its extensions."""
+"""The one place the schema is assembled: types, enforcement, extensions."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ from functools import partial
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from schema.errors import is_client_error
+from schema.extensions import RecordDisclosures
+from schema.guard import guard_resolved_fields, resolve_field
 from schema.query import Query
+from schema.shapes import register
+from schema.types import GUARDED_TYPES
 
 
 class GatewaySchema(strawberry.Schema):
@@ -25,11 +30,15 @@ class GatewaySchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
+    register(*GUARDED_TYPES)
+    guard_resolved_fields(*GUARDED_TYPES)
     return GatewaySchema(
         query=Query,
+        config=StrawberryConfig(default_resolver=resolve_field),
         extensions=[
             partial(ParserCache, maxsize=512),
             partial(ValidationCache, maxsize=512),
+            RecordDisclosures,
             partial(MaskErrors, should_mask_error=lambda error: not is_client_error(error)),
         ],
     )

@@ -1,25 +1,45 @@
-"""What every resolver of one request shares: the caller, the database and the loaders."""
+"""What every resolver of one request shares: the caller, their standings, the loaders."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from authz.disclosures import DisclosureLog
 from authz.principals import Principal
-from resolvers.loaders import Loaders
+from authz.relations import Standing
+from authz.standing import Standings
+from resolvers.facts import MongoFacts
+from schema.guard import Guarded
 
 
-@dataclass
 class Context:
-    principal: Principal
-    db: AsyncDatabase[Any]
-    loaders: Loaders = field(init=False)
+    """Created once per request, so no standing, decision or loaded row outlives it."""
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.db)
+    def __init__(self, principal: Principal, db: AsyncDatabase[Any]) -> None:
+        self.principal = principal
+        self.db = db
+        self.now = datetime.now(UTC)
+        self.standings = Standings(principal, MongoFacts(db), self.now)
+        self.disclosures = DisclosureLog(principal)
+        self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
+
+    def loader(
+        self, key: Hashable, make: Callable[[], DataLoader[Any, Any]]
+    ) -> DataLoader[Any, Any]:
+        """The request's one loader for `key`, so equal lookups anywhere in the query batch."""
+        if key not in self._loaders:
+            self._loaders[key] = make()
+        return self._loaders[key]
+
+    def guard(self, doc: dict[str, Any], type_name: str, subject: str, standing: Standing) -> Any:
+        """A document as the caller may see it. Typed `Any`: it stands in for a Strawberry type."""
+        return Guarded(doc, type_name, subject, standing, self.disclosures)
 
 
 Info = StrawberryInfo[Context, None]

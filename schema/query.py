@@ -2,19 +2,55 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
+from authz.decisions import decide
+from authz.principals import PrincipalKind
 from authz.visibility import PUBLIC_ITEMS, visible_content
+from resolvers.accounts import accounts_by_id
 from resolvers.content import content_page, find_content
-from resolvers.pagination import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
-    InvalidCursor,
-    Position,
-)
+from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, InvalidCursor, Position
 from schema.context import Info
 from schema.errors import bad_user_input, unauthenticated
+from schema.loading import account_loader, content_fields, guard_content
+from schema.selection import Selected
 from schema.types import Account, Content, ContentConnection, ContentEdge, PageInfo
+
+
+def _selected(info: Info) -> Selected:
+    return Selected.of(info.selected_fields[0].selections)
+
+
+@strawberry.type
+class AccessExplanation:
+    allowed: bool
+    relation: str | None
+    rule: str
+    reason: str
+
+
+@strawberry.type
+class PolicyQuery:
+    @strawberry.field(description="Whether the caller may read `type.field` of a subject, and why.")
+    async def explain_access(
+        self, info: Info, type: str, field: str, subject_id: strawberry.ID
+    ) -> AccessExplanation:
+        context = info.context
+        subject = str(subject_id)
+        await context.standings.load([subject])
+        member = False
+        if context.principal.kind is PrincipalKind.DOMAIN_ADMIN:
+            found = await accounts_by_id(context.db, [subject], ["domain"])
+            member = found.get(subject, {}).get("domain") in context.principal.domains
+        decision = decide(type, field, context.standings.of(subject, in_domain=member))
+        return AccessExplanation(
+            allowed=decision.allowed,
+            relation=decision.relation.value if decision.relation else None,
+            rule=decision.rule,
+            reason=decision.reason,
+        )
 
 
 @strawberry.type
@@ -22,21 +58,29 @@ class Query:
     @strawberry.field(description="The signed-in account.")
     async def me(self, info: Info) -> Account | None:
         principal = info.context.principal
-        if principal.id is None or principal.kind.value != "user":
+        if principal.kind is not PrincipalKind.USER or principal.id is None:
             raise unauthenticated()
-        doc = await info.context.loaders.public_account.load(principal.id)
-        return Account.from_document(doc) if doc else None
+        me: Account | None = await account_loader(info.context, _selected(info)).load(principal.id)
+        return me
 
-    @strawberry.field
+    @strawberry.field(description="One account, with the fields the caller may read.")
     async def account(self, info: Info, id: strawberry.ID) -> Account | None:
-        doc = await info.context.loaders.public_account.load(str(id))
-        return Account.from_document(doc) if doc else None
+        found: Account | None = await account_loader(info.context, _selected(info)).load(str(id))
+        return found
 
     @strawberry.field(description="One content item; an invisible item answers like a missing one.")
     async def content(self, info: Info, id: strawberry.ID) -> Content | None:
-        visible = visible_content(info.context.principal)
-        doc = await find_content(info.context.db, str(id), visible)
-        return Content.from_document(doc) if doc else None
+        context = info.context
+        doc = await find_content(
+            context.db,
+            str(id),
+            visible_content(context.principal),
+            content_fields(context, _selected(info)),
+        )
+        if doc is None:
+            return None
+        item: Content = (await guard_content(context, [doc]))[0]
+        return item
 
     @strawberry.field(description="PUBLIC content, newest first, as a cursor connection.")
     async def public_feed(
@@ -49,10 +93,15 @@ class Query:
             position = Position.decode(after) if after else None
         except InvalidCursor as error:
             raise bad_user_input("after", str(error)) from error
-        page = await content_page(info.context.db, PUBLIC_ITEMS, size, position)
+        context = info.context
+        node = _selected(info).child("edges").child("node")
+        page = await content_page(
+            context.db, PUBLIC_ITEMS, size, position, content_fields(context, node)
+        )
+        nodes: list[Any] = await guard_content(context, page.items)
         edges = [
-            ContentEdge(cursor=Position.of(doc).encode(), node=Content.from_document(doc))
-            for doc in page.items
+            ContentEdge(cursor=Position.of(doc).encode(), node=row)
+            for doc, row in zip(page.items, nodes, strict=True)
         ]
         return ContentConnection(
             edges=edges,
@@ -61,3 +110,7 @@ class Query:
                 end_cursor=edges[-1].cursor if edges else None,
             ),
         )
+
+    @strawberry.field(description="Ask the policy about access (SPEC §8).")
+    def policy(self) -> PolicyQuery:
+        return PolicyQuery()

@@ -1,14 +1,34 @@
-"""Object types of the schema, each built from its MongoDB document."""
+"""Object types of the schema (SPEC §4, §5).
+
+Every field that can be denied is nullable. Field values come from documents read through
+`schema.guard.Guarded`; types declare shape only, and `authz.policy` says who may read what.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
 import strawberry
 
+from resolvers import collections as c
 from schema.context import Info
+from schema.loading import (
+    account_loader,
+    content_fields,
+    content_of_owner_loader,
+    guard_content,
+    related_loader,
+)
+from schema.selection import Selected
+
+
+@strawberry.enum
+class AccountStatus(Enum):
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+    BLOCKED = "BLOCKED"
 
 
 @strawberry.enum
@@ -29,47 +49,252 @@ class Visibility(Enum):
     PUBLIC = "PUBLIC"
 
 
+def _selected(info: Info) -> Selected:
+    return Selected.of(info.selected_fields[0].selections)
+
+
+@strawberry.type
+class Address:
+    street: str | None
+    city: str | None
+    postal_code: str | None
+    country: str | None
+
+
+@strawberry.type
+class BillingInfo:
+    holder: str | None
+    iban: str | None
+    plan: str | None
+
+
+@strawberry.type
+class SensitiveProfile:
+    ethnicity: str | None
+    religion: str | None
+    sexual_orientation: str | None
+    health: str | None
+
+
+@strawberry.type
+class RightsLimits:
+    edit: bool | None
+    delete: bool | None
+    privacy: bool | None
+
+
+async def _content_count(root: strawberry.Parent[Any], info: Info) -> int | None:
+    owned = await related_loader(
+        info.context, "Stats", c.CONTENT, "owner", where={"kind": {"$ne": "COMMENT"}}
+    ).load(root.subject)
+    return len(owned)
+
+
+@strawberry.type
+class Stats:
+    apps_installed: int | None
+    last_sign_in_at: datetime | None
+    content_count: int | None = strawberry.field(resolver=_content_count)
+
+
+@strawberry.type
+class Settings:
+    language: str | None
+    personalized_ads: bool | None
+    friends_recommendations: bool | None
+    profile_visibility: str | None
+
+
+@strawberry.type
+class Device:
+    id: strawberry.ID | None
+    user_agent: str | None
+    first_seen_at: datetime | None
+    last_seen_at: datetime | None
+
+
+@strawberry.type
+class SignIn:
+    at: datetime | None
+    device_id: str | None
+    suspicious: bool | None
+
+
+@strawberry.type
+class Notification:
+    id: strawberry.ID | None
+    kind: str | None
+    message: str | None
+    created_at: datetime | None
+    read: bool | None
+
+
+def _consent_active(root: strawberry.Parent[Any], info: Info) -> bool:
+    doc = root.doc
+    expires_at = doc.get("expires_at")
+    return doc.get("revoked_at") is None and (expires_at is None or expires_at > info.context.now)
+
+
+@strawberry.type
+class Consent:
+    id: strawberry.ID | None
+    recipient: str | None
+    fields: list[str] | None
+    purpose: str | None
+    explicit: bool | None
+    source: str | None
+    granted_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    active: bool | None = strawberry.field(resolver=_consent_active)
+
+
+@strawberry.type
+class Disclosure:
+    id: strawberry.ID | None
+    principal_kind: str | None
+    principal_id: str | None
+    relation: str | None
+    fields: list[str] | None
+    purpose: str | None
+    legal_request: str | None
+    at: datetime | None
+
+
+@strawberry.type
+class SupportMessage:
+    author: str | None
+    at: datetime | None
+    text: str | None
+
+
+@strawberry.type
+class SupportCase:
+    id: strawberry.ID | None
+    purpose: str | None
+    status: str | None
+    opened_at: datetime | None
+    messages: list[SupportMessage] | None
+
+
+async def _owned(
+    info: Info,
+    root: Any,
+    type_name: str,
+    collection: str,
+    key: str = "account",
+    where: dict[str, Any] | None = None,
+    sort: tuple[tuple[str, int], ...] = (("_id", 1),),
+) -> list[Any]:
+    """An account's documents in another collection, guarded with the account's standing."""
+    docs = await related_loader(info.context, type_name, collection, key, where, sort).load(
+        root.subject
+    )
+    return [root.embed(type_name, doc) for doc in docs]
+
+
+async def _devices(root: strawberry.Parent[Any], info: Info) -> list[Device] | None:
+    return await _owned(info, root, "Device", c.DEVICES)
+
+
+async def _sign_ins(root: strawberry.Parent[Any], info: Info) -> list[SignIn] | None:
+    return await _owned(info, root, "SignIn", c.SIGN_INS, sort=(("at", -1),))
+
+
+async def _notifications(root: strawberry.Parent[Any], info: Info) -> list[Notification] | None:
+    return await _owned(info, root, "Notification", c.NOTIFICATIONS, sort=(("created_at", -1),))
+
+
+async def _consents(root: strawberry.Parent[Any], info: Info) -> list[Consent] | None:
+    return await _owned(
+        info, root, "Consent", c.CONSENTS, key="subject", sort=(("granted_at", -1),)
+    )
+
+
+async def _disclosures(root: strawberry.Parent[Any], info: Info) -> list[Disclosure] | None:
+    return await _owned(info, root, "Disclosure", c.DISCLOSURES, key="subject", sort=(("at", -1),))
+
+
+async def _support_cases(root: strawberry.Parent[Any], info: Info) -> list[SupportCase] | None:
+    # A processor reads open cases only (its relation exists only while one is open).
+    only_open = root.standing.principal_kind.value == "processor"
+    return await _owned(
+        info,
+        root,
+        "SupportCase",
+        c.SUPPORT_CASES,
+        key="subject",
+        where={"status": "OPEN"} if only_open else None,
+        sort=(("opened_at", -1),),
+    )
+
+
+async def _account_content(root: strawberry.Parent[Any], info: Info) -> list[Content] | None:
+    loader = content_of_owner_loader(info.context, _selected(info))
+    items: list[Content] = await loader.load(root.subject)
+    return items
+
+
 @strawberry.type
 class Account:
-    id: strawberry.ID
+    id: strawberry.ID | None
     display_name: str | None
     photo_url: str | None
+    username: str | None
+    email: str | None
+    phone: str | None
+    address: Address | None
+    billing: BillingInfo | None
+    sensitive: SensitiveProfile | None
+    domain: str | None
+    status: AccountStatus | None
+    rights_limits: RightsLimits | None
+    stats: Stats | None
+    settings: Settings | None
+    ad_interests: list[str] | None
+    devices: list[Device] | None = strawberry.field(resolver=_devices)
+    sign_ins: list[SignIn] | None = strawberry.field(resolver=_sign_ins)
+    notifications: list[Notification] | None = strawberry.field(resolver=_notifications)
+    consents: list[Consent] | None = strawberry.field(resolver=_consents)
+    disclosures: list[Disclosure] | None = strawberry.field(resolver=_disclosures)
+    support_cases: list[SupportCase] | None = strawberry.field(resolver=_support_cases)
+    content: list[Content] | None = strawberry.field(resolver=_account_content)
 
-    @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> Account:
-        return cls(
-            id=strawberry.ID(doc["_id"]),
-            display_name=doc.get("display_name"),
-            photo_url=doc.get("photo_url"),
-        )
+
+async def _author(root: strawberry.Parent[Any], info: Info) -> Account | None:
+    author: Account | None = await account_loader(info.context, _selected(info)).load(
+        root.doc["owner"]
+    )
+    return author
+
+
+async def _comments(root: strawberry.Parent[Any], info: Info) -> list[Content] | None:
+    """Comments on an item the caller can see (the item's visibility governs its comments)."""
+    loader = related_loader(
+        info.context,
+        "Content",
+        c.CONTENT,
+        "parent",
+        sort=(("created_at", 1), ("_id", 1)),
+        fields=content_fields(info.context, _selected(info)),
+    )
+    docs = await loader.load(root.doc["_id"])
+    comments: list[Content] = await guard_content(info.context, docs)
+    return comments
 
 
 @strawberry.type
 class Content:
-    id: strawberry.ID
-    kind: ContentKind
+    id: strawberry.ID | None
+    kind: ContentKind | None
     title: str | None
     body: str | None
-    visibility: Visibility
-    created_at: datetime
-    owner_id: strawberry.Private[str]
-
-    @strawberry.field
-    async def author(self, info: Info) -> Account | None:
-        doc = await info.context.loaders.public_account.load(self.owner_id)
-        return Account.from_document(doc) if doc else None
-
-    @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> Content:
-        return cls(
-            id=strawberry.ID(doc["_id"]),
-            kind=ContentKind(doc["kind"]),
-            title=doc.get("title"),
-            body=doc.get("body"),
-            visibility=Visibility(doc["visibility"]),
-            created_at=doc["created_at"].replace(tzinfo=UTC),
-            owner_id=doc["owner"],
-        )
+    visibility: Visibility | None
+    created_at: datetime | None
+    shared_with: list[str] | None
+    recipients: list[str] | None
+    author: Account | None = strawberry.field(resolver=_author)
+    comments: list[Content] | None = strawberry.field(resolver=_comments)
 
 
 @strawberry.type
@@ -88,3 +313,23 @@ class ContentEdge:
 class ContentConnection:
     edges: list[ContentEdge]
     page_info: PageInfo
+
+
+#: Types whose values are documents read through the policy.
+GUARDED_TYPES = (
+    Account,
+    Address,
+    BillingInfo,
+    SensitiveProfile,
+    RightsLimits,
+    Stats,
+    Settings,
+    Device,
+    SignIn,
+    Notification,
+    Consent,
+    Disclosure,
+    SupportMessage,
+    SupportCase,
+    Content,
+)

@@ -1,0 +1,71 @@
+"""Decisions: may this standing read this field? Pure, synchronous, cached per standing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
+
+from authz.policy import POLICY, Grant, Rule, describe
+from authz.relations import UNRECORDED, Relation, Standing
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    coordinate: str
+    allowed: bool
+    relation: Relation | None
+    rule: str
+    reason: str
+
+    @property
+    def recorded(self) -> bool:
+        """Whether returning this value to the caller is a disclosure to record (SPEC §8)."""
+        return self.allowed and self.relation not in UNRECORDED
+
+
+def decide(type_name: str, field_name: str, standing: Standing) -> Decision:
+    coordinate = f"{type_name}.{field_name}"
+    rule = POLICY.get(type_name, {}).get(field_name)
+    if rule is None:
+        return Decision(coordinate, False, None, "none", "no rule: denied by default")
+    for grant in rule.grants:
+        if _holds(grant, rule, standing):
+            return Decision(
+                coordinate,
+                True,
+                grant.relation,
+                describe(rule),
+                f"granted to {grant.relation.value}",
+            )
+    return Decision(
+        coordinate, False, None, describe(rule), f"the caller holds none of: {describe(rule)}"
+    )
+
+
+@lru_cache(maxsize=8192)
+def decisions_for(type_name: str, standing: Standing) -> Mapping[str, Decision]:
+    """Every field of `type_name` decided at once: per field after this, one dict lookup."""
+    return MappingProxyType(
+        {name: decide(type_name, name, standing) for name in POLICY.get(type_name, {})}
+    )
+
+
+def _holds(grant: Grant, rule: Rule, standing: Standing) -> bool:
+    if grant.relation not in standing.held:
+        return False
+    match grant.relation:
+        case Relation.PROCESSOR:
+            return grant.purpose == standing.purpose
+        case Relation.PARTNER:
+            if standing.partner_type in grant.never_to:
+                return False
+            consented = (
+                standing.consented_explicitly if grant.explicit_consent else standing.consented
+            )
+            return rule.scope in consented
+        case Relation.AUTHORITY:
+            return rule.scope in standing.legal_fields
+        case _:
+            return True

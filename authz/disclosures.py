@@ -1,0 +1,47 @@
+"""Disclosure records (SPEC §8): every non-PUBLIC value of X returned to anyone but X.
+
+Reads are noted in memory while the request executes (one set insertion per disclosed field)
+and turned into one record per subject and relation when execution ends, so the records can
+be written in one bulk insert before the response is sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from authz.decisions import Decision
+from authz.principals import Principal
+from authz.relations import Relation, Standing
+
+
+class DisclosureLog:
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+        self._fields: dict[tuple[str, Relation, str | None], set[str]] = {}
+
+    def note(self, subject: str, decision: Decision, standing: Standing) -> None:
+        assert decision.relation is not None
+        key = (subject, decision.relation, standing.legal_request)
+        self._fields.setdefault(key, set()).add(decision.coordinate)
+
+    def __bool__(self) -> bool:
+        return bool(self._fields)
+
+    def records(self, at: datetime) -> list[dict[str, Any]]:
+        principal = self.principal
+        return [
+            {
+                "_id": uuid.uuid4().hex,
+                "subject": subject,
+                "principal_kind": principal.kind.value,
+                "principal_id": principal.id,
+                "relation": relation.value,
+                "fields": sorted(fields),
+                "purpose": principal.purpose if relation is Relation.PROCESSOR else None,
+                "legal_request": legal_request,
+                "at": at,
+            }
+            for (subject, relation, legal_request), fields in self._fields.items()
+        ]

@@ -1,0 +1,193 @@
+"""THE policy: which relation may read which field of which type (SPEC §4, §5).
+
+This table is the single source of truth: decisions (`authz.decisions`), the documentation
+matrix (`imoox-gateway policy show`) and the coverage check (`policy check`) all derive from it.
+A field that has no rule here is denied to everyone.
+
+Each rule lists its grants in order of preference: the first grant the caller holds decides,
+so a field that is PUBLIC is never recorded as a disclosure even when the caller is SELF too.
+`scope` is the account field that consents and legal requests name: they name `address`,
+and that covers `Address.city`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from authz.principals import PartnerType
+from authz.relations import Relation
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    relation: Relation
+    purpose: str | None = None
+    explicit_consent: bool = False
+    never_to: frozenset[PartnerType] = frozenset()
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    grants: tuple[Grant, ...]
+    scope: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def relations(self) -> frozenset[Relation]:
+        return frozenset(grant.relation for grant in self.grants)
+
+
+PUBLIC = Grant(Relation.PUBLIC)
+SELF = Grant(Relation.SELF)
+VIEWER = Grant(Relation.VIEWER)
+DOMAIN_ADMIN = Grant(Relation.DOMAIN_ADMIN)
+SUPPORT = Grant(Relation.PROCESSOR, purpose="support")
+PARTNER = Grant(Relation.PARTNER)
+PARTNER_EXPLICIT_NO_ADS = Grant(
+    Relation.PARTNER,
+    explicit_consent=True,
+    never_to=frozenset({PartnerType.ADVERTISER}),
+    note="explicit consent only, never to advertiser",
+)
+AUTHORITY = Grant(Relation.AUTHORITY)
+
+
+def rule(*grants: Grant, scope: str | None = None) -> Rule:
+    return Rule(grants=grants, scope=scope)
+
+
+def same(rule_: Rule, *names: str, scope: str | None = None) -> dict[str, Rule]:
+    """One rule for several fields; `scope` ties nested fields to the account field above them."""
+    return {name: Rule(rule_.grants, scope=scope or rule_.scope) for name in names}
+
+
+EVERYONE = rule(PUBLIC)
+OWNER_ONLY = rule(SELF)
+
+_ACCOUNT_GRANTS: dict[str, Rule] = {
+    **same(EVERYONE, "id", "displayName", "photoUrl"),
+    "username": rule(SELF, DOMAIN_ADMIN, SUPPORT, AUTHORITY),
+    "email": rule(SELF, DOMAIN_ADMIN, SUPPORT, PARTNER, AUTHORITY),
+    "phone": rule(SELF, PARTNER, AUTHORITY),
+    "address": rule(SELF, PARTNER, AUTHORITY),
+    "billing": rule(SELF, AUTHORITY),
+    "sensitive": rule(SELF, PARTNER_EXPLICIT_NO_ADS, AUTHORITY),
+    "domain": rule(SELF, DOMAIN_ADMIN, AUTHORITY),
+    "status": rule(SELF, DOMAIN_ADMIN, SUPPORT, AUTHORITY),
+    "rightsLimits": rule(SELF, DOMAIN_ADMIN, AUTHORITY),
+    "stats": rule(SELF, DOMAIN_ADMIN),
+    "settings": rule(SELF, DOMAIN_ADMIN),
+    "adInterests": OWNER_ONLY,
+    **same(OWNER_ONLY, "devices", "signIns", "notifications", "consents", "disclosures"),
+    "supportCases": rule(SELF, Grant(Relation.PROCESSOR, purpose="support", note="open cases")),
+    "content": rule(VIEWER, AUTHORITY),
+}
+# Every account field is its own scope: the name consents and legal requests use for it.
+_ACCOUNT = {name: Rule(r.grants, scope=name) for name, r in _ACCOUNT_GRANTS.items()}
+
+
+def _nested(parent: str, *names: str) -> dict[str, Rule]:
+    return same(_ACCOUNT[parent], *names, scope=parent)
+
+
+_CONTENT_READ = rule(VIEWER, AUTHORITY, scope="content")
+
+POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
+    {
+        "Account": _ACCOUNT,
+        "Address": _nested("address", "street", "city", "postalCode", "country"),
+        "BillingInfo": _nested("billing", "holder", "iban", "plan"),
+        "SensitiveProfile": _nested(
+            "sensitive", "ethnicity", "religion", "sexualOrientation", "health"
+        ),
+        "RightsLimits": _nested("rightsLimits", "edit", "delete", "privacy"),
+        "Stats": _nested("stats", "appsInstalled", "contentCount", "lastSignInAt"),
+        "Settings": {
+            **same(
+                OWNER_ONLY,
+                "language",
+                "personalizedAds",
+                "friendsRecommendations",
+                scope="settings",
+            ),
+            "profileVisibility": rule(SELF, DOMAIN_ADMIN, scope="settings"),
+        },
+        "Device": _nested("devices", "id", "userAgent", "firstSeenAt", "lastSeenAt"),
+        "SignIn": _nested("signIns", "at", "deviceId", "suspicious"),
+        "Notification": _nested("notifications", "id", "kind", "message", "createdAt", "read"),
+        "Consent": _nested(
+            "consents",
+            "id",
+            "recipient",
+            "fields",
+            "purpose",
+            "explicit",
+            "source",
+            "grantedAt",
+            "expiresAt",
+            "revokedAt",
+            "active",
+        ),
+        "Disclosure": _nested(
+            "disclosures",
+            "id",
+            "principalKind",
+            "principalId",
+            "relation",
+            "fields",
+            "purpose",
+            "legalRequest",
+            "at",
+        ),
+        "SupportCase": _nested("supportCases", "id", "purpose", "status", "openedAt", "messages"),
+        "SupportMessage": _nested("supportCases", "author", "at", "text"),
+        "Content": {
+            **same(
+                _CONTENT_READ,
+                "id",
+                "kind",
+                "title",
+                "body",
+                "visibility",
+                "createdAt",
+                "author",
+                "comments",
+                "recipients",
+            ),
+            "sharedWith": rule(SELF, scope="content"),
+        },
+        # Structure, not data: what these carry is decided on the nodes inside them.
+        "ContentConnection": same(EVERYONE, "edges", "pageInfo"),
+        "ContentEdge": same(EVERYONE, "cursor", "node"),
+        "PageInfo": same(EVERYONE, "hasNextPage", "endCursor"),
+        "PolicyQuery": same(EVERYONE, "explainAccess"),
+        "AccessExplanation": same(EVERYONE, "allowed", "relation", "rule", "reason"),
+    }
+)
+
+#: A consent may name a purpose instead of fields; the purpose then stands for these fields.
+PURPOSE_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "contact": frozenset({"email", "phone"}),
+        "delivery": frozenset({"address", "phone"}),
+        "newsletter": frozenset({"email"}),
+    }
+)
+
+#: Account fields holding special categories of data (GDPR Art. 9).
+SENSITIVE_FIELDS = frozenset({"sensitive"})
+
+
+def describe(rule_: Rule) -> str:
+    """A rule in words, as the SPEC writes it: `SELF, DOMAIN_ADMIN, PROCESSOR(support)`."""
+    parts = []
+    for grant in rule_.grants:
+        text = grant.relation.value
+        if grant.purpose:
+            text += f"({grant.purpose})"
+        if grant.note:
+            text += f" [{grant.note}]"
+        parts.append(text)
+    return ", ".join(parts) or "nobody"

@@ -1,0 +1,150 @@
+"""Batched, access-aware loading: the glue between the data (`resolvers`) and the policy (`authz`).
+
+Each batch reads the facts behind relations once, groups ids by what the caller may read, and
+runs one projected query per group. The number of queries depends on how many distinct
+standings a batch holds (a handful), never on how many rows it has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from authz.principals import PrincipalKind
+from authz.standing import domain_filters
+from authz.visibility import visible_content
+from resolvers.accounts import accounts_by_id
+from resolvers.collections import CONTENT
+from resolvers.related import related_by
+from schema.context import Context
+from schema.projection import projection
+from schema.selection import Selected
+
+#: Content fields every guarded item needs, selected or not: its subject and its cursor.
+CONTENT_ALWAYS = ("owner", "kind", "visibility", "created_at")
+
+
+def account_loader(context: Context, selected: Selected) -> DataLoader[str, Any]:
+    """The request's loader of accounts for one selection (equal selections share it)."""
+    return context.loader(
+        ("Account", selected),
+        lambda: DataLoader(load_fn=partial(_load_accounts, context, selected)),
+    )
+
+
+async def _load_accounts(context: Context, selected: Selected, ids: Sequence[str]) -> list[Any]:
+    await context.standings.load(ids)
+    variants = domain_filters(context.principal)
+    groups: dict[tuple[tuple[str, ...], bool], list[str]] = defaultdict(list)
+    for account_id in dict.fromkeys(ids):
+        for member, _ in variants:
+            standing = context.standings.of(account_id, in_domain=member)
+            groups[(projection("Account", selected, standing), member)].append(account_id)
+    where = dict(variants)
+    results = await asyncio.gather(
+        *(
+            accounts_by_id(context.db, group, fields, where[member])
+            for (fields, member), group in groups.items()
+        )
+    )
+    rows: dict[str, Any] = {}
+    for ((_, member), _), found in zip(groups.items(), results, strict=True):
+        for account_id, doc in found.items():
+            standing = context.standings.of(account_id, in_domain=member)
+            rows[account_id] = context.guard(doc, "Account", account_id, standing)
+    return [rows.get(account_id) for account_id in ids]
+
+
+def content_fields(context: Context, selected: Selected) -> tuple[str, ...]:
+    """What to read of content items: selected and readable by a viewer of someone else's item.
+
+    `sharedWith` is read only for users, who may own the item; the row's guard still decides.
+    """
+    standing = context.standings.of("", viewer=True)
+    fields = set(projection("Content", selected, standing)) | set(CONTENT_ALWAYS)
+    if context.principal.kind is PrincipalKind.USER and "sharedWith" in dict(selected.fields):
+        fields.add("shared_with")
+    return tuple(sorted(fields))
+
+
+async def guard_content(
+    context: Context, docs: Sequence[dict[str, Any]], *, viewer: bool = True
+) -> list[Any]:
+    """Content documents as the caller may see them (the item's subject is its owner)."""
+    await context.standings.load(doc["owner"] for doc in docs)
+    return [
+        context.guard(
+            doc, "Content", doc["owner"], context.standings.of(doc["owner"], viewer=viewer)
+        )
+        for doc in docs
+    ]
+
+
+def content_of_owner_loader(context: Context, selected: Selected) -> DataLoader[str, list[Any]]:
+    """Each account's content list: visible items, or all of them under a legal request."""
+    return context.loader(
+        ("Account.content", selected),
+        lambda: DataLoader(load_fn=partial(_load_content_of_owners, context, selected)),
+    )
+
+
+async def _load_content_of_owners(
+    context: Context, selected: Selected, owners: Sequence[str]
+) -> list[list[Any]]:
+    await context.standings.load(owners)
+    legal = [o for o in owners if "content" in context.standings.of(o).legal_fields]
+    others = [o for o in owners if o not in legal]
+    where: dict[str, Any] = {
+        "$or": [
+            {"owner": {"$in": legal}},
+            {"$and": [{"owner": {"$in": others}}, visible_content(context.principal)]},
+        ]
+    }
+    grouped = await related_by(
+        context.db,
+        CONTENT,
+        "owner",
+        owners,
+        where,
+        sort=(("created_at", -1), ("_id", -1)),
+        fields=content_fields(context, selected),
+    )
+    return [
+        await guard_content(context, grouped[owner], viewer=owner not in legal) for owner in owners
+    ]
+
+
+def related_loader(
+    context: Context,
+    type_name: str,
+    collection: str,
+    key: str,
+    where: Mapping[str, Any] | None = None,
+    sort: Sequence[tuple[str, int]] = (("_id", 1),),
+    fields: Sequence[str] | None = None,
+) -> DataLoader[str, list[dict[str, Any]]]:
+    """Documents of `collection` grouped by `key` (e.g. devices by account), batched."""
+    return context.loader(
+        (type_name, collection, key, repr(where), tuple(fields or ())),
+        lambda: DataLoader(
+            load_fn=partial(_load_related, context, collection, key, where, sort, fields)
+        ),
+    )
+
+
+async def _load_related(
+    context: Context,
+    collection: str,
+    key: str,
+    where: Mapping[str, Any] | None,
+    sort: Sequence[tuple[str, int]],
+    fields: Sequence[str] | None,
+    values: Sequence[str],
+) -> list[list[dict[str, Any]]]:
+    grouped = await related_by(context.db, collection, key, values, where, sort, fields)
+    return [grouped[value] for value in values]
