@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck bench clean
+.PHONY: install run test lint typecheck policy-check bench clean
 
 install: $(STAMP)
 
@@ -24,8 +24,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck policy-check
 	$(BIN)/pytest
+
+policy-check: install
+	$(BIN)/imoox-gateway policy check
 
 bench: install
 	$(BIN)/python bench/authz_overhead.py

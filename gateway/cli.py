@@ -11,6 +11,8 @@ import typer
 import uvicorn
 
 from authz.keys import development_keys
+from authz.matrix import render_matrix
+from authz.policy import POLICY
 from authz.tokens import TokenIssuer
 from gateway.app import create_app
 from gateway.database import database_settings, run_with_database
@@ -18,6 +20,8 @@ from gateway.embedded import EmbeddedServerError
 from gateway.logs import configure_logging
 from gateway.settings import Settings
 from resolvers.demo_world import DEMO_PRINCIPALS, seed_demo_world
+from schema import build_schema
+from schema.coverage import coverage_problems
 
 app = typer.Typer(
     help="The IMOOX privacy gateway: GraphQL with per-field authorization over MongoDB.",
@@ -25,6 +29,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+policy_app = typer.Typer(help="Inspect the policy table (authz/policy.py).", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
 log = logging.getLogger("gateway")
 
 DataDir = Annotated[
@@ -114,3 +120,21 @@ def token(
     signing_key, _ = development_keys(settings.keys_dir)
     issuer = TokenIssuer(signing_key, settings.jwt_issuer, settings.jwt_audience)
     typer.echo(issuer.issue(claims, ttl_seconds=ttl))
+
+
+@policy_app.command("show")
+def policy_show() -> None:
+    """Print the policy matrix (SPEC §4, regenerated from the table) as Markdown."""
+    typer.echo(render_matrix(), nl=False)
+
+
+@policy_app.command("check")
+def policy_check() -> None:
+    """Fail if a schema field has no rule, or a rule names a field that does not exist."""
+    problems = coverage_problems(build_schema())
+    for problem in problems:
+        typer.secho(problem, err=True, fg=typer.colors.RED)
+    if problems:
+        raise typer.Exit(code=1)
+    fields = sum(len(rules) for rules in POLICY.values())
+    typer.echo(f"policy covers all {fields} fields of {len(POLICY)} types")

@@ -1,0 +1,42 @@
+"""The policy as the SPEC §4 table, regenerated from `authz.policy.POLICY`."""
+
+from __future__ import annotations
+
+from authz.policy import POLICY, Grant, Rule
+from authz.relations import Relation
+
+COLUMNS = (
+    (Relation.PUBLIC, "PUBLIC"),
+    (Relation.SELF, "SELF"),
+    (Relation.VIEWER, "VIEWER"),
+    (Relation.DOMAIN_ADMIN, "DOMAIN_ADMIN"),
+    (Relation.PROCESSOR, "PROCESSOR(purpose)"),
+    (Relation.PARTNER, "PARTNER(consent)"),
+    (Relation.AUTHORITY, "AUTHORITY"),
+)
+
+
+def render_matrix() -> str:
+    """One Markdown table per type: which relation may read each field."""
+    sections = []
+    for type_name, rules in POLICY.items():
+        header = "| field | " + " | ".join(title for _, title in COLUMNS) + " |"
+        lines = [f"### `{type_name}`", "", header, "|---" * (len(COLUMNS) + 1) + "|"]
+        lines += [
+            f"| `{field}` | " + " | ".join(_cell(rule, relation) for relation, _ in COLUMNS) + " |"
+            for field, rule in rules.items()
+        ]
+        sections.append("\n".join(lines))
+    return "\n\n".join(sections) + "\n"
+
+
+def _cell(rule: Rule, relation: Relation) -> str:
+    grants = [grant for grant in rule.grants if grant.relation is relation]
+    return ", ".join(_words(grant) for grant in grants) or "—"
+
+
+def _words(grant: Grant) -> str:
+    words = [grant.purpose] if grant.purpose else []
+    if grant.note:
+        words.append(grant.note)
+    return "yes" + (f" ({'; '.join(words)})" if words else "")

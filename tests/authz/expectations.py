@@ -1,0 +1,95 @@
+"""SPEC §4 and §5 restated by hand, independently of `authz/policy.py`.
+
+If the policy table is wrong, the gateway follows it and these expectations catch it; if the
+enforcement is wrong, the table-derived expectations catch it. Do not generate this file.
+"""
+
+from __future__ import annotations
+
+ACCOUNT_FIELDS = frozenset(
+    {
+        "id",
+        "displayName",
+        "photoUrl",
+        "username",
+        "email",
+        "phone",
+        "address",
+        "billing",
+        "sensitive",
+        "domain",
+        "status",
+        "rightsLimits",
+        "stats",
+        "settings",
+        "adInterests",
+        "devices",
+        "signIns",
+        "notifications",
+        "consents",
+        "disclosures",
+        "supportCases",
+        "content",
+    }
+)
+
+#: What `PUBLIC` sees: the three public fields, and the list of visible content.
+PUBLIC = frozenset({"id", "displayName", "photoUrl", "content"})
+
+#: (viewer handle or None for anonymous, subject username) → Account fields readable.
+ACCOUNT_ACCESS: dict[tuple[str | None, str], frozenset[str]] = {
+    (None, "alice"): PUBLIC,
+    ("alice", "alice"): ACCOUNT_FIELDS,
+    # "A user reading another account sees exactly what PUBLIC sees."
+    ("bob", "alice"): PUBLIC,
+    ("carol", "alice"): PUBLIC,
+    # dora administers uni-graz, alice's domain, but not tu-wien, carol's.
+    ("dora", "alice"): PUBLIC
+    | {"username", "email", "domain", "status", "rightsLimits", "stats", "settings"},
+    ("dora", "carol"): PUBLIC,
+    ("dora", "erin"): PUBLIC,
+    # helpdesk-co has purpose support; alice has an open support case, bob has none.
+    ("helpdesk-co", "alice"): PUBLIC | {"username", "email", "status", "supportCases"},
+    ("helpdesk-co", "bob"): PUBLIC,
+    # alice pressed "call" on flowershop: it may read her phone, nothing else.
+    ("flowershop", "alice"): PUBLIC | {"phone"},
+    ("flowershop", "bob"): PUBLIC,
+    ("adnet", "alice"): PUBLIC,
+    ("trendlens", "alice"): PUBLIC,
+    # police-graz's approved request lists bob's email and phone only.
+    ("police-graz", "bob"): PUBLIC | {"email", "phone"},
+    ("police-graz", "alice"): PUBLIC,
+    ("cora", "alice"): PUBLIC,
+}
+
+#: Inside `settings`, a domain admin reads `profileVisibility` only.
+SETTINGS_FOR_DOMAIN_ADMIN = frozenset({"profileVisibility"})
+
+CONTENT_FIELDS = frozenset(
+    {
+        "id",
+        "kind",
+        "title",
+        "body",
+        "visibility",
+        "createdAt",
+        "sharedWith",
+        "recipients",
+        "author",
+        "comments",
+    }
+)
+
+#: (viewer, item id) → Content fields readable; a missing entry means the item is invisible.
+CONTENT_ACCESS: dict[tuple[str | None, str], frozenset[str] | None] = {
+    ("alice", "post-alice-shared"): CONTENT_FIELDS,
+    # sharedWith is readable by the owner only.
+    ("bob", "post-alice-shared"): CONTENT_FIELDS - {"sharedWith"},
+    ("carol", "post-alice-shared"): None,
+    (None, "post-alice-shared"): None,
+    (None, "post-alice-garden"): CONTENT_FIELDS - {"sharedWith"},
+    ("police-graz", "post-alice-garden"): CONTENT_FIELDS - {"sharedWith"},
+    ("bob", "email-alice-bob"): CONTENT_FIELDS - {"sharedWith"},
+    ("carol", "email-alice-bob"): None,
+    ("alice", "email-alice-bob"): CONTENT_FIELDS,
+}
