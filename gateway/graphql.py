@@ -16,6 +16,7 @@ from strawberry.asgi import GraphQL
 
 from authz.principals import Principal
 from authz.tokens import TokenRejected, TokenVerifier
+from resolvers.tokens import is_revoked
 from schema.context import Context
 from schema.errors import ErrorCode
 
@@ -31,7 +32,7 @@ class GraphQLEndpoint:
         if scope["type"] == "http":
             request = Request(scope)
             try:
-                principal = self.authenticate(request)
+                principal = await self.authenticate(request)
             except TokenRejected as error:
                 log.info(
                     "token rejected",
@@ -42,7 +43,7 @@ class GraphQLEndpoint:
             scope.setdefault("state", {})["principal"] = principal
         await self.graphql(scope, receive, send)
 
-    def authenticate(self, request: Request) -> Principal:
+    async def authenticate(self, request: Request) -> Principal:
         device_id = request.headers.get("x-device-id") or None
         authorization = request.headers.get("authorization")
         if authorization is None:
@@ -50,7 +51,10 @@ class GraphQLEndpoint:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenRejected("the Authorization header is not `Bearer <token>`")
-        return self.verifier.verify(token.strip(), device_id=device_id)
+        principal = self.verifier.verify(token.strip(), device_id=device_id)
+        if principal.token_id and await is_revoked(request.app.state.db, principal.token_id):
+            raise TokenRejected(f"token {principal.token_id} has been revoked")
+        return principal
 
 
 class GatewayGraphQL(GraphQL[Context, None]):

@@ -21,6 +21,7 @@ NOTIFICATIONS = "notifications"
 SUPPORT_CASES = "support_cases"
 LEGAL_REQUESTS = "legal_requests"
 DISCLOSURES = "disclosures"
+REVOKED_TOKENS = "revoked_tokens"
 
 ALL = (
     ACCOUNTS,
@@ -33,6 +34,7 @@ ALL = (
     SUPPORT_CASES,
     LEGAL_REQUESTS,
     DISCLOSURES,
+    REVOKED_TOKENS,
 )
 
 CONTENT_KINDS = ["POST", "COMMENT", "PHOTO", "VIDEO", "DOCUMENT", "SPREADSHEET", "EMAIL"]
@@ -102,6 +104,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     SUPPORT_CASES: [IndexModel([("subject", ASCENDING), ("status", ASCENDING)], name="by_subject")],
     DISCLOSURES: [IndexModel([("subject", ASCENDING), ("at", DESCENDING)], name="by_subject")],
+    # Revocations need only outlive the tokens they revoke.
+    REVOKED_TOKENS: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
 }
 
 

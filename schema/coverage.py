@@ -15,20 +15,35 @@ def coverage_problems(schema: strawberry.Schema) -> list[str]:
     themselves (`me` needs a signed-in user). Every other object type is covered.
     """
     graphql_schema = schema._schema
-    roots = {t.name for t in (graphql_schema.query_type, graphql_schema.mutation_type,
-                              graphql_schema.subscription_type) if t is not None}
+    roots = {
+        t.name
+        for t in (
+            graphql_schema.query_type,
+            graphql_schema.mutation_type,
+            graphql_schema.subscription_type,
+        )
+        if t is not None
+    }
     problems = []
     object_types = {
-        name: graphql_type for name, graphql_type in graphql_schema.type_map.items()
+        name: graphql_type
+        for name, graphql_type in graphql_schema.type_map.items()
         if isinstance(graphql_type, GraphQLObjectType)
-        and not name.startswith("__") and name not in roots
+        and not name.startswith("__")
+        and name not in roots
     }
     for type_name, graphql_type in sorted(object_types.items()):
         rules = POLICY.get(type_name, {})
-        problems += [f"{type_name}.{field} has no rule in authz/policy.py"
-                     for field in graphql_type.fields if field not in rules]
+        problems += [
+            f"{type_name}.{field} has no rule in authz/policy.py"
+            for field in graphql_type.fields
+            if field not in rules
+        ]
     for type_name, rules in POLICY.items():
         fields = object_types[type_name].fields if type_name in object_types else {}
-        problems += [f"the rule for {type_name}.{field} names a field the schema does not have"
-                     for field in rules if field not in fields]
+        problems += [
+            f"the rule for {type_name}.{field} names a field the schema does not have"
+            for field in rules
+            if field not in fields
+        ]
     return problems

@@ -1,0 +1,208 @@
+"""Bearer tokens: every way a token can be wrong is refused with 401 before anything runs."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm
+from pymongo.asynchronous.database import AsyncDatabase
+
+from authz.keys import KeySet, development_keys
+from authz.principals import PrincipalKind
+from authz.tokens import TokenRejected, TokenVerifier
+from gateway.app import create_app
+from gateway.settings import Settings
+from resolvers.tokens import revoke
+from tests.conftest import GatewayClient
+
+ALICE = {"kind": "user", "sub": "acct-alice"}
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _claims(settings: Settings, **overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {
+        **ALICE,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": uuid.uuid4().hex,
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _signed(settings: Settings, claims: dict[str, Any], **header: Any) -> str:
+    key, _ = development_keys(settings.keys_dir)
+    return jwt.encode(
+        claims, key.private_key, algorithm="EdDSA", headers={"kid": key.kid, **header}
+    )
+
+
+def _public_pem(settings: Settings) -> bytes:
+    key, _ = development_keys(settings.keys_dir)
+    return key.private_key.public_key().public_bytes(  # type: ignore[no-any-return]
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _hs256_forgery(settings: Settings) -> str:
+    """The classic confusion attack: HMAC "signed" with the verifier's public key as secret."""
+    header = _b64({"alg": "HS256", "typ": "JWT", "kid": development_keys(settings.keys_dir)[0].kid})
+    signing_input = f"{header}.{_b64(_claims(settings))}"
+    mac = hmac.new(_public_pem(settings), signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+Forge = Callable[[Settings], str]
+
+HOSTILE_TOKENS: dict[str, Forge] = {
+    "garbage": lambda s: "not-a-jwt",
+    "three dots of nothing": lambda s: "a.b.c",
+    "alg none": lambda s: _b64({"alg": "none", "typ": "JWT"}) + "." + _b64(_claims(s)) + ".",
+    "HS256 keyed with the public key (algorithm confusion)": lambda s: _hs256_forgery(s),
+    "signed by another key under our kid": lambda s: jwt.encode(
+        _claims(s),
+        Ed25519PrivateKey.generate(),
+        algorithm="EdDSA",
+        headers={"kid": development_keys(s.keys_dir)[0].kid},
+    ),
+    "tampered payload": lambda s: (
+        lambda t: t.split(".")[0] + "." + _b64(_claims(s, sub="acct-bob")) + "." + t.split(".")[2]
+    )(_signed(s, _claims(s))),
+    "unknown kid": lambda s: _signed(s, _claims(s), kid="someone-elses-key"),
+    "expired": lambda s: _signed(s, _claims(s, exp=int(time.time()) - 120)),
+    "not yet valid": lambda s: _signed(s, _claims(s, nbf=int(time.time()) + 600)),
+    "wrong issuer": lambda s: _signed(s, _claims(s, iss="https://evil.example")),
+    "wrong audience": lambda s: _signed(s, _claims(s, aud="another-api")),
+    "no jti": lambda s: _signed(s, _claims(s, jti=None)),
+    "no exp": lambda s: _signed(s, _claims(s, exp=None)),
+    "no kind": lambda s: _signed(s, _claims(s, kind=None)),
+    "unknown kind": lambda s: _signed(s, _claims(s, kind="superuser")),
+    "kind anonymous": lambda s: _signed(s, _claims(s, kind="anonymous")),
+    "domain admin without domains": lambda s: _signed(s, _claims(s, kind="domain_admin")),
+    "partner of unknown type": lambda s: _signed(s, _claims(s, kind="partner", partner_type="spy")),
+    "authority without request": lambda s: _signed(s, _claims(s, kind="authority")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_TOKENS))
+async def test_hostile_token_is_refused_before_execution(
+    gateway: GatewayClient, settings: Settings, demo_db: AsyncDatabase[Any], case: str
+) -> None:
+    token = HOSTILE_TOKENS[case](settings)
+    disclosures_before = await demo_db.disclosures.count_documents({})
+    response = await gateway.http.post(
+        "/graphql",
+        json={"query": "{ me { id email } }"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert "acct-alice" not in response.text
+    assert await demo_db.disclosures.count_documents({}) == disclosures_before
+    # The server still answers a normal request afterwards.
+    assert (await gateway.query("{ me { id } }", as_="alice"))["data"]["me"]["id"] == "acct-alice"
+
+
+async def test_a_good_token_within_clock_leeway_is_accepted(
+    gateway: GatewayClient, settings: Settings
+) -> None:
+    token = _signed(settings, _claims(settings, exp=int(time.time()) - 5))
+    response = await gateway.http.post(
+        "/graphql", json={"query": "{ me { id } }"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.json() == {"data": {"me": {"id": "acct-alice"}}}
+
+
+async def test_revoked_jti_is_refused(
+    gateway: GatewayClient, settings: Settings, demo_db: AsyncDatabase[Any]
+) -> None:
+    claims = _claims(settings)
+    token = _signed(settings, claims)
+    headers = {"Authorization": f"Bearer {token}"}
+    query = {"query": "{ me { id } }"}
+    assert (await gateway.http.post("/graphql", json=query, headers=headers)).status_code == 200
+    await revoke(demo_db, claims["jti"], datetime.now(UTC) + timedelta(minutes=10))
+    assert (await gateway.http.post("/graphql", json=query, headers=headers)).status_code == 401
+
+
+def _jwk(public_key: Any, algorithm: Any, alg: str, kid: str) -> dict[str, Any]:
+    return {**json.loads(algorithm.to_jwk(public_key)), "kid": kid, "alg": alg, "use": "sig"}
+
+
+def test_key_rotation_with_a_jwks_of_eddsa_and_es256_keys() -> None:
+    old, new = Ed25519PrivateKey.generate(), generate_private_key(SECP256R1())
+    both = {
+        "keys": [
+            _jwk(old.public_key(), OKPAlgorithm, "EdDSA", "2026-old"),
+            _jwk(new.public_key(), ECAlgorithm, "ES256", "2026-new"),
+        ]
+    }
+    claims = {
+        **ALICE,
+        "iss": "idp",
+        "aud": "api",
+        "exp": int(time.time()) + 60,
+        "iat": int(time.time()),
+        "jti": "j1",
+    }
+    old_token = jwt.encode(claims, old, algorithm="EdDSA", headers={"kid": "2026-old"})
+    new_token = jwt.encode(claims, new, algorithm="ES256", headers={"kid": "2026-new"})
+    during = TokenVerifier(KeySet(both), "idp", "api")
+    assert during.verify(old_token).id == during.verify(new_token).id == "acct-alice"
+    after = TokenVerifier(KeySet({"keys": both["keys"][1:]}), "idp", "api")
+    assert after.verify(new_token).kind is PrincipalKind.USER
+    with pytest.raises(TokenRejected):
+        after.verify(old_token)
+    # A key is bound to its algorithm: an ES256 key cannot verify a token claiming EdDSA.
+    mislabelled = jwt.encode(claims, old, algorithm="EdDSA", headers={"kid": "2026-new"})
+    with pytest.raises(TokenRejected):
+        during.verify(mislabelled)
+
+
+async def test_gateway_verifies_with_a_jwks_file(
+    mongo_uri: str, demo_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    key = generate_private_key(SECP256R1())
+    jwks_file = tmp_path / "jwks.json"
+    jwks_file.write_text(
+        json.dumps({"keys": [_jwk(key.public_key(), ECAlgorithm, "ES256", "idp-1")]})
+    )
+    settings = Settings(
+        mongodb_uri=mongo_uri, database=demo_db.name, data_dir=tmp_path, jwks_file=jwks_file
+    )
+    app = create_app(settings)
+    token = jwt.encode(_claims(settings), key, algorithm="ES256", headers={"kid": "idp-1"})
+    dev_token = _signed(settings, _claims(settings))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+            for bearer, status in [(token, 200), (dev_token, 401)]:
+                response = await http.post(
+                    "/graphql",
+                    json={"query": "{ me { id } }"},
+                    headers={"Authorization": f"Bearer {bearer}"},
+                )
+                assert response.status_code == status
