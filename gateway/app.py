@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
+from pymongo.monitoring import _EventListener
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,14 +26,18 @@ class ConfigurationError(RuntimeError):
     """The settings cannot make a working gateway; the message says what to set."""
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] = ()) -> Starlette:
+    """The gateway; `event_listeners` go to the MongoDB client (metrics, tests counting queries)."""
     if not settings.mongodb_uri:
         raise ConfigurationError("No database: set MONGODB_URI, or start through `serve`.")
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-            settings.mongodb_uri, tz_aware=True, serverSelectionTimeoutMS=5000
+            settings.mongodb_uri,
+            tz_aware=True,
+            serverSelectionTimeoutMS=5000,
+            event_listeners=list(event_listeners),
         )
         app.state.db = client[settings.database]
         try:

@@ -8,6 +8,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import ACCOUNTS
+from resolvers.related import BATCH_SIZE
 
 
 async def accounts_by_id(
@@ -18,4 +19,5 @@ async def accounts_by_id(
 ) -> dict[str, dict[str, Any]]:
     """The accounts among `ids` matching `where`, by id, reading only `fields`, in one query."""
     query = {"_id": {"$in": list(ids)}, **(where or {})}
-    return {doc["_id"]: doc async for doc in db[ACCOUNTS].find(query, dict.fromkeys(fields, 1))}
+    cursor = db[ACCOUNTS].find(query, dict.fromkeys(fields, 1)).batch_size(BATCH_SIZE)
+    return {doc["_id"]: doc async for doc in cursor}

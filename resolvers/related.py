@@ -7,6 +7,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+#: Documents per cursor batch: a batched list of up to this many rows is one round trip.
+BATCH_SIZE = 1000
+
 
 async def related_by(
     db: AsyncDatabase[Any],
@@ -21,6 +24,25 @@ async def related_by(
     grouped: dict[str, list[dict[str, Any]]] = {value: [] for value in values}
     query = {key: {"$in": list(values)}, **(where or {})}
     projection = dict.fromkeys([*fields, key], 1) if fields else None
-    async for doc in db[collection].find(query, projection).sort(list(sort)):
+    cursor = db[collection].find(query, projection).sort(list(sort)).batch_size(BATCH_SIZE)
+    async for doc in cursor:
         grouped[doc[key]].append(doc)
     return grouped
+
+
+async def count_by(
+    db: AsyncDatabase[Any],
+    collection: str,
+    key: str,
+    values: Sequence[str],
+    where: Mapping[str, Any] | None = None,
+) -> dict[str, int]:
+    """How many documents each of `values` has, counted by the server in one aggregation."""
+    pipeline = [
+        {"$match": {key: {"$in": list(values)}, **(where or {})}},
+        {"$group": {"_id": f"${key}", "count": {"$sum": 1}}},
+    ]
+    counts = {value: 0 for value in values}
+    async for row in await db[collection].aggregate(pipeline):
+        counts[row["_id"]] = row["count"]
+    return counts

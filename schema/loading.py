@@ -20,7 +20,7 @@ from authz.standing import domain_filters
 from authz.visibility import visible_content
 from resolvers.accounts import accounts_by_id
 from resolvers.collections import CONTENT
-from resolvers.related import related_by
+from resolvers.related import count_by, related_by
 from schema.context import Context
 from schema.projection import projection
 from schema.selection import Selected
@@ -117,6 +117,27 @@ async def _load_content_of_owners(
     return [
         await guard_content(context, grouped[owner], viewer=owner not in legal) for owner in owners
     ]
+
+
+def count_loader(
+    context: Context, collection: str, key: str, where: Mapping[str, Any] | None = None
+) -> DataLoader[str, int]:
+    """How many documents of `collection` each key has (e.g. items per owner), batched."""
+    return context.loader(
+        ("count", collection, key, repr(where)),
+        lambda: DataLoader(load_fn=partial(_count_related, context, collection, key, where)),
+    )
+
+
+async def _count_related(
+    context: Context,
+    collection: str,
+    key: str,
+    where: Mapping[str, Any] | None,
+    values: Sequence[str],
+) -> list[int]:
+    counts = await count_by(context.db, collection, key, values, where)
+    return [counts[value] for value in values]
 
 
 def related_loader(

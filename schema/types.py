@@ -18,6 +18,7 @@ from schema.loading import (
     account_loader,
     content_fields,
     content_of_owner_loader,
+    count_loader,
     guard_content,
     related_loader,
 )
@@ -84,10 +85,9 @@ class RightsLimits:
 
 
 async def _content_count(root: strawberry.Parent[Any], info: Info) -> int | None:
-    owned = await related_loader(
-        info.context, "Stats", c.CONTENT, "owner", where={"kind": {"$ne": "COMMENT"}}
-    ).load(root.subject)
-    return len(owned)
+    loader = count_loader(info.context, c.CONTENT, "owner", where={"kind": {"$ne": "COMMENT"}})
+    count: int = await loader.load(root.subject)
+    return count
 
 
 @strawberry.type

@@ -1,0 +1,110 @@
+"""Database round trips grow with the depth of a query, never with its number of rows."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pymongo import monitoring
+from pymongo.asynchronous.database import AsyncDatabase
+
+from authz.keys import development_keys
+from authz.tokens import TokenIssuer
+from gateway.app import create_app
+from gateway.settings import Settings
+from resolvers.demo_world import DEMO_PRINCIPALS
+
+QUERY = """{ account(id: "acct-erin") {
+  displayName email
+  content { id title comments { id author { displayName } }
+            author { id displayName username stats { contentCount } } }
+} }"""
+
+
+class CommandCounter(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.commands: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in {"find", "aggregate", "getMore", "count", "insert"}:
+            self.commands[event.command_name] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def _round_trips(settings: Settings, as_: str) -> tuple[int, int]:
+    counter = CommandCounter()
+    app = create_app(settings, event_listeners=[counter])
+    key, _ = development_keys(settings.keys_dir)
+    token = TokenIssuer(key, settings.jwt_issuer, settings.jwt_audience).issue(
+        DEMO_PRINCIPALS[as_], 60
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
+            counter.commands.clear()
+            response = await http.post(
+                "/graphql", json={"query": QUERY}, headers={"Authorization": f"Bearer {token}"}
+            )
+    body = response.json()
+    assert "errors" not in body, body
+    return sum(counter.commands.values()), len(body["data"]["account"]["content"])
+
+
+async def _give_erin_items(db: AsyncDatabase[Any], count: int) -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    await db.content.insert_many(
+        [
+            {
+                "_id": f"erin-{n:03d}",
+                "owner": "acct-erin",
+                "kind": "POST",
+                "visibility": "PUBLIC",
+                "title": f"Item {n}",
+                "body": "…",
+                "shared_with": [],
+                "recipients": [],
+                "parent": None,
+                "created_at": start + timedelta(minutes=n),
+            }
+            for n in range(count)
+        ]
+    )
+    await db.content.insert_many(
+        [
+            {
+                "_id": f"erin-{n:03d}-c",
+                "owner": "acct-bob",
+                "kind": "COMMENT",
+                "visibility": "PUBLIC",
+                "title": None,
+                "body": "Nice",
+                "shared_with": [],
+                "recipients": [],
+                "parent": f"erin-{n:03d}",
+                "created_at": start + timedelta(hours=n),
+            }
+            for n in range(0, count, 2)
+        ]
+    )
+
+
+async def test_round_trips_do_not_grow_with_rows(
+    settings: Settings, demo_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    await _give_erin_items(demo_db, 20)
+    small, small_rows = await _round_trips(settings, "erin")
+    await demo_db.content.delete_many({"owner": {"$in": ["acct-erin"]}})
+    await demo_db.content.delete_many({"_id": {"$regex": "^erin-"}})
+    await _give_erin_items(demo_db, 200)
+    large, large_rows = await _round_trips(settings, "erin")
+    assert (small_rows, large_rows) == (20, 200)
+    assert large == small, f"{small} round trips for 20 rows but {large} for 200"
+    assert small <= 8
