@@ -16,6 +16,7 @@ from authz.relations import Standing
 from authz.standing import Standings
 from resolvers.facts import MongoFacts
 from schema.guard import Guarded
+from schema.selection import Selected
 
 
 class Context:
@@ -28,6 +29,7 @@ class Context:
         self.standings = Standings(principal, MongoFacts(db), self.now)
         self.disclosures = DisclosureLog(principal)
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
+        self._selections: dict[tuple[str, ...], Selected] = {}
 
     def loader(
         self, key: Hashable, make: Callable[[], DataLoader[Any, Any]]
@@ -36,6 +38,18 @@ class Context:
         if key not in self._loaders:
             self._loaders[key] = make()
         return self._loaders[key]
+
+    def selected(self, info: StrawberryInfo[Any, Any]) -> Selected:
+        """What the query selects below the current field, computed once per field of the query.
+
+        A field inside a list resolves once per row; its selection is the same for every row,
+        so it is keyed by the field's place in the query (its path without list indices).
+        """
+        place = tuple(key for key in info.path.as_list() if isinstance(key, str))
+        selected = self._selections.get(place)
+        if selected is None:
+            selected = self._selections[place] = Selected.of(info.selected_fields[0].selections)
+        return selected
 
     def guard(self, doc: dict[str, Any], type_name: str, subject: str, standing: Standing) -> Any:
         """A document as the caller may see it. Typed `Any`: it stands in for a Strawberry type."""

@@ -15,12 +15,7 @@ from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, InvalidCursor
 from schema.context import Info
 from schema.errors import bad_user_input, unauthenticated
 from schema.loading import account_loader, content_fields, guard_content
-from schema.selection import Selected
 from schema.types import Account, Content, ContentConnection, ContentEdge, PageInfo
-
-
-def _selected(info: Info) -> Selected:
-    return Selected.of(info.selected_fields[0].selections)
 
 
 @strawberry.type
@@ -60,12 +55,16 @@ class Query:
         principal = info.context.principal
         if principal.kind is not PrincipalKind.USER or principal.id is None:
             raise unauthenticated()
-        me: Account | None = await account_loader(info.context, _selected(info)).load(principal.id)
+        me: Account | None = await account_loader(info.context, info.context.selected(info)).load(
+            principal.id
+        )
         return me
 
     @strawberry.field(description="One account, with the fields the caller may read.")
     async def account(self, info: Info, id: strawberry.ID) -> Account | None:
-        found: Account | None = await account_loader(info.context, _selected(info)).load(str(id))
+        found: Account | None = await account_loader(
+            info.context, info.context.selected(info)
+        ).load(str(id))
         return found
 
     @strawberry.field(description="One content item; an invisible item answers like a missing one.")
@@ -75,7 +74,7 @@ class Query:
             context.db,
             str(id),
             visible_content(context.principal),
-            content_fields(context, _selected(info)),
+            content_fields(context, info.context.selected(info)),
         )
         if doc is None:
             return None
@@ -94,7 +93,7 @@ class Query:
         except InvalidCursor as error:
             raise bad_user_input("after", str(error)) from error
         context = info.context
-        node = _selected(info).child("edges").child("node")
+        node = info.context.selected(info).child("edges").child("node")
         page = await content_page(
             context.db, PUBLIC_ITEMS, size, position, content_fields(context, node)
         )

@@ -22,7 +22,6 @@ from schema.loading import (
     guard_content,
     related_loader,
 )
-from schema.selection import Selected
 
 
 @strawberry.enum
@@ -48,10 +47,6 @@ class Visibility(Enum):
     PRIVATE = "PRIVATE"
     SHARED = "SHARED"
     PUBLIC = "PUBLIC"
-
-
-def _selected(info: Info) -> Selected:
-    return Selected.of(info.selected_fields[0].selections)
 
 
 @strawberry.type
@@ -230,7 +225,7 @@ async def _support_cases(root: strawberry.Parent[Any], info: Info) -> list[Suppo
 
 
 async def _account_content(root: strawberry.Parent[Any], info: Info) -> list[Content] | None:
-    loader = content_of_owner_loader(info.context, _selected(info))
+    loader = content_of_owner_loader(info.context, info.context.selected(info))
     items: list[Content] = await loader.load(root.subject)
     return items
 
@@ -262,7 +257,7 @@ class Account:
 
 
 async def _author(root: strawberry.Parent[Any], info: Info) -> Account | None:
-    author: Account | None = await account_loader(info.context, _selected(info)).load(
+    author: Account | None = await account_loader(info.context, info.context.selected(info)).load(
         root.doc["owner"]
     )
     return author
@@ -276,7 +271,7 @@ async def _comments(root: strawberry.Parent[Any], info: Info) -> list[Content] |
         c.CONTENT,
         "parent",
         sort=(("created_at", 1), ("_id", 1)),
-        fields=content_fields(info.context, _selected(info)),
+        fields=content_fields(info.context, info.context.selected(info)),
     )
     docs = await loader.load(root.doc["_id"])
     comments: list[Content] = await guard_content(info.context, docs)
