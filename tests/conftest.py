@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,13 +97,20 @@ class GatewayClient:
         return body
 
 
-@pytest.fixture
-async def gateway(settings: Settings, demo_db: AsyncDatabase[Any]) -> AsyncIterator[GatewayClient]:
-    app = create_app(settings)
+@asynccontextmanager
+async def running(settings: Settings, **options: Any) -> AsyncIterator[GatewayClient]:
+    """The app with its lifespan running, and a client speaking HTTP to it in process."""
+    app = create_app(settings, **options)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
             yield GatewayClient(http, settings)
+
+
+@pytest.fixture
+async def gateway(settings: Settings, demo_db: AsyncDatabase[Any]) -> AsyncIterator[GatewayClient]:
+    async with running(settings) as client:
+        yield client
 
 
 def error_codes(body: dict[str, Any]) -> list[str]:

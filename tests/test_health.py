@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
-from gateway.app import create_app
 from gateway.embedded import EmbeddedServer
 from gateway.settings import Settings
-from tests.conftest import GatewayClient
+from tests.conftest import GatewayClient, running
 
 
 async def test_health_and_readiness(gateway: GatewayClient) -> None:
@@ -29,16 +26,13 @@ async def test_metrics_are_prometheus_text(gateway: GatewayClient) -> None:
 async def test_not_ready_when_the_database_goes_away(tmp_path: Path) -> None:
     server = EmbeddedServer(tmp_path)
     uri = server.start()
-    app = create_app(Settings(mongodb_uri=uri, data_dir=tmp_path))
     try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
-                assert (await http.get("/readyz")).status_code == 200
-                server.stop()
-                response = await http.get("/readyz")
-                assert response.status_code == 503
-                assert response.json()["status"] == "unavailable"
-                assert (await http.get("/healthz")).status_code == 200
+        async with running(Settings(mongodb_uri=uri, data_dir=tmp_path)) as gateway:
+            assert (await gateway.http.get("/readyz")).status_code == 200
+            server.stop()
+            response = await gateway.http.get("/readyz")
+            assert response.status_code == 503
+            assert response.json()["status"] == "unavailable"
+            assert (await gateway.http.get("/healthz")).status_code == 200
     finally:
         server.stop()

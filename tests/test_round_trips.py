@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import httpx
 from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
-from authz.keys import development_keys
-from authz.tokens import TokenIssuer
-from gateway.app import create_app
 from gateway.settings import Settings
-from resolvers.demo_world import DEMO_PRINCIPALS
+from tests.conftest import running
 
 QUERY = """{ account(id: "acct-erin") {
   displayName email
@@ -41,19 +36,9 @@ class CommandCounter(monitoring.CommandListener):
 
 async def _round_trips(settings: Settings, as_: str) -> tuple[int, int]:
     counter = CommandCounter()
-    app = create_app(settings, event_listeners=[counter])
-    key, _ = development_keys(settings.keys_dir)
-    token = TokenIssuer(key, settings.jwt_issuer, settings.jwt_audience).issue(
-        DEMO_PRINCIPALS[as_], 60
-    )
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
-            counter.commands.clear()
-            response = await http.post(
-                "/graphql", json={"query": QUERY}, headers={"Authorization": f"Bearer {token}"}
-            )
-    body = response.json()
+    async with running(settings, event_listeners=[counter]) as gateway:
+        counter.commands.clear()
+        body = await gateway.query(QUERY, as_=as_)
     assert "errors" not in body, body
     return sum(counter.commands.values()), len(body["data"]["account"]["content"])
 
@@ -97,7 +82,7 @@ async def _give_erin_items(db: AsyncDatabase[Any], count: int) -> None:
 
 
 async def test_round_trips_do_not_grow_with_rows(
-    settings: Settings, demo_db: AsyncDatabase[Any], tmp_path: Path
+    settings: Settings, demo_db: AsyncDatabase[Any]
 ) -> None:
     await _give_erin_items(demo_db, 20)
     small, small_rows = await _round_trips(settings, "erin")

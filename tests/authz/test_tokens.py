@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -25,10 +24,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from authz.keys import KeySet, development_keys
 from authz.principals import PrincipalKind
 from authz.tokens import TokenRejected, TokenVerifier
-from gateway.app import create_app
 from gateway.settings import Settings
 from resolvers.tokens import revoke
-from tests.conftest import GatewayClient
+from tests.conftest import GatewayClient, running
 
 ALICE = {"kind": "user", "sub": "acct-alice"}
 
@@ -193,16 +191,13 @@ async def test_gateway_verifies_with_a_jwks_file(
     settings = Settings(
         mongodb_uri=mongo_uri, database=demo_db.name, data_dir=tmp_path, jwks_file=jwks_file
     )
-    app = create_app(settings)
     token = jwt.encode(_claims(settings), key, algorithm="ES256", headers={"kid": "idp-1"})
     dev_token = _signed(settings, _claims(settings))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as http:
-            for bearer, status in [(token, 200), (dev_token, 401)]:
-                response = await http.post(
-                    "/graphql",
-                    json={"query": "{ me { id } }"},
-                    headers={"Authorization": f"Bearer {bearer}"},
-                )
-                assert response.status_code == status
+    async with running(settings) as gateway:
+        for bearer, status in [(token, 200), (dev_token, 401)]:
+            response = await gateway.http.post(
+                "/graphql",
+                json={"query": "{ me { id } }"},
+                headers={"Authorization": f"Bearer {bearer}"},
+            )
+            assert response.status_code == status
