@@ -16,8 +16,9 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jwt.algorithms import OKPAlgorithm
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
 #: Asymmetric algorithms only (RFC 8725 §3.1): `none` and HMAC can never be chosen by a token.
 ALLOWED_ALGORITHMS = ("EdDSA", "ES256")
@@ -42,6 +43,10 @@ class KeySet:
 
     def __init__(self, jwks: dict[str, Any]) -> None:
         self._keys: dict[str, jwt.PyJWK] = {}
+        self.add(jwks)
+
+    def add(self, jwks: dict[str, Any]) -> None:
+        """Trust more keys (the gateway's own signing key, next to an identity provider's)."""
         for entry in jwks.get("keys", []):
             key = jwt.PyJWK(entry)
             if key.algorithm_name in ALLOWED_ALGORITHMS and key.key_id:
@@ -69,6 +74,8 @@ class RemoteKeySet(KeySet):
         self._client = jwt.PyJWKClient(url, cache_keys=True, lifespan=300)
 
     def find(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
+        if kid in self._keys:
+            return super().find(kid, algorithm)
         try:
             key = self._client.get_signing_key(kid or "")
         except jwt.PyJWKClientError as error:
@@ -81,7 +88,6 @@ class RemoteKeySet(KeySet):
 def development_keys(keys_dir: Path) -> tuple[SigningKey, dict[str, Any]]:
     """The development Ed25519 key pair under `keys_dir`, created (mode 0600) on first use."""
     key_path = keys_dir / _DEV_KEY_FILE
-    jwks_path = keys_dir / _DEV_JWKS_FILE
     if not key_path.exists():
         keys_dir.mkdir(parents=True, exist_ok=True)
         pem = Ed25519PrivateKey.generate().private_bytes(
@@ -92,22 +98,30 @@ def development_keys(keys_dir: Path) -> tuple[SigningKey, dict[str, Any]]:
         descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as key_file:
             key_file.write(pem)
-    private_key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    if not isinstance(private_key, Ed25519PrivateKey):
-        raise ValueError(f"{key_path} does not hold an Ed25519 key")
-    public_jwk = json.loads(OKPAlgorithm.to_jwk(private_key.public_key()))
-    kid = _thumbprint_kid(public_jwk)
-    jwks = {"keys": [{**public_jwk, "kid": kid, "alg": "EdDSA", "use": "sig"}]}
-    jwks_path.write_text(json.dumps(jwks, indent=2))
-    return SigningKey(kid=kid, algorithm="EdDSA", private_key=private_key), jwks
+    signing_key, jwks = load_signing_key(key_path, kid_prefix="dev-")
+    (keys_dir / _DEV_JWKS_FILE).write_text(json.dumps(jwks, indent=2))
+    return signing_key, jwks
 
 
-def _thumbprint_kid(public_jwk: dict[str, Any]) -> str:
-    """RFC 7638 thumbprint of an OKP key: stable across restarts, so issued tokens stay valid."""
+def load_signing_key(path: Path, kid_prefix: str = "") -> tuple[SigningKey, dict[str, Any]]:
+    """An Ed25519 or P-256 private key (PEM) and the JWKS that verifies what it signs."""
+    private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if isinstance(private_key, Ed25519PrivateKey):
+        algorithm, public_jwk = "EdDSA", json.loads(OKPAlgorithm.to_jwk(private_key.public_key()))
+    elif isinstance(private_key, EllipticCurvePrivateKey) and private_key.curve.name == "secp256r1":
+        algorithm, public_jwk = "ES256", json.loads(ECAlgorithm.to_jwk(private_key.public_key()))
+    else:
+        raise ValueError(f"{path} holds neither an Ed25519 nor a P-256 private key")
+    kid = kid_prefix + _thumbprint(public_jwk)
+    jwks = {"keys": [{**public_jwk, "kid": kid, "alg": algorithm, "use": "sig"}]}
+    return SigningKey(kid=kid, algorithm=algorithm, private_key=private_key), jwks
+
+
+def _thumbprint(public_jwk: dict[str, Any]) -> str:
+    """RFC 7638 thumbprint of a public key: stable across restarts, so issued tokens stay valid."""
+    members = ("crv", "kty", "x", "y") if public_jwk["kty"] == "EC" else ("crv", "kty", "x")
     canonical = json.dumps(
-        {"crv": public_jwk["crv"], "kty": public_jwk["kty"], "x": public_jwk["x"]},
-        separators=(",", ":"),
-        sort_keys=True,
+        {name: public_jwk[name] for name in members}, separators=(",", ":"), sort_keys=True
     )
     digest = hashlib.sha256(canonical.encode()).digest()
-    return "dev-" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()[:16]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()[:16]

@@ -108,13 +108,14 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
             **same(
                 OWNER_ONLY,
                 "language",
+                "theme",
                 "personalizedAds",
                 "friendsRecommendations",
                 scope="settings",
             ),
             "profileVisibility": rule(SELF, DOMAIN_ADMIN, scope="settings"),
         },
-        "Device": _nested("devices", "id", "userAgent", "firstSeenAt", "lastSeenAt"),
+        "Device": _nested("devices", "id", "deviceId", "userAgent", "firstSeenAt", "lastSeenAt"),
         "SignIn": _nested("signIns", "at", "deviceId", "suspicious"),
         "Notification": _nested("notifications", "id", "kind", "message", "createdAt", "read"),
         "Consent": _nested(
@@ -164,6 +165,21 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
         "PageInfo": same(EVERYONE, "hasNextPage", "endCursor"),
         "PolicyQuery": same(EVERYONE, "explainAccess"),
         "AccessExplanation": same(EVERYONE, "allowed", "relation", "rule", "reason"),
+        # What a device remembers is the caller's own (keyed by their `X-Device-Id`).
+        "DeviceSettings": same(EVERYONE, "deviceId", "language", "theme"),
+        # Results of the caller's own writes (`authz.writes` decided the write); the accounts
+        # and items inside them are decided as anywhere else.
+        "SignUpPayload": same(EVERYONE, "accountId"),
+        "AuthPayload": same(
+            EVERYONE, "accessToken", "refreshToken", "tokenType", "expiresIn", "accountId"
+        ),
+        "SignOutPayload": same(EVERYONE, "signedOut"),
+        "AccountPayload": same(EVERYONE, "account"),
+        "DonePayload": same(EVERYONE, "ok"),
+        "ContentPayload": same(EVERYONE, "content"),
+        "DeleteContentPayload": same(EVERYONE, "deletedId"),
+        "ExportMyDataPayload": same(EVERYONE, "schemaVersion", "document", "downloadPath"),
+        "DeleteMyAccountPayload": same(EVERYONE, "erased"),
     }
 )
 

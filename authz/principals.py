@@ -43,6 +43,8 @@ class Principal:
     scopes: frozenset[str] = frozenset()
     legal_request: str | None = None
     token_id: str | None = None
+    token_expires_at: int | None = None
+    session_id: str | None = None
 
     @classmethod
     def anonymous(cls, device_id: str | None = None) -> Principal:
@@ -62,7 +64,12 @@ class Principal:
         if kind is PrincipalKind.ANONYMOUS:
             raise InvalidClaims("anonymous callers carry no token")
         principal = cls(
-            kind, id=_text(claims, "sub"), device_id=device_id, token_id=claims.get("jti")
+            kind,
+            id=_text(claims, "sub"),
+            device_id=device_id,
+            token_id=claims.get("jti"),
+            token_expires_at=claims.get("exp"),
+            session_id=claims.get("sid"),
         )
         match kind:
             case PrincipalKind.DOMAIN_ADMIN:

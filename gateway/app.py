@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
@@ -13,13 +14,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from authz.keys import KeySet, RemoteKeySet, development_keys
-from authz.tokens import TokenVerifier
+from authz.keys import KeySet, RemoteKeySet, development_keys, load_signing_key
+from authz.tokens import TokenIssuer, TokenVerifier
+from gateway.auth import Authenticator
+from gateway.export import ExportEndpoint
 from gateway.graphql import GatewayGraphQL, GraphQLEndpoint
 from gateway.health import healthz, readyz
 from gateway.settings import Settings
 from resolvers.collections import ensure_schema
+from resolvers.erasure import resume_erasures
 from schema import build_schema
+from schema.context import SessionPolicy
+from schema.rights import EXPORT_PATH
 
 
 class ConfigurationError(RuntimeError):
@@ -42,16 +48,25 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
         app.state.db = client[settings.database]
         try:
             await ensure_schema(app.state.db)
+            await resume_erasures(app.state.db)
             yield
         finally:
             await client.close()
 
+    verifier, issuer = token_keys(settings)
+    authenticator = Authenticator(verifier, settings.trusted_proxy_header)
+    sessions = SessionPolicy(
+        issuer=issuer,
+        access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
+    )
     graphql = GatewayGraphQL(
-        build_schema(), graphql_ide=None if settings.production else "graphiql"
+        build_schema(), sessions, graphql_ide=None if settings.production else "graphiql"
     )
     return Starlette(
         routes=[
-            Route("/graphql", GraphQLEndpoint(graphql, token_verifier(settings))),
+            Route("/graphql", GraphQLEndpoint(graphql, authenticator)),
+            Route(EXPORT_PATH, ExportEndpoint(authenticator, sessions), methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
@@ -60,19 +75,37 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
     )
 
 
-def token_verifier(settings: Settings) -> TokenVerifier:
-    """Verify with the configured JWKS; development alone falls back to its own key pair."""
+def token_keys(settings: Settings) -> tuple[TokenVerifier, TokenIssuer | None]:
+    """The verifier (the configured JWKS plus the gateway's own key) and sign-in's issuer.
+
+    With no keys configured at all, development falls back to its own key pair under the data
+    dir; with an identity provider's JWKS, only that provider's keys (and a configured signing
+    key) are trusted.
+    """
+    external = settings.jwks_url or settings.jwks_file
+    signing = None
+    if settings.signing_key_file:
+        signing = load_signing_key(settings.signing_key_file)
+    elif not settings.production and not external:
+        signing = development_keys(settings.keys_dir)
     if settings.jwks_url:
         keys: KeySet = RemoteKeySet(settings.jwks_url)
     elif settings.jwks_file:
         keys = KeySet.from_file(settings.jwks_file)
-    elif settings.production:
-        raise ConfigurationError("Production needs IMOOX_JWKS_FILE or IMOOX_JWKS_URL.")
+    elif signing is None:
+        raise ConfigurationError(
+            "Production needs IMOOX_JWKS_FILE, IMOOX_JWKS_URL or IMOOX_SIGNING_KEY_FILE."
+        )
     else:
-        keys = KeySet(development_keys(settings.keys_dir)[1])
-    return TokenVerifier(
+        keys = KeySet({"keys": []})
+    issuer = None
+    if signing is not None:
+        keys.add(signing[1])
+        issuer = TokenIssuer(signing[0], settings.jwt_issuer, settings.jwt_audience)
+    verifier = TokenVerifier(
         keys, settings.jwt_issuer, settings.jwt_audience, settings.jwt_leeway_seconds
     )
+    return verifier, issuer
 
 
 async def metrics(request: Request) -> Response:

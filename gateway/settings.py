@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     # the key pair kept under the data dir.
     jwks_file: Path | None = None
     jwks_url: str | None = None
+    # The key `signIn` signs access tokens with (Ed25519 or P-256 PEM); development falls back
+    # to the development key pair. Without one in production, only the identity provider signs.
+    signing_key_file: Path | None = None
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+    # The header a trusted reverse proxy sets to the client's address (`X-Forwarded-For`);
+    # unset, the connection's peer address is used, and no header can claim another one.
+    trusted_proxy_header: str | None = None
 
     @property
     def production(self) -> bool:

@@ -1,4 +1,4 @@
-"""Reads of accounts, by id, with the projection and filter the caller's access allows."""
+"""Accounts: reads by id with the projection the caller's access allows, and writes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from resolvers.collections import ACCOUNTS
 from resolvers.related import BATCH_SIZE
@@ -21,3 +22,48 @@ async def accounts_by_id(
     query = {"_id": {"$in": list(ids)}, **(where or {})}
     cursor = db[ACCOUNTS].find(query, dict.fromkeys(fields, 1)).batch_size(BATCH_SIZE)
     return {doc["_id"]: doc async for doc in cursor}
+
+
+class AccountExists(Exception):
+    """Another account already has this username or e-mail address; `field` says which."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+async def insert_account(db: AsyncDatabase[Any], doc: Mapping[str, Any]) -> None:
+    """Store a new account; the unique indexes, not a prior read, decide whether it exists."""
+    try:
+        await db[ACCOUNTS].insert_one(dict(doc))
+    except DuplicateKeyError:
+        taken = await db[ACCOUNTS].find_one({"username": doc["username"]}, {"_id": 1})
+        raise AccountExists("username" if taken else "email") from None
+
+
+async def account_by_username(
+    db: AsyncDatabase[Any], username: str, fields: Iterable[str]
+) -> dict[str, Any] | None:
+    doc: dict[str, Any] | None = await db[ACCOUNTS].find_one(
+        {"username": username}, dict.fromkeys(fields, 1)
+    )
+    return doc
+
+
+async def update_account(
+    db: AsyncDatabase[Any], account_id: str, changes: Mapping[str, Any]
+) -> None:
+    if changes:
+        await db[ACCOUNTS].update_one({"_id": account_id}, {"$set": dict(changes)})
+
+
+async def recommendable_accounts(db: AsyncDatabase[Any], exclude: str, limit: int) -> list[str]:
+    """Ids of accounts that may appear in others' recommendation lists, newest first."""
+    query = {
+        "_id": {"$ne": exclude},
+        "status": "ACTIVE",
+        "settings.friends_recommendations": {"$ne": False},
+        "settings.profile_visibility": {"$ne": "PRIVATE"},
+    }
+    cursor = db[ACCOUNTS].find(query, {"_id": 1}).sort([("created_at", -1)]).limit(limit)
+    return [doc["_id"] async for doc in cursor]

@@ -22,6 +22,10 @@ SUPPORT_CASES = "support_cases"
 LEGAL_REQUESTS = "legal_requests"
 DISCLOSURES = "disclosures"
 REVOKED_TOKENS = "revoked_tokens"
+SESSIONS = "sessions"
+DEVICE_SETTINGS = "device_settings"
+MAIL_OUTBOX = "mail_outbox"
+ERASURES = "erasures"
 
 ALL = (
     ACCOUNTS,
@@ -35,6 +39,10 @@ ALL = (
     LEGAL_REQUESTS,
     DISCLOSURES,
     REVOKED_TOKENS,
+    SESSIONS,
+    DEVICE_SETTINGS,
+    MAIL_OUTBOX,
+    ERASURES,
 )
 
 CONTENT_KINDS = ["POST", "COMMENT", "PHOTO", "VIDEO", "DOCUMENT", "SPREADSHEET", "EMAIL"]
@@ -97,7 +105,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel("parent", name="by_parent"),
     ],
     CONSENTS: [IndexModel([("subject", ASCENDING), ("recipient", ASCENDING)], name="by_subject")],
-    DEVICES: [IndexModel("account", name="by_account")],
+    DEVICES: [
+        IndexModel([("account", ASCENDING), ("device_id", ASCENDING)], name="by_account_device")
+    ],
     SIGN_INS: [IndexModel([("account", ASCENDING), ("at", DESCENDING)], name="by_account")],
     NOTIFICATIONS: [
         IndexModel([("account", ASCENDING), ("created_at", DESCENDING)], name="by_account")
@@ -106,6 +116,13 @@ INDEXES: dict[str, list[IndexModel]] = {
     DISCLOSURES: [IndexModel([("subject", ASCENDING), ("at", DESCENDING)], name="by_subject")],
     # Revocations need only outlive the tokens they revoke.
     REVOKED_TOKENS: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
+    SESSIONS: [
+        IndexModel("account", name="by_account"),
+        IndexModel("family", name="by_family"),
+        IndexModel("expires_at", expireAfterSeconds=0, name="expiry"),
+    ],
+    MAIL_OUTBOX: [IndexModel([("sent_at", ASCENDING), ("created_at", ASCENDING)], name="unsent")],
+    ERASURES: [IndexModel("state", name="by_state")],
 }
 
 

@@ -31,3 +31,27 @@ async def content_page(
     cursor = db[CONTENT].find({"$and": conditions}, projection).sort(NEWEST_FIRST).limit(first + 1)
     items = await cursor.to_list()
     return Page(items=items[:first], has_next_page=len(items) > first)
+
+
+async def insert_content(db: AsyncDatabase[Any], doc: dict[str, Any]) -> None:
+    await db[CONTENT].insert_one(doc)
+
+
+async def update_own_content(
+    db: AsyncDatabase[Any], owner: str, content_id: str, changes: dict[str, Any]
+) -> bool:
+    """Change an item `owner` owns; `False` when they own no such item."""
+    result = await db[CONTENT].update_one({"_id": content_id, "owner": owner}, {"$set": changes})
+    return result.matched_count == 1
+
+
+async def delete_own_content(db: AsyncDatabase[Any], owner: str, content_id: str) -> bool:
+    """Delete an item `owner` owns and the comments on it (they cannot be shown without it).
+
+    Comments go first: a crash in between leaves the item, and deleting again finishes the job.
+    """
+    if await db[CONTENT].find_one({"_id": content_id, "owner": owner}, {"_id": 1}) is None:
+        return False
+    await db[CONTENT].delete_many({"parent": content_id})
+    await db[CONTENT].delete_one({"_id": content_id, "owner": owner})
+    return True

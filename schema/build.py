@@ -14,6 +14,7 @@ from strawberry.utils.logging import StrawberryLogger
 from schema.errors import is_client_error
 from schema.extensions import RecordDisclosures
 from schema.guard import guard_resolved_fields, resolve_field
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.shapes import register
 from schema.types import GUARDED_TYPES
@@ -34,6 +35,7 @@ def build_schema() -> strawberry.Schema:
     guard_resolved_fields(*GUARDED_TYPES)
     return GatewaySchema(
         query=Query,
+        mutation=Mutation,
         config=StrawberryConfig(default_resolver=resolve_field),
         extensions=[
             partial(ParserCache, maxsize=512),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -14,17 +15,44 @@ from authz.disclosures import DisclosureLog
 from authz.principals import Principal
 from authz.relations import Standing
 from authz.standing import Standings
+from authz.tokens import TokenIssuer
 from resolvers.facts import MongoFacts
 from schema.guard import Guarded
 from schema.selection import Selected
 
 
+@dataclass(frozen=True, slots=True)
+class Client:
+    """What the transport knows of the caller besides the token."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """How sign-in issues tokens; `issuer` is `None` where an identity provider issues them."""
+
+    issuer: TokenIssuer | None = None
+    access_ttl: timedelta = timedelta(minutes=15)
+    refresh_ttl: timedelta = timedelta(days=30)
+
+
 class Context:
     """Created once per request, so no standing, decision or loaded row outlives it."""
 
-    def __init__(self, principal: Principal, db: AsyncDatabase[Any]) -> None:
+    def __init__(
+        self,
+        principal: Principal,
+        db: AsyncDatabase[Any],
+        *,
+        client: Client | None = None,
+        sessions: SessionPolicy | None = None,
+    ) -> None:
         self.principal = principal
         self.db = db
+        self.client = client or Client()
+        self.sessions = sessions or SessionPolicy()
         self.now = datetime.now(UTC)
         self.standings = Standings(principal, MongoFacts(db), self.now)
         self.disclosures = DisclosureLog(principal)

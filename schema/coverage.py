@@ -6,13 +6,14 @@ import strawberry
 from graphql import GraphQLObjectType
 
 from authz.policy import POLICY
+from authz.writes import WRITES
 
 
 def coverage_problems(schema: strawberry.Schema) -> list[str]:
     """Problems as sentences; empty when the table and the schema match exactly.
 
-    Root operation types are not data and are left out: their fields check the caller
-    themselves (`me` needs a signed-in user). Every other object type is covered.
+    Root query fields are not data: they check the caller themselves (`me` needs a signed-in
+    user). Every mutation needs a write rule, and every other object type a read rule.
     """
     graphql_schema = schema._schema
     roots = {
@@ -46,4 +47,13 @@ def coverage_problems(schema: strawberry.Schema) -> list[str]:
             for field in rules
             if field not in fields
         ]
+    mutations = set(graphql_schema.mutation_type.fields) if graphql_schema.mutation_type else set()
+    problems += [
+        f"Mutation.{name} has no rule in authz/writes.py"
+        for name in sorted(mutations - set(WRITES))
+    ]
+    problems += [
+        f"the write rule for {name} names a mutation the schema does not have"
+        for name in sorted(set(WRITES) - mutations)
+    ]
     return problems

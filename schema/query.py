@@ -9,12 +9,13 @@ import strawberry
 from authz.decisions import decide
 from authz.principals import PrincipalKind
 from authz.visibility import PUBLIC_ITEMS, visible_content
-from resolvers.accounts import accounts_by_id
+from resolvers.accounts import accounts_by_id, recommendable_accounts
 from resolvers.content import content_page, find_content
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, InvalidCursor, Position
 from schema.context import Info
 from schema.errors import bad_user_input, unauthenticated
 from schema.loading import account_loader, content_fields, guard_content
+from schema.self_service import DeviceSettings, resolve_device_settings
 from schema.types import Account, Content, ContentConnection, ContentEdge, PageInfo
 
 
@@ -109,6 +110,24 @@ class Query:
                 end_cursor=edges[-1].cursor if edges else None,
             ),
         )
+
+    @strawberry.field(
+        description="Accounts you might know; never one that turned recommendations off."
+    )
+    async def recommendations(self, info: Info, first: int = 10) -> list[Account]:
+        context = info.context
+        principal = context.principal
+        if principal.kind is not PrincipalKind.USER or principal.id is None:
+            raise unauthenticated()
+        if not 0 <= first <= MAX_PAGE_SIZE:
+            raise bad_user_input("first", f"`first` must be between 0 and {MAX_PAGE_SIZE}.")
+        ids = await recommendable_accounts(context.db, principal.id, first)
+        loaded = await account_loader(context, context.selected(info)).load_many(ids)
+        return [account for account in loaded if account is not None]
+
+    @strawberry.field(description="What this device remembers (`X-Device-Id`), no account needed.")
+    async def device_settings(self, info: Info) -> DeviceSettings:
+        return await resolve_device_settings(info)
 
     @strawberry.field(description="Ask the policy about access (SPEC §8).")
     def policy(self) -> PolicyQuery:

@@ -95,6 +95,7 @@ class Stats:
 @strawberry.type
 class Settings:
     language: str | None
+    theme: str | None
     personalized_ads: bool | None
     friends_recommendations: bool | None
     profile_visibility: str | None
@@ -103,6 +104,7 @@ class Settings:
 @strawberry.type
 class Device:
     id: strawberry.ID | None
+    device_id: str | None
     user_agent: str | None
     first_seen_at: datetime | None
     last_seen_at: datetime | None

@@ -89,9 +89,19 @@ class GatewayClient:
         )
 
     async def query(
-        self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        as_: str | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        response = await self.post(query, variables, as_=as_)
+        """The JSON body of a 200 answer; `token` sends a bearer token obtained by signing in."""
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        response = await self.post(query, variables, as_=as_, headers=all_headers)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body

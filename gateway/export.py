@@ -1,0 +1,50 @@
+"""`GET /export`: the data export streamed as it is read, for exports too large for one response.
+
+The same document `exportMyData` returns, decided by the same write rule.
+"""
+
+from __future__ import annotations
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from gateway.auth import Authenticator
+from schema.authorize import authorize_write
+from schema.context import Context, SessionPolicy
+from schema.errors import ErrorCode
+from schema.export import export_chunks
+
+
+class ExportEndpoint:
+    def __init__(self, authenticator: Authenticator, sessions: SessionPolicy) -> None:
+        self.authenticator = authenticator
+        self.sessions = sessions
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        response = await self.respond(request)
+        await response(scope, receive, send)
+
+    async def respond(self, request: Request) -> Response:
+        principal = await self.authenticator.authenticate(request)
+        if isinstance(principal, Response):
+            return principal
+        context = Context(
+            principal,
+            request.app.state.db,
+            client=self.authenticator.client(request),
+            sessions=self.sessions,
+        )
+        try:
+            await authorize_write(context, "exportMyData")
+        except GraphQLError as refused:
+            code = (refused.extensions or {}).get("code")
+            status = 401 if code == ErrorCode.UNAUTHENTICATED else 403
+            return JSONResponse({"errors": [refused.formatted]}, status_code=status)
+        return StreamingResponse(
+            export_chunks(context, str(principal.id)),
+            media_type="application/json",
+            headers={"Content-Disposition": 'attachment; filename="imoox-export.json"'},
+        )

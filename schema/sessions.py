@@ -1,0 +1,192 @@
+"""Signing up, signing in, refreshing and signing out (SPEC §7)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+import strawberry
+
+from authz.passwords import hash_password, verify_password
+from authz.principals import PrincipalKind
+from resolvers import sessions
+from resolvers.accounts import AccountExists, account_by_username, insert_account
+from resolvers.devices import SignInSource, adopt_device_settings, record_sign_in
+from resolvers.domains import domain_by_id
+from resolvers.notifications import notify
+from resolvers.tokens import revoke
+from schema import validation as valid
+from schema.context import Context, Info
+from schema.errors import ErrorCode, bad_user_input, client_error
+
+#: One answer for an unknown user and a wrong password, so neither can be told apart.
+BAD_CREDENTIALS = "The username or password is wrong."
+
+
+@cache
+def _decoy_hash() -> str:
+    """Verified against when the user does not exist, so both failures take as long."""
+    return hash_password(uuid.uuid4().hex)
+
+
+@strawberry.input
+class SignUpInput:
+    username: str
+    password: str
+    email: str
+    display_name: str
+    phone: str | None = None
+    language: str | None = None
+    domain: str | None = strawberry.field(
+        default=None, description="An institution domain; the e-mail must belong to it."
+    )
+
+
+@strawberry.type
+class SignUpPayload:
+    account_id: strawberry.ID
+
+
+@strawberry.input
+class SignInInput:
+    username: str
+    password: str
+    device_id: str
+
+
+@strawberry.input
+class RefreshTokenInput:
+    refresh_token: str
+
+
+@strawberry.input
+class SignOutInput:
+    all_devices: bool = False
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expires_in: int
+    account_id: strawberry.ID
+
+
+@strawberry.type
+class SignOutPayload:
+    signed_out: bool
+
+
+async def _token_pair(context: Context, session: sessions.Session) -> AuthPayload:
+    issuer = context.sessions.issuer
+    if issuer is None:
+        raise client_error(ErrorCode.FORBIDDEN, "Sign-in is handled by the identity provider.")
+    ttl = context.sessions.access_ttl
+    claims = {"kind": PrincipalKind.USER.value, "sub": session.account, "sid": session.family}
+    return AuthPayload(
+        access_token=issuer.issue(claims, int(ttl.total_seconds())),
+        refresh_token=session.refresh_token,
+        token_type="Bearer",
+        expires_in=int(ttl.total_seconds()),
+        account_id=strawberry.ID(session.account),
+    )
+
+
+@strawberry.type
+class SessionMutations:
+    @strawberry.mutation(description="Create an account (anonymous callers only).")
+    async def sign_up(self, info: Info, input: SignUpInput) -> SignUpPayload:
+        context = info.context
+        username = valid.username(input.username)
+        email = valid.email("email", input.email)
+        doc: dict[str, Any] = {
+            "_id": f"acct-{uuid.uuid4().hex[:20]}",
+            "username": username,
+            "email": email,
+            "password_hash": hash_password(valid.password(input.password)),
+            "display_name": valid.text("displayName", input.display_name, max_length=100),
+            "photo_url": None,
+            "phone": valid.phone("phone", input.phone) if input.phone else None,
+            "domain": await _domain_of(context, input.domain, email),
+            "status": "ACTIVE",
+            "rights_limits": {"edit": False, "delete": False, "privacy": False},
+            "settings": {
+                "language": valid.language("language", input.language) if input.language else None,
+                "personalized_ads": False,
+                "friends_recommendations": True,
+                "profile_visibility": "PUBLIC",
+            },
+            "stats": {"apps_installed": 0, "last_sign_in_at": None},
+            "ad_interests": [],
+            "created_at": context.now,
+        }
+        try:
+            await insert_account(context.db, doc)
+        except AccountExists as taken:
+            raise bad_user_input(taken.field, f"This {taken.field} is already taken.") from None
+        return SignUpPayload(account_id=strawberry.ID(doc["_id"]))
+
+    @strawberry.mutation(description="Sign in; a device the account never used raises an alert.")
+    async def sign_in(self, info: Info, input: SignInInput) -> AuthPayload:
+        context = info.context
+        device_id = valid.identifier("deviceId", input.device_id)
+        account = await account_by_username(
+            context.db, input.username.strip().lower(), ["password_hash", "status", "email"]
+        )
+        stored_hash = (account or {}).get("password_hash")
+        verified = verify_password(stored_hash or _decoy_hash(), input.password)
+        if account is None or not stored_hash or not verified:
+            raise client_error(ErrorCode.UNAUTHENTICATED, BAD_CREDENTIALS)
+        if account["status"] != "ACTIVE":
+            raise client_error(ErrorCode.FORBIDDEN, "This account is suspended or blocked.")
+        source = SignInSource(device_id, context.client.user_agent, context.client.ip)
+        if await record_sign_in(context.db, account["_id"], source, context.now):
+            await notify(
+                context.db,
+                account["_id"],
+                "SUSPICIOUS_SIGN_IN",
+                f"New sign-in from an unknown device ({source.user_agent or 'unknown browser'}).",
+                context.now,
+                mail_to=account.get("email"),
+            )
+        await adopt_device_settings(context.db, account["_id"], device_id)
+        session = await sessions.start_session(
+            context.db, account["_id"], device_id, context.now, context.sessions.refresh_ttl
+        )
+        return await _token_pair(context, session)
+
+    @strawberry.mutation(description="A new token pair for a refresh token; each works once.")
+    async def refresh_token(self, info: Info, input: RefreshTokenInput) -> AuthPayload:
+        context = info.context
+        session = await sessions.rotate_session(
+            context.db, input.refresh_token, context.now, context.sessions.refresh_ttl
+        )
+        if session is None:
+            raise client_error(ErrorCode.UNAUTHENTICATED, "The refresh token is invalid or used.")
+        return await _token_pair(context, session)
+
+    @strawberry.mutation(description="End this session (or all): tokens stop working at once.")
+    async def sign_out(self, info: Info, input: SignOutInput) -> SignOutPayload:
+        context = info.context
+        principal = context.principal
+        if principal.token_id and principal.token_expires_at:
+            # Kept a little past expiry: the verifier accepts tokens within its clock leeway.
+            expires = datetime.fromtimestamp(principal.token_expires_at, UTC) + timedelta(minutes=5)
+            await revoke(context.db, principal.token_id, expires)
+        if input.all_devices and principal.id:
+            await sessions.end_all_sessions(context.db, principal.id)
+        elif principal.session_id:
+            await sessions.end_family(context.db, principal.session_id)
+        return SignOutPayload(signed_out=True)
+
+
+async def _domain_of(context: Context, domain_id: str | None, email: str) -> str | None:
+    if domain_id is None:
+        return None
+    domain = await domain_by_id(context.db, valid.identifier("domain", domain_id))
+    if domain is None or not email.endswith("@" + domain["email_domain"]):
+        raise bad_user_input("domain", "The e-mail address does not belong to this domain.")
+    return str(domain["_id"])

@@ -1,0 +1,103 @@
+"""Input checks: each returns the clean value or raises BAD_USER_INPUT naming the field.
+
+Mutations validate their whole input before writing anything, so bad input stores nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urlparse
+
+import strawberry
+
+from authz.interests import interest_problem
+from schema.errors import bad_user_input
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+PHONE = re.compile(r"^\+[1-9][0-9 ]{6,18}[0-9]$")
+LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
+IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
+COUNTRY = re.compile(r"^[A-Z]{2}$")
+IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+MIN_PASSWORD = 12
+MAX_PASSWORD = 256
+
+
+def given(value: object) -> bool:
+    """Whether an optional input field was sent at all (`null` is sent; left out is not)."""
+    return value is not strawberry.UNSET
+
+
+def text(field: str, value: str, *, max_length: int, min_length: int = 1) -> str:
+    value = value.strip()
+    if not min_length <= len(value) <= max_length:
+        raise bad_user_input(
+            field, f"`{field}` must be {min_length} to {max_length} characters long."
+        )
+    return value
+
+
+def matching(field: str, value: str, pattern: re.Pattern[str], what: str) -> str:
+    value = value.strip()
+    if not pattern.fullmatch(value):
+        raise bad_user_input(field, f"`{field}` is not {what}.")
+    return value
+
+
+def username(value: str) -> str:
+    return matching(
+        "username",
+        value.lower(),
+        USERNAME,
+        "a valid username (3 to 32 of a-z, 0-9, `_`, `.`, `-`, starting with a letter or digit)",
+    )
+
+
+def email(field: str, value: str) -> str:
+    return matching(field, value, EMAIL, "a valid e-mail address").lower()
+
+
+def phone(field: str, value: str) -> str:
+    return matching(field, value, PHONE, "a phone number in international format (+43 …)")
+
+
+def language(field: str, value: str) -> str:
+    return matching(field, value, LANGUAGE, "a language tag such as `de` or `en-GB`")
+
+
+def identifier(field: str, value: str) -> str:
+    return matching(field, str(value), IDENTIFIER, "a valid id")
+
+
+def password(value: str) -> str:
+    if not MIN_PASSWORD <= len(value) <= MAX_PASSWORD:
+        raise bad_user_input(
+            "password", f"`password` must be {MIN_PASSWORD} to {MAX_PASSWORD} characters long."
+        )
+    return value
+
+
+def url(field: str, value: str) -> str:
+    parsed = urlparse(value.strip())
+    if parsed.scheme != "https" or not parsed.netloc or len(value) > 2048:
+        raise bad_user_input(field, f"`{field}` must be an https URL.")
+    return value.strip()
+
+
+def interests(field: str, values: Iterable[str]) -> list[str]:
+    cleaned = []
+    for value in values:
+        if problem := interest_problem(value):
+            raise bad_user_input(field, f"{problem}.")
+        cleaned.append(value.strip().lower())
+    return sorted(set(cleaned))
+
+
+def ids(field: str, values: Iterable[str], *, max_items: int = 100) -> list[str]:
+    cleaned = list(dict.fromkeys(identifier(field, v) for v in values))
+    if len(cleaned) > max_items:
+        raise bad_user_input(field, f"`{field}` may hold at most {max_items} ids.")
+    return cleaned
