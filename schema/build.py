@@ -6,13 +6,13 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from schema.errors import is_client_error
-from schema.extensions import RecordDisclosures
+from schema.extensions import MaskInternalErrors, RecordDisclosures
 from schema.guard import guard_resolved_fields, resolve_field
 from schema.mutation import Mutation
 from schema.query import Query
@@ -41,6 +41,6 @@ def build_schema() -> strawberry.Schema:
             partial(ParserCache, maxsize=512),
             partial(ValidationCache, maxsize=512),
             RecordDisclosures,
-            partial(MaskErrors, should_mask_error=lambda error: not is_client_error(error)),
+            MaskInternalErrors,
         ],
     )

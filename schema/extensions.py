@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
-from graphql import ExecutionResult
+from graphql import ExecutionResult, GraphQLError
 from pymongo.errors import PyMongoError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import MaskErrors, SchemaExtension
 
 from resolvers.disclosures import record_disclosures
 from schema.context import Context
-from schema.errors import ErrorCode, client_error
+from schema.errors import ErrorCode, client_error, is_client_error
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +40,15 @@ class RecordDisclosures(SchemaExtension):
                         "The response was withheld because its disclosure could not be recorded.",
                     )
                 ]
+
+
+class MaskInternalErrors(MaskErrors):
+    """Internal faults reach callers as `Unexpected error.` with a code, never with details."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda error: not is_client_error(error))
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": ErrorCode.INTERNAL_SERVER_ERROR.value}
+        return masked

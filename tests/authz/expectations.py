@@ -93,3 +93,34 @@ CONTENT_ACCESS: dict[tuple[str | None, str], frozenset[str] | None] = {
     ("carol", "email-alice-bob"): None,
     ("alice", "email-alice-bob"): CONTENT_FIELDS,
 }
+
+
+#: SPEC §7 restated: which demo callers may perform each mutation on their own behalf.
+#: `USERS` are the account holders; dora is a `domain_admin` principal, not a user, when she
+#: uses her admin token.
+USERS = frozenset({"alice", "bob", "carol", "erin"})
+ALL_CALLERS = frozenset(
+    {None, *USERS, "dora", "helpdesk-co", "flowershop", "adnet", "trendlens", "police-graz", "cora"}
+)
+WRITE_ACCESS: dict[str, frozenset[str | None]] = {
+    "signUp": frozenset({None}),
+    "signIn": frozenset({None}),
+    "refreshToken": ALL_CALLERS,
+    "signOut": USERS,
+    "updateDeviceSettings": frozenset({None}),
+    "markNotificationRead": USERS,
+    "updateProfile": USERS,
+    "updateSettings": USERS,
+    "createContent": USERS,
+    "updateContent": USERS,
+    "deleteContent": USERS,
+    "exportMyData": USERS,
+    "deleteMyAccount": USERS,
+}
+#: The rights limit (`rightsLimits.*`) that refuses a mutation even to its owner.
+WRITE_LIMITS: dict[str, str] = {
+    "updateProfile": "edit",
+    "updateSettings": "privacy",
+    "deleteContent": "delete",
+    "deleteMyAccount": "delete",
+}

@@ -1,0 +1,180 @@
+"""The whole life of an account: sign up, use, export everything, erase, and erase after a crash."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from bson import json_util
+from pymongo.asynchronous.database import AsyncDatabase
+
+from gateway.settings import Settings
+from resolvers import collections as c
+from resolvers import erasure
+from resolvers.demo_world import account_id
+from tests.accounts.conftest import sign_in, sign_up
+from tests.conftest import GatewayClient, error_codes, running
+
+CREATE = """
+mutation($input: CreateContentInput!) { createContent(input: $input) { content { id } } }
+"""
+EXPORT = "mutation { exportMyData(input: {}) { schemaVersion downloadPath document } }"
+DELETE = "mutation { deleteMyAccount(input: {confirm: true}) { erased } }"
+
+
+async def lived_in_account(gateway: GatewayClient, demo_db: AsyncDatabase[Any]) -> dict[str, Any]:
+    """A new user with two devices, items of every audience, a comment, and a disclosure."""
+    account = await sign_up(gateway, "nora", phone="+43 660 7654321")
+    await sign_in(gateway, "nora", "laptop")
+    token = (await sign_in(gateway, "nora", "phone"))["data"]["signIn"]["accessToken"]
+    items = []
+    for fields in (
+        {"kind": "POST", "visibility": "PUBLIC", "title": "Public"},
+        {"kind": "DOCUMENT", "visibility": "SHARED", "sharedWith": [account_id("bob")]},
+        {"kind": "PHOTO", "visibility": "PRIVATE"},
+        {"kind": "EMAIL", "recipients": [account_id("carol")]},
+        {"kind": "COMMENT", "parentId": "post-alice-garden"},
+    ):
+        body = await gateway.query(CREATE, {"input": {"body": "mine", **fields}}, token=token)
+        items.append(body["data"]["createContent"]["content"]["id"])
+    # Bob comments on Nora's public post; a disclosure about Nora is on record.
+    await gateway.query(
+        CREATE, {"input": {"kind": "COMMENT", "body": "nice", "parentId": items[0]}}, as_="bob"
+    )
+    await demo_db[c.DISCLOSURES].insert_one(
+        {"_id": "d-nora", "subject": account, "principal_kind": "domain_admin", "at": None}
+    )
+    await demo_db[c.LEGAL_REQUESTS].update_one(
+        {"_id": "lr-police-graz-bob"}, {"$push": {"subjects": account}}
+    )
+    return {"id": account, "token": token, "items": items}
+
+
+async def test_export_holds_every_item_and_nothing_of_anyone_else(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    nora = await lived_in_account(gateway, demo_db)
+    body = await gateway.query(EXPORT, token=nora["token"])
+    assert "errors" not in body, body
+    payload = body["data"]["exportMyData"]
+    document = payload["document"]
+    assert payload["schemaVersion"] == document["schemaVersion"] == 1
+    assert document["account"]["id"] == nora["id"]
+    assert document["account"]["username"] == "nora"
+    assert document["account"]["phone"] == "+43 660 7654321"
+    assert "passwordHash" not in document["account"]
+    assert "password" not in json.dumps(document).lower()
+    exported = [i["id"] for i in document["content"]] + [i["id"] for i in document["comments"]]
+    assert sorted(exported) == sorted(nora["items"])
+    assert {d["deviceId"] for d in document["devices"]} == {"laptop", "phone"}
+    assert len(document["signIns"]) == 2
+    assert [n["kind"] for n in document["notifications"]] == ["SUSPICIOUS_SIGN_IN"]
+    assert [d["id"] for d in document["disclosures"]] == ["d-nora"]
+    assert document["consents"] == [] and document["supportCases"] == []
+    # Nothing of anyone else: not Bob's comment on Nora's post, nor another person's fields.
+    text = json.dumps(document)
+    assert "nice" not in text
+    for other in ("alice", "bob@", "Carol Castell"):
+        assert other not in text
+
+    streamed = await gateway.http.get(
+        payload["downloadPath"], headers={"Authorization": f"Bearer {nora['token']}"}
+    )
+    assert streamed.status_code == 200
+    assert streamed.headers["content-type"].startswith("application/json")
+    assert {k: v for k, v in streamed.json().items() if k != "exportedAt"} == {
+        k: v for k, v in document.items() if k != "exportedAt"
+    }
+
+
+@pytest.mark.parametrize("caller", [None, "dora", "helpdesk-co", "police-graz"])
+async def test_only_an_account_holder_exports(gateway: GatewayClient, caller: str | None) -> None:
+    body = await gateway.query(EXPORT, as_=caller)
+    assert error_codes(body) == ["UNAUTHENTICATED" if caller is None else "FORBIDDEN"]
+    headers = {"Authorization": f"Bearer {gateway.token(caller)}"} if caller else {}
+    response = await gateway.http.get("/export", headers=headers)
+    assert response.status_code == (401 if caller is None else 403)
+
+
+async def nothing_left_of(db: AsyncDatabase[Any], *traces: str) -> list[str]:
+    """Every document in any collection that still mentions one of `traces`."""
+    found = []
+    for name in await db.list_collection_names():
+        async for doc in db[name].find({}):
+            text = json_util.dumps(doc)
+            found += [f"{name}: {doc['_id']}" for trace in traces if trace in text]
+    return found
+
+
+async def assert_erased(
+    gateway: GatewayClient, db: AsyncDatabase[Any], nora: dict[str, Any]
+) -> None:
+    assert await nothing_left_of(db, nora["id"], "nora@mail.example", '"nora"') == []
+    for item in nora["items"]:
+        assert await db[c.CONTENT].find_one({"_id": item}) is None
+    # Bob's comment on Nora's post went with the post; the records the law keeps remain.
+    assert await db[c.CONTENT].count_documents({"body": "nice"}) == 0
+    disclosure = await db[c.DISCLOSURES].find_one({"_id": "d-nora"})
+    assert disclosure is not None and disclosure["subject"].startswith("erased-")
+    request = await db[c.LEGAL_REQUESTS].find_one({"_id": "lr-police-graz-bob"})
+    assert request is not None and disclosure["subject"] in request["subjects"]
+    assert await db[c.ERASURES].count_documents({}) == 0
+    signed_in = await sign_in(gateway, "nora", "laptop")
+    assert error_codes(signed_in) == ["UNAUTHENTICATED"]
+
+
+async def test_erasure_leaves_nothing_but_pseudonymised_records(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    nora = await lived_in_account(gateway, demo_db)
+    body = await gateway.query(DELETE, token=nora["token"])
+    assert body["data"]["deleteMyAccount"]["erased"] is True
+    await assert_erased(gateway, demo_db, nora)
+
+
+async def test_erasure_needs_confirmation_and_is_refused_under_the_delete_limit(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    unconfirmed = await gateway.query(
+        "mutation { deleteMyAccount(input: {confirm: false}) { erased } }", as_="bob"
+    )
+    assert error_codes(unconfirmed) == ["BAD_USER_INPUT"]
+    await demo_db[c.ACCOUNTS].update_one(
+        {"_id": account_id("bob")}, {"$set": {"rights_limits.delete": True}}
+    )
+    limited = await gateway.query(DELETE, as_="bob")
+    assert error_codes(limited) == ["FORBIDDEN"]
+    assert await demo_db[c.ACCOUNTS].find_one({"_id": account_id("bob")}) is not None
+    assert await demo_db[c.ERASURES].count_documents({}) == 0
+
+
+async def test_an_erasure_killed_half_way_is_finished_on_restart(
+    gateway: GatewayClient,
+    demo_db: AsyncDatabase[Any],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    nora = await lived_in_account(gateway, demo_db)
+
+    async def crash(db: AsyncDatabase[Any], account: str, alias: str) -> None:
+        raise SystemError("simulated crash: the process dies here")
+
+    steps = dict(erasure.STEPS)
+    crashing = tuple((name, crash if name == "shares" else step) for name, step in steps.items())
+    monkeypatch.setattr(erasure, "STEPS", crashing)
+    body = await gateway.query(DELETE, token=nora["token"])
+    assert body["data"] is None and error_codes(body) == ["INTERNAL_SERVER_ERROR"]
+    assert "simulated" not in json.dumps(body)
+
+    # Half-way: content is gone, but the account and its pseudonymisation are not done yet.
+    assert await demo_db[c.CONTENT].count_documents({"owner": nora["id"]}) == 0
+    assert await demo_db[c.ACCOUNTS].find_one({"_id": nora["id"]}) is not None
+    job = await demo_db[c.ERASURES].find_one({"_id": nora["id"]})
+    assert job is not None and "content" in job["done"] and "shares" not in job["done"]
+    # Locked out from the first step on: the half-erased account cannot be used.
+    assert error_codes(await sign_in(gateway, "nora", "laptop")) == ["UNAUTHENTICATED"]
+
+    monkeypatch.undo()
+    async with running(settings) as restarted:
+        await assert_erased(restarted, demo_db, nora)
