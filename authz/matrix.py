@@ -1,9 +1,10 @@
-"""The policy as the SPEC §4 table, regenerated from `authz.policy.POLICY`."""
+"""The policy as the SPEC §4 and §7 tables, regenerated from `authz.policy` and `authz.writes`."""
 
 from __future__ import annotations
 
 from authz.policy import POLICY, Grant, Rule
 from authz.relations import Relation
+from authz.writes import WRITES
 
 COLUMNS = (
     (Relation.PUBLIC, "PUBLIC"),
@@ -27,7 +28,16 @@ def render_matrix() -> str:
             for field, rule in rules.items()
         ]
         sections.append("\n".join(lines))
-    return "\n\n".join(sections) + "\n"
+    return "\n\n".join(sections) + "\n\n" + render_writes()
+
+
+def render_writes() -> str:
+    """The write rules (SPEC §7): who may perform each mutation, and what limit refuses it."""
+    lines = ["### Mutations", "", "| mutation | who | refused under |", "|---|---|---|"]
+    for mutation, rule in WRITES.items():
+        limit = f"`rightsLimits.{rule.limited_by}`" if rule.limited_by else "—"
+        lines.append(f"| `{mutation}` | {rule.who()} | {limit} |")
+    return "\n".join(lines) + "\n"
 
 
 def _cell(rule: Rule, relation: Relation) -> str:

@@ -27,10 +27,13 @@ class WriteRule:
     def has_subject(self) -> bool:
         return bool(self.relations)
 
-    def describe(self) -> str:
+    def who(self) -> str:
         parts = [relation.value for relation in sorted(self.relations)]
         parts += [f"any {kind.value}" for kind in sorted(self.callers)]
-        text = ", ".join(parts) or "nobody"
+        return ", ".join(parts) or "nobody"
+
+    def describe(self) -> str:
+        text = self.who()
         if self.limited_by:
             text += f"; refused under rightsLimits.{self.limited_by}"
         return text

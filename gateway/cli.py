@@ -14,6 +14,7 @@ from authz.keys import development_keys
 from authz.matrix import render_matrix
 from authz.policy import POLICY
 from authz.tokens import TokenIssuer
+from authz.writes import WRITES
 from gateway.app import create_app
 from gateway.database import database_settings, run_with_database
 from gateway.embedded import EmbeddedServerError
@@ -124,7 +125,7 @@ def token(
 
 @policy_app.command("show")
 def policy_show() -> None:
-    """Print the policy matrix (SPEC §4, regenerated from the table) as Markdown."""
+    """Print the policy matrix (SPEC §4) and the write rules (§7) as Markdown, from the tables."""
     typer.echo(render_matrix(), nl=False)
 
 
@@ -137,4 +138,6 @@ def policy_check() -> None:
     if problems:
         raise typer.Exit(code=1)
     fields = sum(len(rules) for rules in POLICY.values())
-    typer.echo(f"policy covers all {fields} fields of {len(POLICY)} types")
+    typer.echo(
+        f"policy covers all {fields} fields of {len(POLICY)} types and {len(WRITES)} mutations"
+    )

@@ -19,6 +19,14 @@ from schema.self_service import DeviceSettings, resolve_device_settings
 from schema.types import Account, Content, ContentConnection, ContentEdge, PageInfo
 
 
+def page_size(first: int | None) -> int:
+    """A list's `first` argument, checked: lists are bounded, however a client asks."""
+    size = DEFAULT_PAGE_SIZE if first is None else first
+    if not 0 <= size <= MAX_PAGE_SIZE:
+        raise bad_user_input("first", f"`first` must be between 0 and {MAX_PAGE_SIZE}.")
+    return size
+
+
 @strawberry.type
 class AccessExplanation:
     allowed: bool
@@ -86,9 +94,7 @@ class Query:
     async def public_feed(
         self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> ContentConnection:
-        size = DEFAULT_PAGE_SIZE if first is None else first
-        if not 0 <= size <= MAX_PAGE_SIZE:
-            raise bad_user_input("first", f"`first` must be between 0 and {MAX_PAGE_SIZE}.")
+        size = page_size(first)
         try:
             position = Position.decode(after) if after else None
         except InvalidCursor as error:
@@ -119,9 +125,7 @@ class Query:
         principal = context.principal
         if principal.kind is not PrincipalKind.USER or principal.id is None:
             raise unauthenticated()
-        if not 0 <= first <= MAX_PAGE_SIZE:
-            raise bad_user_input("first", f"`first` must be between 0 and {MAX_PAGE_SIZE}.")
-        ids = await recommendable_accounts(context.db, principal.id, first)
+        ids = await recommendable_accounts(context.db, principal.id, page_size(first))
         loaded = await account_loader(context, context.selected(info)).load_many(ids)
         return [account for account in loaded if account is not None]
 
