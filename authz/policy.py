@@ -116,7 +116,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
             "profileVisibility": rule(SELF, DOMAIN_ADMIN, scope="settings"),
         },
         "Device": _nested("devices", "id", "deviceId", "userAgent", "firstSeenAt", "lastSeenAt"),
-        "SignIn": _nested("signIns", "at", "deviceId", "suspicious"),
+        "SignIn": _nested("signIns", "at", "deviceId", "userAgent", "ip", "suspicious"),
         "Notification": _nested("notifications", "id", "kind", "message", "createdAt", "read"),
         "Consent": _nested(
             "consents",

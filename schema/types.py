@@ -114,6 +114,8 @@ class Device:
 class SignIn:
     at: datetime | None
     device_id: str | None
+    user_agent: str | None
+    ip: str | None
     suspicious: bool | None
 
 

@@ -108,12 +108,17 @@ class GatewayClient:
 
 
 @asynccontextmanager
-async def running(settings: Settings, **options: Any) -> AsyncIterator[GatewayClient]:
-    """The app with its lifespan running, and a client speaking HTTP to it in process."""
+async def running(
+    settings: Settings, *, transport: dict[str, Any] | None = None, **options: Any
+) -> AsyncIterator[GatewayClient]:
+    """The app with its lifespan running, and a client speaking HTTP to it in process.
+
+    `transport` goes to httpx's ASGI transport (e.g. the `client` address the app sees).
+    """
     app = create_app(settings, **options)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        asgi = httpx.ASGITransport(app=app, **(transport or {}))
+        async with httpx.AsyncClient(transport=asgi, base_url="http://gateway") as http:
             yield GatewayClient(http, settings)
 
 

@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from gateway.settings import Settings
 from resolvers import collections as c
+from resolvers.demo_world import DEMO_PASSWORD
 from schema import sessions as session_mutations
 from tests.accounts.conftest import PASSWORD, SIGN_IN, sign_in, sign_up
-from tests.conftest import GatewayClient, error_codes
+from tests.conftest import GatewayClient, error_codes, running
 
 NOTIFICATIONS = "{ me { notifications { id kind message read } } }"
 
@@ -234,3 +236,22 @@ async def test_sign_in_payload_is_not_reachable_with_a_wrong_input_shape(
 ) -> None:
     body = await gateway.query(SIGN_IN, {"input": {"username": "alice"}})
     assert body["data"] is None and body["errors"]
+
+
+@pytest.mark.parametrize(
+    ("trusted_header", "recorded"), [(None, "127.0.0.1"), ("X-Forwarded-For", "203.0.113.9")]
+)
+async def test_the_sign_in_address_comes_from_a_proxy_header_only_when_configured(
+    settings: Settings, demo_db: AsyncDatabase[Any], trusted_header: str | None, recorded: str
+) -> None:
+    configured = settings.model_copy(update={"trusted_proxy_header": trusted_header})
+    transport = {"client": ("127.0.0.1", 50000)}
+    async with running(configured, transport=transport) as gateway:
+        body = await gateway.query(
+            SIGN_IN,
+            {"input": {"username": "alice", "password": DEMO_PASSWORD, "deviceId": "d1"}},
+            headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"},
+        )
+        token = body["data"]["signIn"]["accessToken"]
+        me = await gateway.query("{ me { signIns { ip } } }", token=token)
+    assert me["data"]["me"]["signIns"][0]["ip"] == recorded
