@@ -45,9 +45,13 @@ SENSITIVE_CATEGORIES = frozenset(
 )
 
 
+def normalized(interest: str) -> str:
+    return interest.strip().lower()
+
+
 def interest_problem(interest: str) -> str | None:
     """Why `interest` cannot be an interest, or `None` when it can."""
-    word = interest.strip().lower().replace("_", " ").replace("-", " ")
+    word = normalized(interest).replace("_", " ").replace("-", " ")
     if word in SENSITIVE_CATEGORIES:
         return f"`{interest}` is a special category of personal data and never an interest"
     if word not in INTERESTS:

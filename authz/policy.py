@@ -142,7 +142,9 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
             "legalRequest",
             "at",
         ),
-        "SupportCase": _nested("supportCases", "id", "purpose", "status", "openedAt", "messages"),
+        "SupportCase": _nested(
+            "supportCases", "id", "purpose", "status", "openedAt", "closedAt", "messages", "account"
+        ),
         "SupportMessage": _nested("supportCases", "author", "at", "text"),
         "Content": {
             **same(
@@ -180,6 +182,43 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
         "DeleteContentPayload": same(EVERYONE, "deletedId"),
         "ExportMyDataPayload": same(EVERYONE, "schemaVersion", "document", "downloadPath"),
         "DeleteMyAccountPayload": same(EVERYONE, "erased"),
+        "SupportCasePayload": same(EVERYONE, "caseId", "status"),
+        "ConsentPayload": same(EVERYONE, "consent"),
+        "LegalRequestPayload": same(EVERYONE, "legalRequest"),
+        "PolicyVersionPayload": same(EVERYONE, "policyVersion"),
+        # Reached only through roots `authz/roots.py` gives to one kind of caller: a domain
+        # (its admins), a partner's contacts (that partner), a legal request (compliance, or
+        # the authority it binds). Accounts inside are decided per field as anywhere else.
+        "Domain": same(EVERYONE, "id", "name", "members", "domainStats"),
+        "DomainStats": same(EVERYONE, "members", "active", "suspended", "blocked", "appsInstalled"),
+        "AccountConnection": same(EVERYONE, "edges", "pageInfo"),
+        "AccountEdge": same(EVERYONE, "cursor", "node"),
+        "PartnerContact": same(
+            EVERYONE, "consentFields", "purpose", "grantedAt", "expiresAt", "account"
+        ),
+        "LegalRequest": same(
+            EVERYONE,
+            "id",
+            "type",
+            "legalBasis",
+            "authority",
+            "subjects",
+            "fields",
+            "status",
+            "registeredAt",
+            "expiresAt",
+            "closedAt",
+        ),
+        # Aggregates without identifiers, every group under k suppressed (`authz.aggregates`).
+        "UsageTrend": same(EVERYONE, "period", "signUps", "activeAccounts", "contentCreated"),
+        "KindCount": same(EVERYONE, "kind", "count"),
+        "AdAudience": same(EVERYONE, "interest", "accounts", "suppressed"),
+        # Public by the SPEC: no subjects, only numbers per type; and the policy itself.
+        "TransparencyReport": same(EVERYONE, "period", "since", "until", "requests"),
+        "TypeCount": same(EVERYONE, "type", "requests"),
+        "PolicyVersion": same(
+            EVERYONE, "version", "summary", "reason", "publishedAt", "notifiedAccounts"
+        ),
     }
 )
 

@@ -44,6 +44,7 @@ class Principal:
     legal_request: str | None = None
     token_id: str | None = None
     token_expires_at: int | None = None
+    token_issued_at: int | None = None
     session_id: str | None = None
 
     @classmethod
@@ -69,6 +70,7 @@ class Principal:
             device_id=device_id,
             token_id=claims.get("jti"),
             token_expires_at=claims.get("exp"),
+            token_issued_at=claims.get("iat"),
             session_id=claims.get("sid"),
         )
         match kind:

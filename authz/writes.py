@@ -65,6 +65,27 @@ WRITES: Mapping[str, WriteRule] = MappingProxyType(
         "deleteContent": by_subject(Relation.SELF, limited_by="delete"),
         "exportMyData": SELF,
         "deleteMyAccount": by_subject(Relation.SELF, limited_by="delete"),
+        **dict.fromkeys(
+            (
+                "setPassword",
+                "suspendAccount",
+                "blockAccount",
+                "restoreAccount",
+                "limitRights",
+            ),
+            by_subject(Relation.DOMAIN_ADMIN),
+        ),
+        "openSupportCase": SELF,
+        "postSupportMessage": SELF,
+        "replyToSupportCase": by_subject(Relation.PROCESSOR),
+        "closeSupportCase": by_subject(Relation.SELF, Relation.PROCESSOR),
+        "grantConsent": SELF,
+        "revokeConsent": SELF,
+        "contactBusiness": SELF,
+        **dict.fromkeys(
+            ("registerLegalRequest", "closeLegalRequest", "publishPolicyVersion"),
+            by_caller(PrincipalKind.COMPLIANCE),
+        ),
     }
 )
 

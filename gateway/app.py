@@ -23,6 +23,7 @@ from gateway.health import healthz, readyz
 from gateway.settings import Settings
 from resolvers.collections import ensure_schema
 from resolvers.erasure import resume_erasures
+from resolvers.policy_versions import resume_publications
 from schema import build_schema
 from schema.context import SessionPolicy
 from schema.rights import EXPORT_PATH
@@ -49,6 +50,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
         try:
             await ensure_schema(app.state.db)
             await resume_erasures(app.state.db)
+            await resume_publications(app.state.db)
             yield
         finally:
             await client.close()

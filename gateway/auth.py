@@ -7,12 +7,14 @@ is calling.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from authz.principals import Principal
+from authz.principals import Principal, PrincipalKind
 from authz.tokens import TokenRejected, TokenVerifier
+from resolvers.admin import account_standing_of_token
 from resolvers.tokens import is_revoked
 from schema.context import Client
 from schema.errors import ErrorCode
@@ -35,8 +37,11 @@ class Authenticator:
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenRejected("the Authorization header is not `Bearer <token>`")
         principal = self.verifier.verify(token.strip(), device_id=device_id)
-        if principal.token_id and await is_revoked(request.app.state.db, principal.token_id):
+        db = request.app.state.db
+        if principal.token_id and await is_revoked(db, principal.token_id):
             raise TokenRejected(f"token {principal.token_id} has been revoked")
+        if principal.kind is PrincipalKind.USER and principal.id:
+            await _check_account(db, principal)
         return principal
 
     def client(self, request: Request) -> Client:
@@ -58,6 +63,22 @@ class Authenticator:
                 extra={"reason": str(error), "client": self.client(request).ip},
             )
             return unauthenticated_response()
+
+
+async def _check_account(db: Any, principal: Principal) -> None:
+    """A user's token works only while its account exists, is active, and was not cut off.
+
+    Read on every request, so suspending, blocking, erasing or resetting a password takes
+    effect on the next request, not when the token expires.
+    """
+    account = await account_standing_of_token(db, str(principal.id))
+    if account is None:
+        raise TokenRejected("the token's account no longer exists")
+    if account["status"] != "ACTIVE":
+        raise TokenRejected(f"the token's account is {account['status'].lower()}")
+    cut_off = account.get("tokens_valid_after")
+    if cut_off and (principal.token_issued_at or 0) < cut_off.timestamp():
+        raise TokenRejected("the token was issued before the account's tokens were cut off")
 
 
 def unauthenticated_response() -> Response:

@@ -13,6 +13,7 @@ import uvicorn
 from authz.keys import development_keys
 from authz.matrix import render_matrix
 from authz.policy import POLICY
+from authz.roots import ROOTS
 from authz.tokens import TokenIssuer
 from authz.writes import WRITES
 from gateway.app import create_app
@@ -139,5 +140,6 @@ def policy_check() -> None:
         raise typer.Exit(code=1)
     fields = sum(len(rules) for rules in POLICY.values())
     typer.echo(
-        f"policy covers all {fields} fields of {len(POLICY)} types and {len(WRITES)} mutations"
+        f"policy covers all {fields} fields of {len(POLICY)} types, {len(ROOTS)} root fields"
+        f" and {len(WRITES)} mutations"
     )

@@ -26,6 +26,9 @@ SESSIONS = "sessions"
 DEVICE_SETTINGS = "device_settings"
 MAIL_OUTBOX = "mail_outbox"
 ERASURES = "erasures"
+PARTNERS = "partners"
+ADMIN_AUDIT = "admin_audit"
+POLICY_VERSIONS = "policy_versions"
 
 ALL = (
     ACCOUNTS,
@@ -43,6 +46,9 @@ ALL = (
     DEVICE_SETTINGS,
     MAIL_OUTBOX,
     ERASURES,
+    PARTNERS,
+    ADMIN_AUDIT,
+    POLICY_VERSIONS,
 )
 
 CONTENT_KINDS = ["POST", "COMMENT", "PHOTO", "VIDEO", "DOCUMENT", "SPREADSHEET", "EMAIL"]
@@ -104,7 +110,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         IndexModel("parent", name="by_parent"),
     ],
-    CONSENTS: [IndexModel([("subject", ASCENDING), ("recipient", ASCENDING)], name="by_subject")],
+    CONSENTS: [
+        IndexModel([("subject", ASCENDING), ("recipient", ASCENDING)], name="by_subject"),
+        IndexModel([("recipient", ASCENDING), ("granted_at", ASCENDING)], name="by_recipient"),
+    ],
     DEVICES: [
         IndexModel([("account", ASCENDING), ("device_id", ASCENDING)], name="by_account_device")
     ],
@@ -123,6 +132,9 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     MAIL_OUTBOX: [IndexModel([("sent_at", ASCENDING), ("created_at", ASCENDING)], name="unsent")],
     ERASURES: [IndexModel("state", name="by_state")],
+    ADMIN_AUDIT: [IndexModel([("subject", ASCENDING), ("at", DESCENDING)], name="by_subject")],
+    LEGAL_REQUESTS: [IndexModel([("registered_at", ASCENDING)], name="by_registration")],
+    POLICY_VERSIONS: [IndexModel("state", name="by_state")],
 }
 
 

@@ -251,12 +251,41 @@ def _content() -> Iterator[dict[str, Any]]:
 
 def _documents(now: datetime) -> dict[str, list[dict[str, Any]]]:
     alice, bob = account_id("alice"), account_id("bob")
+    accounts = [*_named_accounts(), *_generated_accounts()]
     return {
         c.DOMAINS: [
             {"_id": "uni-graz", "name": "Universität Graz", "email_domain": "uni-graz.example"},
             {"_id": "tu-wien", "name": "TU Wien", "email_domain": "tu-wien.example"},
         ],
-        c.ACCOUNTS: [*_named_accounts(), *_generated_accounts()],
+        c.ACCOUNTS: accounts,
+        c.DEVICES: [
+            {
+                "_id": f"device-{account['username']}",
+                "account": account["_id"],
+                "device_id": f"demo-device-{account['username']}",
+                "user_agent": "IMOOX demo",
+                "first_seen_at": account["stats"]["last_sign_in_at"],
+                "last_seen_at": account["stats"]["last_sign_in_at"],
+            }
+            for account in accounts
+        ],
+        c.SIGN_INS: [
+            {
+                "_id": f"sign-in-{account['username']}",
+                "account": account["_id"],
+                "at": account["stats"]["last_sign_in_at"],
+                "device_id": f"demo-device-{account['username']}",
+                "user_agent": "IMOOX demo",
+                "ip": None,
+                "suspicious": False,
+            }
+            for account in accounts
+        ],
+        c.PARTNERS: [
+            {"_id": "flowershop", "name": "Flowershop Graz", "partner_type": "business"},
+            {"_id": "adnet", "name": "AdNet", "partner_type": "advertiser"},
+            {"_id": "trendlens", "name": "TrendLens", "partner_type": "publisher"},
+        ],
         c.CONTENT: list(_content()),
         c.SUPPORT_CASES: [
             {

@@ -10,6 +10,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.standing import ConsentFact, LegalRequestFact
 from resolvers.collections import CONSENTS, LEGAL_REQUESTS, SUPPORT_CASES
+from resolvers.consents import active
+from resolvers.support import handled_by
 
 
 class MongoFacts:
@@ -19,24 +21,13 @@ class MongoFacts:
         self.db = db
 
     async def open_cases(self, subjects: Sequence[str], purpose: str, processor: str) -> set[str]:
-        query = {
-            "subject": {"$in": list(subjects)},
-            "purpose": purpose,
-            "status": "OPEN",
-            "processor": {"$in": [processor, None]},
-        }
+        query = {"subject": {"$in": list(subjects)}, **handled_by(processor, purpose)}
         return {doc["subject"] async for doc in self.db[SUPPORT_CASES].find(query, {"subject": 1})}
 
     async def active_consents(
         self, subjects: Sequence[str], recipient: str, now: datetime
     ) -> list[ConsentFact]:
-        query = {
-            "subject": {"$in": list(subjects)},
-            "recipient": recipient,
-            "revoked_at": None,
-            "granted_at": {"$lte": now},
-            "$or": [{"expires_at": None}, {"expires_at": {"$gt": now}}],
-        }
+        query = {"subject": {"$in": list(subjects)}, **active(recipient, now)}
         projection = {"subject": 1, "fields": 1, "purpose": 1, "explicit": 1}
         return [
             ConsentFact(

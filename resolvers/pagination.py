@@ -64,3 +64,19 @@ NEWEST_FIRST = [("created_at", -1), ("_id", -1)]
 class Page:
     items: list[dict[str, Any]]
     has_next_page: bool
+
+
+def encode_key(value: str) -> str:
+    """An opaque cursor for keyset pagination over one unique string key (e.g. a username)."""
+    return base64.urlsafe_b64encode(json.dumps(["k", value]).encode()).decode().rstrip("=")
+
+
+def decode_key(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        tag, value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if tag != "k" or not isinstance(value, str):
+            raise TypeError
+        return value
+    except (ValueError, TypeError) as error:
+        raise InvalidCursor("`after` is not a cursor this API issued") from error

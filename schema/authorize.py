@@ -1,14 +1,16 @@
-"""Enforcement for writes, wired into Strawberry once: every mutation is decided by the table.
+"""Enforcement for entry points, wired into Strawberry once: root fields and mutations.
 
-`AuthorizeWrite` runs before each mutation's resolver: it finds the write's subject (the
-`accountId` of the input, else the caller's own account), reads what the decision needs (the
-subject's domain and rights limits) and asks `authz.writes.decide_write`. A refused write never
-reaches its resolver, so it changes nothing.
+`AuthorizeRoot` runs before each root query field and asks `authz.roots.decide_root`: a
+synchronous decision from the token alone. `AuthorizeWrite` runs before each mutation's
+resolver: it finds the write's subject (the `accountId` of the input, else the caller's own
+account), reads what the decision needs (the subject's domain and rights limits) and asks
+`authz.writes.decide_write`. A refused write never reaches its resolver: it changes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from strawberry.extensions import FieldExtension
@@ -16,37 +18,101 @@ from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
 from authz.decisions import Decision
+from authz.principals import Principal
+from authz.relations import Standing
+from authz.roots import decide_root
 from authz.writes import WRITES, decide_write
 from resolvers.accounts import accounts_by_id
+from resolvers.admin import audit
 from schema.context import Context
 from schema.errors import ErrorCode, client_error, unauthenticated
 
 
-async def authorize_write(context: Context, mutation: str, subject: str | None = None) -> Decision:
-    """The decision for `mutation` by the context's caller, or UNAUTHENTICATED / FORBIDDEN."""
+@dataclass(frozen=True, slots=True)
+class WriteGrant:
+    decision: Decision
+    subject: str | None = None
+    standing: Standing | None = None
+
+
+async def authorize_write(
+    context: Context, mutation: str, subject: str | None = None
+) -> WriteGrant:
+    """The grant for `mutation` by the context's caller, or UNAUTHENTICATED / FORBIDDEN."""
     principal = context.principal
     rule = WRITES.get(mutation)
     held: frozenset[Any] = frozenset()
     limits: dict[str, bool] = {}
-    if rule is not None and rule.has_subject:
-        if not principal.signed_in or principal.id is None:
-            raise unauthenticated()
+    standing = None
+    if rule is not None and rule.has_subject and principal.id is not None:
         subject = subject or principal.id
         found = await accounts_by_id(context.db, [subject], ["domain", "rights_limits"])
         account = found.get(subject)
         if account is not None:
             in_domain = account.get("domain") in principal.domains
             await context.standings.load([subject])
-            held = context.standings.of(subject, in_domain=in_domain, viewer=False).held
+            standing = context.standings.of(subject, in_domain=in_domain, viewer=False)
+            held = standing.held
             limits = account.get("rights_limits") or {}
     decision = decide_write(mutation, principal.kind, held, limits)
-    if not decision.allowed:
-        raise client_error(
-            ErrorCode.FORBIDDEN,
-            f"Not allowed to {mutation}: {decision.reason}.",
-            coordinate=decision.coordinate,
-        )
-    return decision
+    return WriteGrant(_enforce(decision, principal, mutation), subject, standing)
+
+
+async def record_write(context: Context, grant: WriteGrant) -> None:
+    """A write on someone else's account under a third-party relation is disclosed and audited.
+
+    The disclosure goes out with the response like any other; the audit entry is written now.
+    """
+    decision, subject, standing = grant.decision, grant.subject, grant.standing
+    if not decision.recorded or subject is None or standing is None:
+        return
+    context.disclosures.note(subject, decision, standing)
+    principal = context.principal
+    await audit(
+        context.db,
+        actor_kind=principal.kind.value,
+        actor=principal.id,
+        action=decision.coordinate,
+        subject=subject,
+        relation=str(decision.relation),
+        at=context.now,
+    )
+
+
+def _enforce(decision: Decision, principal: Principal, action: str) -> Decision:
+    """The decision if allowed; otherwise UNAUTHENTICATED for anonymous callers, or FORBIDDEN."""
+    if decision.allowed:
+        return decision
+    if not principal.signed_in:
+        raise unauthenticated()
+    raise client_error(
+        ErrorCode.FORBIDDEN,
+        f"Not allowed to {action}: {decision.reason}.",
+        coordinate=decision.coordinate,
+    )
+
+
+class AuthorizeRoot(FieldExtension):
+    """Decide a root query field from the token before its resolver runs."""
+
+    def apply(self, field: StrawberryField) -> None:
+        self.root = field.graphql_name or to_camel_case(field.python_name)
+
+    def check(self, info: Any, kwargs: dict[str, Any]) -> None:
+        principal = info.context.principal
+        argument = kwargs.get("id")
+        decision = decide_root(self.root, principal, str(argument) if argument else None)
+        _enforce(decision, principal, f"read {self.root}")
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
+        self.check(info, kwargs)
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
+    ) -> Any:
+        self.check(info, kwargs)
+        return await next_(source, info, **kwargs)
 
 
 class AuthorizeWrite(FieldExtension):
@@ -58,12 +124,32 @@ class AuthorizeWrite(FieldExtension):
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
     ) -> Any:
-        subject = getattr(kwargs.get("input"), "account_id", None)
-        await authorize_write(info.context, self.mutation, str(subject) if subject else None)
-        return await next_(source, info, **kwargs)
+        context = info.context
+        grant = await authorize_write(context, self.mutation, await _subject(context, kwargs))
+        result = await next_(source, info, **kwargs)
+        await record_write(context, grant)
+        return result
 
 
-def authorize_mutations(mutation_type: type[Any]) -> None:
-    for field in mutation_type.__strawberry_definition__.fields:
-        if not any(isinstance(e, AuthorizeWrite) for e in field.extensions):
-            field.extensions.append(AuthorizeWrite())
+async def _subject(context: Context, kwargs: dict[str, Any]) -> str | None:
+    """The account a write is about: the input's `accountId`, or what the input points at.
+
+    Inputs that name another thing (a support case, a consent) say whose it is through an
+    async `locate_subject(db)` method; a thing that does not exist has no subject, and the write is
+    then decided as one about nobody: refused.
+    """
+    input_ = kwargs.get("input")
+    locate = getattr(input_, "locate_subject", None)
+    if callable(locate):
+        found: str | None = await locate(context.db)
+        return found
+    account = getattr(input_, "account_id", None)
+    return str(account) if account else None
+
+
+def authorize_entry_points(query: type[Any], mutation: type[Any]) -> None:
+    """Attach the root and write checks to every field of the root types, once."""
+    for root_type, extension in ((query, AuthorizeRoot), (mutation, AuthorizeWrite)):
+        for field in root_type.__strawberry_definition__.fields:
+            if not any(isinstance(e, extension) for e in field.extensions):
+                field.extensions.append(extension())

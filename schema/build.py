@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
+from schema.authorize import authorize_entry_points
 from schema.errors import is_client_error
 from schema.extensions import MaskInternalErrors, RecordDisclosures
 from schema.guard import guard_resolved_fields, resolve_field
@@ -33,6 +34,7 @@ class GatewaySchema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     register(*GUARDED_TYPES)
     guard_resolved_fields(*GUARDED_TYPES)
+    authorize_entry_points(Query, Mutation)
     return GatewaySchema(
         query=Query,
         mutation=Mutation,

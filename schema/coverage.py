@@ -6,14 +6,15 @@ import strawberry
 from graphql import GraphQLObjectType
 
 from authz.policy import POLICY
+from authz.roots import ROOTS
 from authz.writes import WRITES
 
 
 def coverage_problems(schema: strawberry.Schema) -> list[str]:
     """Problems as sentences; empty when the table and the schema match exactly.
 
-    Root query fields are not data: they check the caller themselves (`me` needs a signed-in
-    user). Every mutation needs a write rule, and every other object type a read rule.
+    Every root query field needs a root rule, every mutation a write rule, and every other
+    object type a read rule for each field.
     """
     graphql_schema = schema._schema
     roots = {
@@ -47,13 +48,17 @@ def coverage_problems(schema: strawberry.Schema) -> list[str]:
             for field in rules
             if field not in fields
         ]
-    mutations = set(graphql_schema.mutation_type.fields) if graphql_schema.mutation_type else set()
-    problems += [
-        f"Mutation.{name} has no rule in authz/writes.py"
-        for name in sorted(mutations - set(WRITES))
-    ]
-    problems += [
-        f"the write rule for {name} names a mutation the schema does not have"
-        for name in sorted(set(WRITES) - mutations)
-    ]
+    mutation_type = graphql_schema.mutation_type
+    problems += _root_problems("Mutation", "authz/writes.py", set(WRITES), mutation_type)
+    problems += _root_problems("Query", "authz/roots.py", set(ROOTS), graphql_schema.query_type)
     return problems
+
+
+def _root_problems(
+    type_name: str, module: str, rules: set[str], root: GraphQLObjectType | None
+) -> list[str]:
+    fields = set(root.fields) if root else set()
+    return [f"{type_name}.{name} has no rule in {module}" for name in sorted(fields - rules)] + [
+        f"the rule in {module} for {name} names a field {type_name} does not have"
+        for name in sorted(rules - fields)
+    ]

@@ -1,16 +1,30 @@
-"""The root mutation type: every write of SPEC §7, each decided by `authz.writes` first."""
+"""The root mutation type: every write of SPEC §7 (each decided by `authz.writes` first)."""
 
 from __future__ import annotations
 
 from strawberry.tools import merge_types
 
-from schema.authorize import authorize_mutations
+from schema.consents import ConsentMutations
 from schema.content_writes import ContentMutations
+from schema.domains import DomainAdminMutations
+from schema.legal import LegalMutations
+from schema.policy_versions import PolicyVersionMutations
 from schema.rights import RightsMutations
 from schema.self_service import SelfServiceMutations
 from schema.sessions import SessionMutations
+from schema.support import SupportMutations
 
 Mutation = merge_types(
-    "Mutation", (SessionMutations, SelfServiceMutations, ContentMutations, RightsMutations)
+    "Mutation",
+    (
+        SessionMutations,
+        SelfServiceMutations,
+        ContentMutations,
+        RightsMutations,
+        DomainAdminMutations,
+        SupportMutations,
+        ConsentMutations,
+        LegalMutations,
+        PolicyVersionMutations,
+    ),
 )
-authorize_mutations(Mutation)

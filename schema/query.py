@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -11,20 +12,37 @@ from authz.principals import PrincipalKind
 from authz.visibility import PUBLIC_ITEMS, visible_content
 from resolvers.accounts import accounts_by_id, recommendable_accounts
 from resolvers.content import content_page, find_content
-from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, InvalidCursor, Position
+from resolvers.pagination import DEFAULT_PAGE_SIZE, InvalidCursor, Position
+from schema.aggregates import (
+    AdAudience,
+    TrendPeriod,
+    UsageTrend,
+    resolve_ad_audience,
+    resolve_usage_trends,
+)
+from schema.consents import PartnerContact, resolve_partner_contacts
 from schema.context import Info
-from schema.errors import bad_user_input, unauthenticated
+from schema.domains import Domain, resolve_domain
+from schema.errors import bad_user_input
+from schema.legal import (
+    LegalRequest,
+    TransparencyReport,
+    resolve_legal_request,
+    resolve_transparency_report,
+)
 from schema.loading import account_loader, content_fields, guard_content
+from schema.paging import page_size
+from schema.policy_versions import PolicyVersion, resolve_policy_version
 from schema.self_service import DeviceSettings, resolve_device_settings
-from schema.types import Account, Content, ContentConnection, ContentEdge, PageInfo
-
-
-def page_size(first: int | None) -> int:
-    """A list's `first` argument, checked: lists are bounded, however a client asks."""
-    size = DEFAULT_PAGE_SIZE if first is None else first
-    if not 0 <= size <= MAX_PAGE_SIZE:
-        raise bad_user_input("first", f"`first` must be between 0 and {MAX_PAGE_SIZE}.")
-    return size
+from schema.support import resolve_processor_cases
+from schema.types import (
+    Account,
+    Content,
+    ContentConnection,
+    ContentEdge,
+    PageInfo,
+    SupportCase,
+)
 
 
 @strawberry.type
@@ -61,11 +79,8 @@ class PolicyQuery:
 class Query:
     @strawberry.field(description="The signed-in account.")
     async def me(self, info: Info) -> Account | None:
-        principal = info.context.principal
-        if principal.kind is not PrincipalKind.USER or principal.id is None:
-            raise unauthenticated()
         me: Account | None = await account_loader(info.context, info.context.selected(info)).load(
-            principal.id
+            str(info.context.principal.id)
         )
         return me
 
@@ -122,16 +137,52 @@ class Query:
     )
     async def recommendations(self, info: Info, first: int = 10) -> list[Account]:
         context = info.context
-        principal = context.principal
-        if principal.kind is not PrincipalKind.USER or principal.id is None:
-            raise unauthenticated()
-        ids = await recommendable_accounts(context.db, principal.id, page_size(first))
+        me = str(context.principal.id)
+        ids = await recommendable_accounts(context.db, me, page_size(first))
         loaded = await account_loader(context, context.selected(info)).load_many(ids)
         return [account for account in loaded if account is not None]
 
     @strawberry.field(description="What this device remembers (`X-Device-Id`), no account needed.")
     async def device_settings(self, info: Info) -> DeviceSettings:
         return await resolve_device_settings(info)
+
+    @strawberry.field(description="A domain you administer: its members and numbers.")
+    async def domain(self, info: Info, id: strawberry.ID) -> Domain | None:
+        return await resolve_domain(info, id)
+
+    @strawberry.field(description="A processor's open cases, each with the person it is about.")
+    async def support_cases(self, info: Info) -> list[SupportCase]:
+        return await resolve_processor_cases(info)
+
+    @strawberry.field(description="A partner's contacts: accounts whose consent names it.")
+    async def partner_contacts(self, info: Info) -> list[PartnerContact]:
+        return await resolve_partner_contacts(info)
+
+    @strawberry.field(description="Sign-ups, active accounts and content per period (k = 5).")
+    async def usage_trends(
+        self,
+        info: Info,
+        period: TrendPeriod = TrendPeriod.WEEK,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[UsageTrend]:
+        return await resolve_usage_trends(info, period, since, until)
+
+    @strawberry.field(description="How many accounts allowing ads list an interest (k = 5).")
+    async def ad_audience(self, info: Info, interest: str) -> AdAudience:
+        return await resolve_ad_audience(info, interest)
+
+    @strawberry.field(description="A legal request (compliance, or the authority it binds).")
+    async def legal_request(self, info: Info, id: strawberry.ID) -> LegalRequest | None:
+        return await resolve_legal_request(info, id)
+
+    @strawberry.field(description="Legal requests per type in a period: `2026`, `2026-H1`, …")
+    async def transparency_report(self, info: Info, period: str) -> TransparencyReport:
+        return await resolve_transparency_report(info, period)
+
+    @strawberry.field(description="The privacy policy version in force.")
+    async def policy_version(self, info: Info) -> PolicyVersion | None:
+        return await resolve_policy_version(info)
 
     @strawberry.field(description="Ask the policy about access (SPEC §8).")
     def policy(self) -> PolicyQuery:

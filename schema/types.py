@@ -167,13 +167,23 @@ class SupportMessage:
     text: str | None
 
 
+async def _case_account(root: strawberry.Parent[Any], info: Info) -> Account | None:
+    """The person a case is about, read with the caller's standing toward them."""
+    account: Account | None = await account_loader(info.context, info.context.selected(info)).load(
+        root.subject
+    )
+    return account
+
+
 @strawberry.type
 class SupportCase:
     id: strawberry.ID | None
     purpose: str | None
     status: str | None
     opened_at: datetime | None
+    closed_at: datetime | None
     messages: list[SupportMessage] | None
+    account: Account | None = strawberry.field(resolver=_case_account)
 
 
 async def _owned(

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import strawberry
 
-from authz.interests import interest_problem
+from authz.interests import interest_problem, normalized
 from schema.errors import bad_user_input
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
@@ -92,7 +92,7 @@ def interests(field: str, values: Iterable[str]) -> list[str]:
     for value in values:
         if problem := interest_problem(value):
             raise bad_user_input(field, f"{problem}.")
-        cleaned.append(value.strip().lower())
+        cleaned.append(normalized(value))
     return sorted(set(cleaned))
 
 

@@ -41,7 +41,8 @@ async def test_me_without_a_token_is_unauthenticated(gateway: GatewayClient) -> 
 
 async def test_me_is_for_accounts_not_organisations(gateway: GatewayClient) -> None:
     body = await gateway.query("{ me { id } }", as_="helpdesk-co")
-    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert error_codes(body) == ["FORBIDDEN"]
+    assert body["errors"][0]["extensions"]["coordinate"] == "Query.me"
 
 
 async def test_account_by_id_and_unknown_id(gateway: GatewayClient) -> None:

@@ -95,9 +95,11 @@ CONTENT_ACCESS: dict[tuple[str | None, str], frozenset[str] | None] = {
 }
 
 
-#: SPEC §7 restated: which demo callers may perform each mutation on their own behalf.
-#: `USERS` are the account holders; dora is a `domain_admin` principal, not a user, when she
-#: uses her admin token.
+#: SPEC §7 restated for the demo world: who may make each call of `test_write_matrix.CALLS`.
+#: Calls about a person's own data are made by each caller about themselves; calls about
+#: another account (admin actions, support replies) name alice, a uni-graz member with an
+#: open support case (helpdesk-co) and a consent (flowershop). `dora` here is her
+#: `domain_admin` token, not a `user`.
 USERS = frozenset({"alice", "bob", "carol", "erin"})
 ALL_CALLERS = frozenset(
     {None, *USERS, "dora", "helpdesk-co", "flowershop", "adnet", "trendlens", "police-graz", "cora"}
@@ -116,6 +118,21 @@ WRITE_ACCESS: dict[str, frozenset[str | None]] = {
     "deleteContent": USERS,
     "exportMyData": USERS,
     "deleteMyAccount": USERS,
+    "setPassword": frozenset({"dora"}),
+    "suspendAccount": frozenset({"dora"}),
+    "blockAccount": frozenset({"dora"}),
+    "restoreAccount": frozenset({"dora"}),
+    "limitRights": frozenset({"dora"}),
+    "openSupportCase": USERS,
+    "postSupportMessage": frozenset({"alice"}),
+    "replyToSupportCase": frozenset({"helpdesk-co"}),
+    "closeSupportCase": frozenset({"alice", "helpdesk-co"}),
+    "grantConsent": USERS,
+    "revokeConsent": frozenset({"alice"}),
+    "contactBusiness": USERS,
+    "registerLegalRequest": frozenset({"cora"}),
+    "closeLegalRequest": frozenset({"cora"}),
+    "publishPolicyVersion": frozenset({"cora"}),
 }
 #: The rights limit (`rightsLimits.*`) that refuses a mutation even to its owner.
 WRITE_LIMITS: dict[str, str] = {

@@ -1,0 +1,116 @@
+"""Policy versions: publishing one notifies every account, in batches, resumably.
+
+The version is stored first, with a cursor (the last account notified); each batch upserts
+notifications whose ids derive from the version and the account, then advances the cursor.
+A crash between the two repeats one batch, which changes nothing the second time, and
+`resume_publications` (run at every start) finishes what was interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+from resolvers.collections import ACCOUNTS, NOTIFICATIONS, POLICY_VERSIONS
+
+log = logging.getLogger(__name__)
+
+NOTIFY_BATCH = 500
+
+
+async def latest(db: AsyncDatabase[Any]) -> dict[str, Any] | None:
+    doc: dict[str, Any] | None = await db[POLICY_VERSIONS].find_one({}, sort=[("version", -1)])
+    return doc
+
+
+async def by_id(db: AsyncDatabase[Any], version_id: str) -> dict[str, Any] | None:
+    doc: dict[str, Any] | None = await db[POLICY_VERSIONS].find_one({"_id": version_id})
+    return doc
+
+
+async def publish(
+    db: AsyncDatabase[Any], summary: str, reason: str, published_by: str, now: datetime
+) -> str:
+    """Store the next version and notify every account; returns the version's id.
+
+    Two publications racing for one number cannot both be stored: the id is unique.
+    """
+    current = await latest(db)
+    version = (current["version"] if current else 0) + 1
+    await db[POLICY_VERSIONS].insert_one(
+        {
+            "_id": f"policy-v{version}",
+            "version": version,
+            "summary": summary,
+            "reason": reason,
+            "published_by": published_by,
+            "published_at": now,
+            "state": "NOTIFYING",
+            "notified_through": "",
+            "notified": 0,
+        }
+    )
+    await _notify_all(db, f"policy-v{version}")
+    return f"policy-v{version}"
+
+
+async def _notify_all(db: AsyncDatabase[Any], version_id: str) -> None:
+    publication = await by_id(db, version_id)
+    assert publication is not None
+    message = f"Our privacy policy changed (version {publication['version']}): "
+    message += publication["summary"]
+    cursor_id = publication["notified_through"]
+    notified = publication["notified"]
+    while True:
+        batch = await (
+            db[ACCOUNTS]
+            .find({"_id": {"$gt": cursor_id}}, {"_id": 1})
+            .sort("_id", 1)
+            .limit(NOTIFY_BATCH)
+            .to_list()
+        )
+        if not batch:
+            break
+        await db[NOTIFICATIONS].bulk_write(
+            [
+                UpdateOne(
+                    {"_id": f"{version_id}:{doc['_id']}"},
+                    {
+                        "$setOnInsert": {
+                            "account": doc["_id"],
+                            "kind": "POLICY_UPDATED",
+                            "message": message,
+                            "created_at": publication["published_at"],
+                            "read": False,
+                        }
+                    },
+                    upsert=True,
+                )
+                for doc in batch
+            ],
+            ordered=False,
+        )
+        cursor_id = batch[-1]["_id"]
+        notified += len(batch)
+        await db[POLICY_VERSIONS].update_one(
+            {"_id": version_id},
+            {"$set": {"notified_through": cursor_id, "notified": notified}},
+        )
+        log.info(
+            "policy version notifications",
+            extra={"version": publication["version"], "notified": notified},
+        )
+    await db[POLICY_VERSIONS].update_one({"_id": version_id}, {"$set": {"state": "PUBLISHED"}})
+
+
+async def resume_publications(db: AsyncDatabase[Any]) -> int:
+    """Finish notifying for every publication a crash interrupted; how many there were."""
+    pending = await db[POLICY_VERSIONS].distinct("_id", {"state": "NOTIFYING"})
+    for version_id in pending:
+        log.warning("resuming policy version notifications", extra={"version": version_id})
+        await _notify_all(db, version_id)
+    return len(pending)

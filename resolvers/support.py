@@ -1,0 +1,72 @@
+"""Support cases: a person asks for help, a processor answers while the case is open."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from resolvers.collections import SUPPORT_CASES
+
+SUPPORT = "support"
+
+
+async def open_case(db: AsyncDatabase[Any], subject: str, text: str, now: datetime) -> str:
+    case_id = f"case-{uuid.uuid4().hex[:20]}"
+    await db[SUPPORT_CASES].insert_one(
+        {
+            "_id": case_id,
+            "subject": subject,
+            "purpose": SUPPORT,
+            "processor": None,
+            "status": "OPEN",
+            "opened_at": now,
+            "closed_at": None,
+            "messages": [{"author": subject, "at": now, "text": text}],
+        }
+    )
+    return case_id
+
+
+async def case_subject(db: AsyncDatabase[Any], case_id: str) -> str | None:
+    doc = await db[SUPPORT_CASES].find_one({"_id": case_id}, {"subject": 1})
+    return doc["subject"] if doc else None
+
+
+def handled_by(processor: str | None, purpose: str | None) -> dict[str, Any]:
+    """Open cases a processor may handle: of its purpose, assigned to it or to nobody yet."""
+    return {"status": "OPEN", "purpose": purpose, "processor": {"$in": [processor, None]}}
+
+
+async def add_message(
+    db: AsyncDatabase[Any],
+    case_id: str,
+    author: str,
+    text: str,
+    now: datetime,
+    where: dict[str, Any],
+    *,
+    close: bool = False,
+) -> bool:
+    """Append a message to a case matching `where`; `False` when there is no such case."""
+    update: dict[str, Any] = {"$push": {"messages": {"author": author, "at": now, "text": text}}}
+    if close:
+        update["$set"] = {"status": "CLOSED", "closed_at": now}
+    result = await db[SUPPORT_CASES].update_one({"_id": case_id, **where}, update)
+    return result.matched_count == 1
+
+
+async def close_case(
+    db: AsyncDatabase[Any], case_id: str, now: datetime, where: dict[str, Any]
+) -> bool:
+    result = await db[SUPPORT_CASES].update_one(
+        {"_id": case_id, "status": "OPEN", **where},
+        {"$set": {"status": "CLOSED", "closed_at": now}},
+    )
+    return result.matched_count == 1
+
+
+async def cases(db: AsyncDatabase[Any], where: dict[str, Any]) -> list[dict[str, Any]]:
+    return await db[SUPPORT_CASES].find(where).sort("opened_at", 1).to_list()

@@ -1,0 +1,148 @@
+"""The consent ledger (SPEC §6): granting, revoking, consent-by-action, and a partner's contacts.
+
+What a consent may name is decided by `authz.consents` from the policy table; a partner's
+reading of a consenting account is then decided field by field, like any read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from pymongo.asynchronous.database import AsyncDatabase
+
+from authz.consents import CONTACT_FIELDS, consent_problem
+from authz.principals import PartnerType
+from resolvers import consents as ledger
+from schema import validation as valid
+from schema.context import Context, Info
+from schema.errors import bad_user_input
+from schema.loading import account_loader
+from schema.types import Account, Consent
+
+
+@strawberry.input
+class GrantConsentInput:
+    recipient: str
+    fields: list[str] = strawberry.field(default_factory=list)
+    purpose: str | None = None
+    explicit: bool = False
+    expires_at: datetime | None = None
+
+
+@strawberry.input
+class RevokeConsentInput:
+    consent_id: strawberry.ID
+
+    async def locate_subject(self, db: AsyncDatabase[Any]) -> str | None:
+        return await ledger.consent_subject(db, valid.identifier("consentId", str(self.consent_id)))
+
+
+@strawberry.input
+class ContactBusinessInput:
+    business_id: str
+
+
+@strawberry.type
+class ConsentPayload:
+    consent_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def consent(self, info: Info) -> Consent | None:
+        context = info.context
+        doc = await ledger.consent(context.db, self.consent_id)
+        if doc is None:
+            return None
+        subject = doc["subject"]
+        await context.standings.load([subject])
+        consent: Consent = context.guard(doc, "Consent", subject, context.standings.of(subject))
+        return consent
+
+
+@strawberry.type
+class PartnerContact:
+    """An account that consented to share fields with the calling partner."""
+
+    consent_fields: list[str]
+    purpose: str | None
+    granted_at: datetime
+    expires_at: datetime | None
+    account: Account | None
+
+
+async def _recipient(context: Context, partner_id: str, field: str) -> PartnerType:
+    found = await ledger.partner(context.db, valid.identifier(field, partner_id))
+    if found is None:
+        raise bad_user_input(field, "There is no such partner.")
+    return PartnerType(found["partner_type"])
+
+
+@strawberry.type
+class ConsentMutations:
+    @strawberry.mutation(description="Share named fields (or a purpose's) with a partner.")
+    async def grant_consent(self, info: Info, input: GrantConsentInput) -> ConsentPayload:
+        context = info.context
+        partner_type = await _recipient(context, input.recipient, "recipient")
+        purpose = input.purpose and valid.identifier("purpose", input.purpose)
+        fields = sorted(set(input.fields))
+        if problem := consent_problem(fields, purpose, input.explicit, partner_type):
+            raise bad_user_input(*problem)
+        if input.expires_at is not None and input.expires_at <= context.now:
+            raise bad_user_input("expiresAt", "`expiresAt` must be in the future.")
+        consent_id = await ledger.grant(
+            context.db,
+            subject=str(context.principal.id),
+            recipient=input.recipient,
+            fields=fields,
+            purpose=purpose,
+            explicit=input.explicit,
+            source="GRANT",
+            now=context.now,
+            expires_at=input.expires_at,
+        )
+        return ConsentPayload(consent_id=consent_id)
+
+    @strawberry.mutation(description="Withdraw a consent; it stops counting on the next request.")
+    async def revoke_consent(self, info: Info, input: RevokeConsentInput) -> ConsentPayload:
+        context = info.context
+        consent_id = str(input.consent_id)
+        if not await ledger.revoke(context.db, str(context.principal.id), consent_id, context.now):
+            raise bad_user_input("consentId", "You have no such active consent.")
+        return ConsentPayload(consent_id=consent_id)
+
+    @strawberry.mutation(description='Press "call" on a business: it may see your phone number.')
+    async def contact_business(self, info: Info, input: ContactBusinessInput) -> ConsentPayload:
+        context = info.context
+        if await _recipient(context, input.business_id, "businessId") is not PartnerType.BUSINESS:
+            raise bad_user_input("businessId", "This partner is not a business.")
+        consent_id = await ledger.grant(
+            context.db,
+            subject=str(context.principal.id),
+            recipient=input.business_id,
+            fields=CONTACT_FIELDS,
+            purpose="contact",
+            explicit=False,
+            source="ACTION",
+            now=context.now,
+            expires_at=None,
+        )
+        return ConsentPayload(consent_id=consent_id)
+
+
+async def resolve_partner_contacts(info: Info) -> list[PartnerContact]:
+    """The `partnerContacts` root: accounts whose active consent names the calling partner."""
+    context = info.context
+    consents = await ledger.active_for_recipient(context.db, str(context.principal.id), context.now)
+    node = context.selected(info).child("account")
+    accounts = await account_loader(context, node).load_many([c["subject"] for c in consents])
+    return [
+        PartnerContact(
+            consent_fields=consent["fields"],
+            purpose=consent.get("purpose"),
+            granted_at=consent["granted_at"],
+            expires_at=consent.get("expires_at"),
+            account=account,
+        )
+        for consent, account in zip(consents, accounts, strict=True)
+    ]

@@ -1,0 +1,172 @@
+"""The domain admin console: a domain's members and numbers, and actions on members (SPEC §7).
+
+Only a domain's admins reach a `Domain` (`authz.roots`: `domain(id)` is bound to the token's
+`domains`); each member is then read like any account, with DOMAIN_ADMIN decided per member.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from authz.passwords import hash_password
+from resolvers.accounts import update_account
+from resolvers.admin import set_account_state
+from resolvers.domains import domain_by_id, domain_stats, member_ids, usernames_of
+from resolvers.pagination import InvalidCursor, decode_key, encode_key
+from schema import validation as valid
+from schema.context import Info
+from schema.errors import bad_user_input
+from schema.loading import account_loader
+from schema.paging import page_size
+from schema.payloads import AccountPayload
+from schema.types import Account, AccountStatus, PageInfo
+from schema.validation import given
+
+
+@strawberry.type
+class DomainStats:
+    members: int
+    active: int
+    suspended: int
+    blocked: int
+    apps_installed: int
+
+
+@strawberry.input
+class MemberFilter:
+    status: AccountStatus | None = None
+    username_prefix: str | None = None
+
+
+@strawberry.type
+class AccountEdge:
+    cursor: str
+    node: Account
+
+
+@strawberry.type
+class AccountConnection:
+    edges: list[AccountEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class Domain:
+    id: strawberry.ID
+    name: str
+
+    @strawberry.field(description="Members in username order, as a cursor connection.")
+    async def members(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: MemberFilter | None = None,
+    ) -> AccountConnection:
+        context = info.context
+        try:
+            after_username = decode_key(after) if after else None
+        except InvalidCursor as error:
+            raise bad_user_input("after", str(error)) from error
+        filter = filter or MemberFilter()
+        prefix = filter.username_prefix and valid.text(
+            "filter.usernamePrefix", filter.username_prefix.lower(), max_length=32
+        )
+        ids, more = await member_ids(
+            context.db,
+            str(self.id),
+            page_size(first),
+            after_username,
+            filter.status.value if filter.status else None,
+            prefix,
+        )
+        node = context.selected(info).child("edges").child("node")
+        accounts = await account_loader(context, node).load_many(ids)
+        usernames = await usernames_of(context.db, ids)
+        edges = [
+            AccountEdge(cursor=encode_key(usernames[account_id]), node=account)
+            for account_id, account in zip(ids, accounts, strict=True)
+            if account is not None
+        ]
+        end = edges[-1].cursor if edges else None
+        return AccountConnection(
+            edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end)
+        )
+
+    @strawberry.field(description="How many members, by status, and the apps they installed.")
+    async def domain_stats(self, info: Info) -> DomainStats:
+        stats = await domain_stats(info.context.db, str(self.id))
+        return DomainStats(
+            members=stats["members"],
+            active=stats["ACTIVE"],
+            suspended=stats["SUSPENDED"],
+            blocked=stats["BLOCKED"],
+            apps_installed=stats["apps_installed"],
+        )
+
+
+async def resolve_domain(info: Info, id: strawberry.ID) -> Domain | None:
+    doc = await domain_by_id(info.context.db, str(id))
+    return Domain(id=strawberry.ID(doc["_id"]), name=doc["name"]) if doc else None
+
+
+@strawberry.input
+class SetPasswordInput:
+    account_id: strawberry.ID
+    password: str
+
+
+@strawberry.input
+class AccountActionInput:
+    account_id: strawberry.ID
+
+
+@strawberry.input(description="Rights left out stay as they are.")
+class LimitRightsInput:
+    account_id: strawberry.ID
+    edit: bool | None = strawberry.UNSET
+    delete: bool | None = strawberry.UNSET
+    privacy: bool | None = strawberry.UNSET
+
+
+@strawberry.type
+class DomainAdminMutations:
+    @strawberry.mutation(description="Set a member's password; their sessions end.")
+    async def set_password(self, info: Info, input: SetPasswordInput) -> AccountPayload:
+        password_hash = hash_password(valid.password(input.password))
+        return await _change_state(info, input.account_id, {"password_hash": password_hash})
+
+    @strawberry.mutation(description="Suspend a member: no sign-in, and their tokens stop working.")
+    async def suspend_account(self, info: Info, input: AccountActionInput) -> AccountPayload:
+        return await _change_state(info, input.account_id, {"status": "SUSPENDED"})
+
+    @strawberry.mutation(description="Block a member: no sign-in, and their tokens stop working.")
+    async def block_account(self, info: Info, input: AccountActionInput) -> AccountPayload:
+        return await _change_state(info, input.account_id, {"status": "BLOCKED"})
+
+    @strawberry.mutation(description="Make a suspended or blocked member active again.")
+    async def restore_account(self, info: Info, input: AccountActionInput) -> AccountPayload:
+        await update_account(info.context.db, str(input.account_id), {"status": "ACTIVE"})
+        return AccountPayload(account_id=str(input.account_id))
+
+    @strawberry.mutation(description="Limit what a member may change (edit, delete, privacy).")
+    async def limit_rights(self, info: Info, input: LimitRightsInput) -> AccountPayload:
+        changes: dict[str, Any] = {}
+        for right in ("edit", "delete", "privacy"):
+            value = getattr(input, right)
+            if not given(value):
+                continue
+            if value is None:
+                raise bad_user_input(right, f"`{right}` is true or false.")
+            changes[f"rights_limits.{right}"] = value
+        await update_account(info.context.db, str(input.account_id), changes)
+        return AccountPayload(account_id=str(input.account_id))
+
+
+async def _change_state(
+    info: Info, account_id: strawberry.ID, changes: dict[str, Any]
+) -> AccountPayload:
+    await set_account_state(info.context.db, str(account_id), changes, info.context.now)
+    return AccountPayload(account_id=str(account_id))

@@ -1,0 +1,138 @@
+"""Support: a person opens a case and writes; a processor (purpose `support`) answers.
+
+The processor's access to the person's fields is the PROCESSOR relation, which exists exactly
+while a case of its purpose is open (`authz.standing`); closing the case ends it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from pymongo.asynchronous.database import AsyncDatabase
+
+from authz.principals import PrincipalKind
+from resolvers.support import (
+    add_message,
+    case_subject,
+    cases,
+    close_case,
+    handled_by,
+    open_case,
+)
+from schema import validation as valid
+from schema.context import Context, Info
+from schema.errors import bad_user_input
+from schema.types import SupportCase
+
+MAX_MESSAGE = 5_000
+
+
+@strawberry.input
+class OpenSupportCaseInput:
+    text: str
+
+
+class _AboutCase:
+    """Inputs naming a case: the write is about the case's subject."""
+
+    case_id: strawberry.ID
+
+    async def locate_subject(self, db: AsyncDatabase[Any]) -> str | None:
+        return await case_subject(db, valid.identifier("caseId", str(self.case_id)))
+
+
+@strawberry.input
+class PostSupportMessageInput(_AboutCase):
+    case_id: strawberry.ID
+    text: str
+
+
+@strawberry.input
+class ReplyToSupportCaseInput(_AboutCase):
+    case_id: strawberry.ID
+    text: str
+    close: bool = strawberry.field(default=False, description="Close the case with this reply.")
+
+
+@strawberry.input
+class CloseSupportCaseInput(_AboutCase):
+    case_id: strawberry.ID
+
+
+@strawberry.type
+class SupportCasePayload:
+    case_id: strawberry.ID
+    status: str
+
+
+def _own_cases(context: Context) -> dict[str, Any]:
+    """Which cases the caller's writes may touch: their own, or those it handles."""
+    principal = context.principal
+    if principal.kind is PrincipalKind.PROCESSOR:
+        return handled_by(principal.id, principal.purpose)
+    return {"subject": principal.id}
+
+
+def _message(text: str) -> str:
+    return valid.text("text", text, max_length=MAX_MESSAGE)
+
+
+@strawberry.type
+class SupportMutations:
+    @strawberry.mutation(description="Ask IMOOX for help; your messages are kept with the case.")
+    async def open_support_case(
+        self, info: Info, input: OpenSupportCaseInput
+    ) -> SupportCasePayload:
+        context = info.context
+        case_id = await open_case(
+            context.db, str(context.principal.id), _message(input.text), context.now
+        )
+        return SupportCasePayload(case_id=strawberry.ID(case_id), status="OPEN")
+
+    @strawberry.mutation(description="Add a message to one of your open cases.")
+    async def post_support_message(
+        self, info: Info, input: PostSupportMessageInput
+    ) -> SupportCasePayload:
+        return await _write(info, input.case_id, input.text, close=False)
+
+    @strawberry.mutation(description="A processor answers an open case it handles.")
+    async def reply_to_support_case(
+        self, info: Info, input: ReplyToSupportCaseInput
+    ) -> SupportCasePayload:
+        return await _write(info, input.case_id, input.text, close=input.close)
+
+    @strawberry.mutation(description="Close a case: the processor's access ends with it.")
+    async def close_support_case(
+        self, info: Info, input: CloseSupportCaseInput
+    ) -> SupportCasePayload:
+        context = info.context
+        case_id = str(input.case_id)
+        if not await close_case(context.db, case_id, context.now, _own_cases(context)):
+            raise bad_user_input("caseId", "There is no such open case.")
+        return SupportCasePayload(case_id=strawberry.ID(case_id), status="CLOSED")
+
+
+async def _write(
+    info: Info, case_id: strawberry.ID, text: str, *, close: bool
+) -> SupportCasePayload:
+    context = info.context
+    where = {"status": "OPEN", **_own_cases(context)}
+    author = str(context.principal.id)
+    if not await add_message(
+        context.db, str(case_id), author, _message(text), context.now, where, close=close
+    ):
+        raise bad_user_input("caseId", "There is no such open case.")
+    return SupportCasePayload(case_id=case_id, status="CLOSED" if close else "OPEN")
+
+
+async def resolve_processor_cases(info: Info) -> list[SupportCase]:
+    """The `supportCases` root: the open cases this processor handles, with their subjects."""
+    context = info.context
+    principal = context.principal
+    docs = await cases(context.db, handled_by(principal.id, principal.purpose))
+    await context.standings.load(doc["subject"] for doc in docs)
+    return [
+        context.guard(doc, "SupportCase", doc["subject"], context.standings.of(doc["subject"]))
+        for doc in docs
+    ]
