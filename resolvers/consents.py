@@ -9,12 +9,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from resolvers.collections import CONSENTS, PARTNERS
-
-
-async def partner(db: AsyncDatabase[Any], partner_id: str) -> dict[str, Any] | None:
-    doc: dict[str, Any] | None = await db[PARTNERS].find_one({"_id": partner_id})
-    return doc
+from resolvers.collections import CONSENTS
+from resolvers.documents import by_id
 
 
 async def grant(
@@ -47,13 +43,8 @@ async def grant(
     return consent_id
 
 
-async def consent(db: AsyncDatabase[Any], consent_id: str) -> dict[str, Any] | None:
-    doc: dict[str, Any] | None = await db[CONSENTS].find_one({"_id": consent_id})
-    return doc
-
-
 async def consent_subject(db: AsyncDatabase[Any], consent_id: str) -> str | None:
-    doc = await db[CONSENTS].find_one({"_id": consent_id}, {"subject": 1})
+    doc = await by_id(db, CONSENTS, consent_id, ["subject"])
     return doc["subject"] if doc else None
 
 

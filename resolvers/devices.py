@@ -11,6 +11,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import ACCOUNTS, DEVICE_SETTINGS, DEVICES, SIGN_INS
+from resolvers.documents import by_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,18 +54,13 @@ async def record_sign_in(
     return new_device
 
 
-async def device_settings(db: AsyncDatabase[Any], device_id: str) -> dict[str, Any] | None:
-    doc: dict[str, Any] | None = await db[DEVICE_SETTINGS].find_one({"_id": device_id})
-    return doc
-
-
 async def update_device_settings(
     db: AsyncDatabase[Any], device_id: str, changes: Mapping[str, Any], now: datetime
 ) -> dict[str, Any]:
     await db[DEVICE_SETTINGS].update_one(
         {"_id": device_id}, {"$set": {**changes, "updated_at": now}}, upsert=True
     )
-    return await device_settings(db, device_id) or {}
+    return await by_id(db, DEVICE_SETTINGS, device_id) or {}
 
 
 #: What a visitor can set without an account, and what an account adopts from its device.
@@ -73,7 +69,7 @@ DEVICE_SETTING_KEYS = ("language", "theme")
 
 async def adopt_device_settings(db: AsyncDatabase[Any], account: str, device_id: str) -> None:
     """Copy a device's settings to the account, for each setting the account has none of."""
-    remembered = await device_settings(db, device_id)
+    remembered = await by_id(db, DEVICE_SETTINGS, device_id)
     if not remembered:
         return
     doc = await db[ACCOUNTS].find_one({"_id": account}, {"settings": 1}) or {}

@@ -7,12 +7,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from resolvers.collections import ACCOUNTS, DOMAINS
-
-
-async def domain_by_id(db: AsyncDatabase[Any], domain_id: str) -> dict[str, Any] | None:
-    doc: dict[str, Any] | None = await db[DOMAINS].find_one({"_id": domain_id})
-    return doc
+from resolvers.collections import ACCOUNTS
 
 
 async def member_ids(

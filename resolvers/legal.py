@@ -43,11 +43,6 @@ async def register(
     return request_id
 
 
-async def find(db: AsyncDatabase[Any], request_id: str) -> dict[str, Any] | None:
-    doc: dict[str, Any] | None = await db[LEGAL_REQUESTS].find_one({"_id": request_id})
-    return doc
-
-
 async def close(db: AsyncDatabase[Any], request_id: str, now: datetime) -> bool:
     result = await db[LEGAL_REQUESTS].update_one(
         {"_id": request_id, "status": "APPROVED"},

@@ -16,6 +16,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import ACCOUNTS, NOTIFICATIONS, POLICY_VERSIONS
+from resolvers.documents import by_id
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +25,6 @@ NOTIFY_BATCH = 500
 
 async def latest(db: AsyncDatabase[Any]) -> dict[str, Any] | None:
     doc: dict[str, Any] | None = await db[POLICY_VERSIONS].find_one({}, sort=[("version", -1)])
-    return doc
-
-
-async def by_id(db: AsyncDatabase[Any], version_id: str) -> dict[str, Any] | None:
-    doc: dict[str, Any] | None = await db[POLICY_VERSIONS].find_one({"_id": version_id})
     return doc
 
 
@@ -59,7 +55,7 @@ async def publish(
 
 
 async def _notify_all(db: AsyncDatabase[Any], version_id: str) -> None:
-    publication = await by_id(db, version_id)
+    publication = await by_id(db, POLICY_VERSIONS, version_id)
     assert publication is not None
     message = f"Our privacy policy changed (version {publication['version']}): "
     message += publication["summary"]

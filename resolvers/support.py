@@ -9,6 +9,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import SUPPORT_CASES
+from resolvers.documents import by_id
 
 SUPPORT = "support"
 
@@ -31,7 +32,7 @@ async def open_case(db: AsyncDatabase[Any], subject: str, text: str, now: dateti
 
 
 async def case_subject(db: AsyncDatabase[Any], case_id: str) -> str | None:
-    doc = await db[SUPPORT_CASES].find_one({"_id": case_id}, {"subject": 1})
+    doc = await by_id(db, SUPPORT_CASES, case_id, ["subject"])
     return doc["subject"] if doc else None
 
 

@@ -15,6 +15,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from authz.consents import CONTACT_FIELDS, consent_problem
 from authz.principals import PartnerType
 from resolvers import consents as ledger
+from resolvers.collections import CONSENTS, PARTNERS
+from resolvers.documents import by_id
 from schema import validation as valid
 from schema.context import Context, Info
 from schema.errors import bad_user_input
@@ -51,7 +53,7 @@ class ConsentPayload:
     @strawberry.field
     async def consent(self, info: Info) -> Consent | None:
         context = info.context
-        doc = await ledger.consent(context.db, self.consent_id)
+        doc = await by_id(context.db, CONSENTS, self.consent_id)
         if doc is None:
             return None
         subject = doc["subject"]
@@ -72,7 +74,7 @@ class PartnerContact:
 
 
 async def _recipient(context: Context, partner_id: str, field: str) -> PartnerType:
-    found = await ledger.partner(context.db, valid.identifier(field, partner_id))
+    found = await by_id(context.db, PARTNERS, valid.identifier(field, partner_id))
     if found is None:
         raise bad_user_input(field, "There is no such partner.")
     return PartnerType(found["partner_type"])

@@ -13,7 +13,9 @@ import strawberry
 from authz.passwords import hash_password
 from resolvers.accounts import update_account
 from resolvers.admin import set_account_state
-from resolvers.domains import domain_by_id, domain_stats, member_ids, usernames_of
+from resolvers.collections import DOMAINS
+from resolvers.documents import by_id
+from resolvers.domains import domain_stats, member_ids, usernames_of
 from resolvers.pagination import InvalidCursor, decode_key, encode_key
 from schema import validation as valid
 from schema.context import Info
@@ -108,7 +110,7 @@ class Domain:
 
 
 async def resolve_domain(info: Info, id: strawberry.ID) -> Domain | None:
-    doc = await domain_by_id(info.context.db, str(id))
+    doc = await by_id(info.context.db, DOMAINS, str(id))
     return Domain(id=strawberry.ID(doc["_id"]), name=doc["name"]) if doc else None
 
 

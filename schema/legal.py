@@ -17,6 +17,8 @@ import strawberry
 from authz.legal import DISCLOSABLE
 from resolvers import legal
 from resolvers.accounts import accounts_by_id
+from resolvers.collections import LEGAL_REQUESTS
+from resolvers.documents import by_id
 from schema import validation as valid
 from schema.context import Info
 from schema.errors import bad_user_input
@@ -140,13 +142,13 @@ class LegalMutations:
 
 
 async def _request(info: Info, request_id: str) -> LegalRequest:
-    doc = await legal.find(info.context.db, request_id)
+    doc = await by_id(info.context.db, LEGAL_REQUESTS, request_id)
     assert doc is not None, "written just before"
     return LegalRequest.of(doc)
 
 
 async def resolve_legal_request(info: Info, id: strawberry.ID) -> LegalRequest | None:
-    doc = await legal.find(info.context.db, str(id))
+    doc = await by_id(info.context.db, LEGAL_REQUESTS, str(id))
     return LegalRequest.of(doc) if doc else None
 
 

@@ -8,6 +8,8 @@ from typing import Any
 import strawberry
 
 from resolvers import policy_versions
+from resolvers.collections import POLICY_VERSIONS
+from resolvers.documents import by_id
 from schema import validation as valid
 from schema.context import Info
 
@@ -56,7 +58,7 @@ class PolicyVersionMutations:
             str(context.principal.id),
             context.now,
         )
-        published = await policy_versions.by_id(context.db, version_id)
+        published = await by_id(context.db, POLICY_VERSIONS, version_id)
         assert published is not None, "published just before"
         return PolicyVersionPayload(policy_version=PolicyVersion.of(published))
 

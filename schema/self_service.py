@@ -9,7 +9,9 @@ import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from resolvers.accounts import update_account
-from resolvers.devices import device_settings, update_device_settings
+from resolvers.collections import DEVICE_SETTINGS
+from resolvers.devices import update_device_settings
+from resolvers.documents import by_id
 from resolvers.notifications import mark_read
 from schema import validation as valid
 from schema.context import Info
@@ -209,4 +211,4 @@ def _device_settings(device_id: str, doc: dict[str, Any] | None) -> DeviceSettin
 async def resolve_device_settings(info: Info) -> DeviceSettings:
     """The `deviceSettings` query: what this device remembers (empty for a new device)."""
     device_id = _device_id(info)
-    return _device_settings(device_id, await device_settings(info.context.db, device_id))
+    return _device_settings(device_id, await by_id(info.context.db, DEVICE_SETTINGS, device_id))

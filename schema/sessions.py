@@ -13,8 +13,9 @@ from authz.passwords import hash_password, verify_password
 from authz.principals import PrincipalKind
 from resolvers import sessions
 from resolvers.accounts import AccountExists, account_by_username, insert_account
+from resolvers.collections import DOMAINS
 from resolvers.devices import SignInSource, adopt_device_settings, record_sign_in
-from resolvers.domains import domain_by_id
+from resolvers.documents import by_id
 from resolvers.notifications import notify
 from resolvers.tokens import revoke
 from schema import validation as valid
@@ -186,7 +187,7 @@ class SessionMutations:
 async def _domain_of(context: Context, domain_id: str | None, email: str) -> str | None:
     if domain_id is None:
         return None
-    domain = await domain_by_id(context.db, valid.identifier("domain", domain_id))
+    domain = await by_id(context.db, DOMAINS, valid.identifier("domain", domain_id))
     if domain is None or not email.endswith("@" + domain["email_domain"]):
         raise bad_user_input("domain", "The e-mail address does not belong to this domain.")
     return str(domain["_id"])

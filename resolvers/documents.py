@@ -1,0 +1,16 @@
+"""The one read every collection shares: a document by its id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+
+async def by_id(
+    db: AsyncDatabase[Any], collection: str, doc_id: str, fields: Iterable[str] | None = None
+) -> dict[str, Any] | None:
+    projection = dict.fromkeys(fields, 1) if fields is not None else None
+    doc: dict[str, Any] | None = await db[collection].find_one({"_id": doc_id}, projection)
+    return doc
