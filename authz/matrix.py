@@ -1,9 +1,10 @@
-"""The policy as the SPEC §4 and §7 tables, regenerated from `authz.policy` and `authz.writes`."""
+"""The policy as Markdown tables (SPEC §4, §7), regenerated from the tables in `authz`."""
 
 from __future__ import annotations
 
 from authz.policy import POLICY, Grant, Rule
 from authz.relations import Relation
+from authz.roots import ROOTS
 from authz.writes import WRITES
 
 COLUMNS = (
@@ -28,7 +29,14 @@ def render_matrix() -> str:
             for field, rule in rules.items()
         ]
         sections.append("\n".join(lines))
-    return "\n\n".join(sections) + "\n\n" + render_writes()
+    return "\n\n".join(sections) + "\n\n" + render_roots() + "\n" + render_writes()
+
+
+def render_roots() -> str:
+    """Who may call each root query field (what it returns is then decided field by field)."""
+    lines = ["### Root query fields", "", "| field | who |", "|---|---|"]
+    lines += [f"| `{field}` | {rule.describe()} |" for field, rule in ROOTS.items()]
+    return "\n".join(lines) + "\n"
 
 
 def render_writes() -> str:
