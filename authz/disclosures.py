@@ -29,7 +29,9 @@ class DisclosureLog:
     def __bool__(self) -> bool:
         return bool(self._fields)
 
-    def records(self, at: datetime) -> list[dict[str, Any]]:
+    def drain(self, at: datetime) -> list[dict[str, Any]]:
+        """The records noted so far, once: operations of one batch share a log, not records."""
+        noted, self._fields = self._fields, {}
         principal = self.principal
         return [
             {
@@ -43,5 +45,5 @@ class DisclosureLog:
                 "legal_request": legal_request,
                 "at": at,
             }
-            for (subject, relation, legal_request), fields in self._fields.items()
+            for (subject, relation, legal_request), fields in noted.items()
         ]

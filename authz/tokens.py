@@ -17,7 +17,14 @@ _REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti", "sub", "kind"]
 
 
 class TokenRejected(Exception):
-    """The bearer token is not acceptable; the message says why (for logs, not for callers)."""
+    """The bearer token is not acceptable; the message says why (for logs, not for callers).
+
+    `reason` is a short, fixed category (for counters): `invalid`, `revoked`, `account`.
+    """
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

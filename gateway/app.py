@@ -10,6 +10,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.monitoring import _EventListener
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -18,15 +20,19 @@ from authz.keys import KeySet, RemoteKeySet, development_keys, load_signing_key
 from authz.tokens import TokenIssuer, TokenVerifier
 from gateway.auth import Authenticator
 from gateway.export import ExportEndpoint
-from gateway.graphql import GatewayGraphQL, GraphQLEndpoint
+from gateway.graphql import GatewayGraphQL, GraphQLEndpoint, Throttles
 from gateway.health import healthz, readyz
+from gateway.middleware import BodyLimit, RequestContext
 from gateway.settings import Settings
 from resolvers.collections import ensure_schema
 from resolvers.erasure import resume_erasures
 from resolvers.policy_versions import resume_publications
 from schema import build_schema
 from schema.context import SessionPolicy
+from schema.limits import Limits
+from schema.persisted import QueryRegistry
 from schema.rights import EXPORT_PATH
+from schema.throttle import RateLimiter
 
 
 class ConfigurationError(RuntimeError):
@@ -61,17 +67,56 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
         issuer=issuer,
         access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
         refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
+        sign_in_limiter=RateLimiter(settings.sign_in_rate_per_address_per_minute),
+        lockout_threshold=settings.lockout_threshold,
+        lockout_base=timedelta(seconds=settings.lockout_base_seconds),
+        lockout_longest=timedelta(seconds=settings.lockout_longest_seconds),
+    )
+    schema = build_schema(
+        Limits(
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            max_directives=settings.max_directives,
+            max_cost=settings.max_cost,
+            max_operations=settings.max_operations,
+        ),
+        production=settings.production,
+        persisted=(
+            QueryRegistry.from_file(settings.persisted_queries_file)
+            if settings.persisted_queries_file
+            else None
+        ),
+        persisted_only=settings.persisted_queries_only,
     )
     graphql = GatewayGraphQL(
-        build_schema(), sessions, graphql_ide=None if settings.production else "graphiql"
+        schema,
+        sessions,
+        timeout=settings.execution_timeout_seconds,
+        graphql_ide=None if settings.production else "graphiql",
+    )
+    throttles = Throttles(
+        per_principal=RateLimiter(settings.rate_per_principal_per_minute),
+        per_address=RateLimiter(settings.rate_per_address_per_minute),
     )
     return Starlette(
         routes=[
-            Route("/graphql", GraphQLEndpoint(graphql, authenticator)),
+            Route("/graphql", GraphQLEndpoint(graphql, authenticator, throttles)),
             Route(EXPORT_PATH, ExportEndpoint(authenticator, sessions), methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+        ],
+        middleware=[
+            Middleware(RequestContext, production=settings.production),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-Device-Id", "X-Request-Id"],
+                max_age=600,
+            ),
         ],
         lifespan=lifespan,
     )

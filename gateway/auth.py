@@ -6,7 +6,6 @@ is calling.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from starlette.requests import Request
@@ -18,8 +17,7 @@ from resolvers.admin import account_standing_of_token
 from resolvers.tokens import is_revoked
 from schema.context import Client
 from schema.errors import ErrorCode
-
-log = logging.getLogger(__name__)
+from schema.security import security_event
 
 
 class Authenticator:
@@ -39,7 +37,7 @@ class Authenticator:
         principal = self.verifier.verify(token.strip(), device_id=device_id)
         db = request.app.state.db
         if principal.token_id and await is_revoked(db, principal.token_id):
-            raise TokenRejected(f"token {principal.token_id} has been revoked")
+            raise TokenRejected(f"token {principal.token_id} has been revoked", "revoked")
         if principal.kind is PrincipalKind.USER and principal.id:
             await _check_account(db, principal)
         return principal
@@ -58,9 +56,8 @@ class Authenticator:
         try:
             return await self.principal(request)
         except TokenRejected as error:
-            log.info(
-                "token rejected",
-                extra={"reason": str(error), "client": self.client(request).ip},
+            security_event(
+                "token_refused", error.reason, detail=str(error), client=self.client(request).ip
             )
             return unauthenticated_response()
 
@@ -73,12 +70,12 @@ async def _check_account(db: Any, principal: Principal) -> None:
     """
     account = await account_standing_of_token(db, str(principal.id))
     if account is None:
-        raise TokenRejected("the token's account no longer exists")
+        raise TokenRejected("the token's account no longer exists", "account")
     if account["status"] != "ACTIVE":
-        raise TokenRejected(f"the token's account is {account['status'].lower()}")
+        raise TokenRejected(f"the token's account is {account['status'].lower()}", "account")
     cut_off = account.get("tokens_valid_after")
     if cut_off and (principal.token_issued_at or 0) < cut_off.timestamp():
-        raise TokenRejected("the token was issued before the account's tokens were cut off")
+        raise TokenRejected("the token was issued before its account's cut-off", "account")
 
 
 def unauthenticated_response() -> Response:

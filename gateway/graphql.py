@@ -1,26 +1,52 @@
-"""The `/graphql` endpoint: authenticate first, then hand the request to Strawberry.
+"""The `/graphql` endpoint: authenticate and rate-limit first, then hand over to Strawberry.
 
 Authentication happens before GraphQL sees the request, so a bad token gets HTTP 401 and no
-part of the operation executes.
+part of the operation executes; a caller over its rate gets 429 with `Retry-After`, and an
+operation running past the timeout is cancelled and answered with `TIMEOUT`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import math
+from dataclasses import dataclass
 from typing import Any
 
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from authz.principals import Principal
 from gateway.auth import Authenticator
-from schema.context import Context, SessionPolicy
+from schema.context import Client, Context, SessionPolicy
+from schema.errors import ErrorCode
+from schema.security import security_event
+from schema.throttle import RateLimiter
+
+
+@dataclass(frozen=True, slots=True)
+class Throttles:
+    per_principal: RateLimiter
+    per_address: RateLimiter
+
+    def wait(self, principal: Principal, client: Client) -> float | None:
+        """Seconds to wait if either the caller or its address is over its rate."""
+        waits = [self.per_address.acquire(f"address:{client.ip}")]
+        if principal.signed_in:
+            waits.append(self.per_principal.acquire(f"{principal.kind.value}:{principal.id}"))
+        return max((w for w in waits if w is not None), default=None)
 
 
 class GraphQLEndpoint:
-    def __init__(self, graphql: GatewayGraphQL, authenticator: Authenticator) -> None:
+    def __init__(
+        self, graphql: GatewayGraphQL, authenticator: Authenticator, throttles: Throttles
+    ) -> None:
         self.graphql = graphql
         self.authenticator = authenticator
+        self.throttles = throttles
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -29,16 +55,24 @@ class GraphQLEndpoint:
             if isinstance(principal, Response):
                 await principal(scope, receive, send)
                 return
+            client = self.authenticator.client(request)
+            if wait := self.throttles.wait(principal, client):
+                security_event("rate_limited", "api", principal, client=client.ip)
+                await _too_many(wait)(scope, receive, send)
+                return
             state = scope.setdefault("state", {})
             state["principal"] = principal
-            state["client"] = self.authenticator.client(request)
+            state["client"] = client
         await self.graphql(scope, receive, send)
 
 
 class GatewayGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: Any, sessions: SessionPolicy, **options: Any) -> None:
+    def __init__(
+        self, schema: Any, sessions: SessionPolicy, *, timeout: float, **options: Any
+    ) -> None:
         super().__init__(schema, **options)
         self.sessions = sessions
+        self.timeout = timeout
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(
@@ -46,4 +80,31 @@ class GatewayGraphQL(GraphQL[Context, None]):
             request.app.state.db,
             client=request.state.client,
             sessions=self.sessions,
+            response=response,
         )
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        """One operation, cancelled if it runs longer than the timeout."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await super().execute_single(*args, **kwargs)
+        except TimeoutError:
+            security_event("limit", "timeout", kwargs["context"].principal)
+            kwargs["sub_response"].status_code = 504
+            message = f"The operation took longer than {self.timeout:g} s and was cancelled."
+            error = GraphQLError(message, extensions={"code": ErrorCode.TIMEOUT.value})
+            return GraphQLExecutionResult(data=None, errors=[error])
+
+
+def _too_many(wait: float) -> Response:
+    seconds = max(1, math.ceil(wait))
+    body = {
+        "data": None,
+        "errors": [
+            {
+                "message": f"Too many requests; retry in {seconds} s.",
+                "extensions": {"code": ErrorCode.RATE_LIMITED.value, "retryAfter": seconds},
+            }
+        ],
+    }
+    return JSONResponse(body, status_code=429, headers={"Retry-After": str(seconds)})

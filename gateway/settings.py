@@ -44,6 +44,25 @@ class Settings(BaseSettings):
     # unset, the connection's peer address is used, and no header can claim another one.
     trusted_proxy_header: str | None = None
 
+    # Hardening (defaults are safe; see README "Hardening").
+    max_depth: int = Field(default=12, ge=1)
+    max_aliases: int = Field(default=30, ge=0)
+    max_tokens: int = Field(default=2_000, ge=10)
+    max_directives: int = Field(default=20, ge=0)
+    max_cost: int = Field(default=20_000, ge=1)
+    max_operations: int = Field(default=5, ge=1, description="operations per batched request")
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    execution_timeout_seconds: float = Field(default=10.0, gt=0)
+    cors_origins: list[str] = []
+    rate_per_principal_per_minute: int = Field(default=600, ge=1)
+    rate_per_address_per_minute: int = Field(default=1_200, ge=1)
+    sign_in_rate_per_address_per_minute: int = Field(default=20, ge=1)
+    lockout_threshold: int = Field(default=5, ge=1)
+    lockout_base_seconds: int = Field(default=60, ge=1)
+    lockout_longest_seconds: int = Field(default=900, ge=1)
+    persisted_queries_file: Path | None = None
+    persisted_queries_only: bool = False
+
     @property
     def production(self) -> bool:
         return self.env is Environment.PRODUCTION

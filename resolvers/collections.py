@@ -29,6 +29,7 @@ ERASURES = "erasures"
 PARTNERS = "partners"
 ADMIN_AUDIT = "admin_audit"
 POLICY_VERSIONS = "policy_versions"
+SIGN_IN_FAILURES = "sign_in_failures"
 
 ALL = (
     ACCOUNTS,
@@ -49,6 +50,7 @@ ALL = (
     PARTNERS,
     ADMIN_AUDIT,
     POLICY_VERSIONS,
+    SIGN_IN_FAILURES,
 )
 
 CONTENT_KINDS = ["POST", "COMMENT", "PHOTO", "VIDEO", "DOCUMENT", "SPREADSHEET", "EMAIL"]
@@ -135,6 +137,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ADMIN_AUDIT: [IndexModel([("subject", ASCENDING), ("at", DESCENDING)], name="by_subject")],
     LEGAL_REQUESTS: [IndexModel([("registered_at", ASCENDING)], name="by_registration")],
     POLICY_VERSIONS: [IndexModel("state", name="by_state")],
+    SIGN_IN_FAILURES: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
 }
 
 

@@ -1,21 +1,23 @@
-"""The one place the schema is assembled: types, enforcement, extensions."""
+"""The one place the schema is assembled: types, enforcement, limits, extensions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
-from strawberry.utils.logging import StrawberryLogger
 
 from schema.authorize import authorize_entry_points
-from schema.errors import is_client_error
-from schema.extensions import MaskInternalErrors, RecordDisclosures
+from schema.extensions import RecordDisclosures, ShapeErrors
 from schema.guard import guard_resolved_fields, resolve_field
+from schema.limits import Limits, limit_extensions
 from schema.mutation import Mutation
+from schema.persisted import PersistedQueries, QueryRegistry
 from schema.query import Query
 from schema.shapes import register
 from schema.types import GUARDED_TYPES
@@ -25,24 +27,44 @@ class GatewaySchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Log only internal errors: a caller's FORBIDDEN or bad input is an answer, not a fault."""
-        for error in errors:
-            if not is_client_error(error):
-                StrawberryLogger.error(error, execution_context)
+        """Nothing here: `ShapeErrors` logs internal faults, where the request id is known."""
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(
+    limits: Limits | None = None,
+    *,
+    production: bool = False,
+    persisted: QueryRegistry | None = None,
+    persisted_only: bool = False,
+) -> strawberry.Schema:
+    """The schema; `production` turns off introspection and "Did you mean …" suggestions.
+
+    With `persisted`, clients may send a registered query's hash; with `persisted_only`,
+    nothing else runs.
+    """
+    limits = limits or Limits()
     register(*GUARDED_TYPES)
     guard_resolved_fields(*GUARDED_TYPES)
     authorize_entry_points(Query, Mutation)
+    extensions: list[Callable[[], Any]] = [
+        ShapeErrors,
+        *limit_extensions(limits),
+        partial(ParserCache, maxsize=512),
+        partial(ValidationCache, maxsize=512),
+        RecordDisclosures,
+    ]
+    if production:
+        extensions.insert(1, DisableIntrospection)
+    if persisted is not None or persisted_only:
+        registry = persisted or QueryRegistry()
+        extensions.insert(1, partial(PersistedQueries, registry, only_registered=persisted_only))
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(default_resolver=resolve_field),
-        extensions=[
-            partial(ParserCache, maxsize=512),
-            partial(ValidationCache, maxsize=512),
-            RecordDisclosures,
-            MaskInternalErrors,
-        ],
+        config=StrawberryConfig(
+            default_resolver=resolve_field,
+            disable_field_suggestions=production,
+            batching_config={"max_operations": limits.max_operations},
+        ),
+        extensions=extensions,
     )

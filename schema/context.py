@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from graphql import GraphQLError
 from pymongo.asynchronous.database import AsyncDatabase
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
@@ -17,8 +19,11 @@ from authz.relations import Standing
 from authz.standing import Standings
 from authz.tokens import TokenIssuer
 from resolvers.facts import MongoFacts
+from schema.errors import ErrorCode, client_error
 from schema.guard import Guarded
+from schema.security import security_event
 from schema.selection import Selected
+from schema.throttle import RateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +36,19 @@ class Client:
 
 @dataclass(frozen=True, slots=True)
 class SessionPolicy:
-    """How sign-in issues tokens; `issuer` is `None` where an identity provider issues them."""
+    """How sign-in issues tokens and resists guessing.
+
+    `issuer` is `None` where an identity provider issues tokens. `sign_in_limiter` limits
+    sign-in attempts per client address; the lockout limits failures per username and address.
+    """
 
     issuer: TokenIssuer | None = None
     access_ttl: timedelta = timedelta(minutes=15)
     refresh_ttl: timedelta = timedelta(days=30)
+    sign_in_limiter: RateLimiter | None = None
+    lockout_threshold: int = 5
+    lockout_base: timedelta = timedelta(minutes=1)
+    lockout_longest: timedelta = timedelta(minutes=15)
 
 
 class Context:
@@ -48,11 +61,13 @@ class Context:
         *,
         client: Client | None = None,
         sessions: SessionPolicy | None = None,
+        response: Any = None,
     ) -> None:
         self.principal = principal
         self.db = db
         self.client = client or Client()
         self.sessions = sessions or SessionPolicy()
+        self.response = response
         self.now = datetime.now(UTC)
         self.standings = Standings(principal, MongoFacts(db), self.now)
         self.disclosures = DisclosureLog(principal)
@@ -82,6 +97,17 @@ class Context:
     def guard(self, doc: dict[str, Any], type_name: str, subject: str, standing: Standing) -> Any:
         """A document as the caller may see it. Typed `Any`: it stands in for a Strawberry type."""
         return Guarded(doc, type_name, subject, standing, self.disclosures)
+
+    def too_many(self, retry_after: float, what: str) -> GraphQLError:
+        """A 429 answer (with `Retry-After`) for this request, as the error to raise."""
+        seconds = max(1, math.ceil(retry_after))
+        if self.response is not None:
+            self.response.status_code = 429
+            self.response.headers["Retry-After"] = str(seconds)
+        security_event("rate_limited", what, self.principal, client=self.client.ip)
+        return client_error(
+            ErrorCode.RATE_LIMITED, f"Too many {what}; retry in {seconds} s.", retryAfter=seconds
+        )
 
 
 Info = StrawberryInfo[Context, None]

@@ -11,7 +11,7 @@ import strawberry
 
 from authz.passwords import hash_password, verify_password
 from authz.principals import PrincipalKind
-from resolvers import sessions
+from resolvers import lockout, sessions
 from resolvers.accounts import AccountExists, account_by_username, insert_account
 from resolvers.collections import DOMAINS
 from resolvers.devices import SignInSource, adopt_device_settings, record_sign_in
@@ -133,14 +133,30 @@ class SessionMutations:
     @strawberry.mutation(description="Sign in; a device the account never used raises an alert.")
     async def sign_in(self, info: Info, input: SignInInput) -> AuthPayload:
         context = info.context
+        policy, address = context.sessions, context.client.ip
         device_id = valid.identifier("deviceId", input.device_id)
+        username = input.username.strip().lower()
+        if policy.sign_in_limiter and (wait := policy.sign_in_limiter.acquire(address or "-")):
+            raise context.too_many(wait, "sign-in attempts from this address")
+        if locked := await lockout.locked_for(context.db, username, address, context.now):
+            raise context.too_many(locked, "failed sign-ins for this account")
         account = await account_by_username(
-            context.db, input.username.strip().lower(), ["password_hash", "status", "email"]
+            context.db, username, ["password_hash", "status", "email"]
         )
         stored_hash = (account or {}).get("password_hash")
         verified = verify_password(stored_hash or _decoy_hash(), input.password)
         if account is None or not stored_hash or not verified:
+            await lockout.record_failure(
+                context.db,
+                username,
+                address,
+                context.now,
+                threshold=policy.lockout_threshold,
+                base=policy.lockout_base,
+                longest=policy.lockout_longest,
+            )
             raise client_error(ErrorCode.UNAUTHENTICATED, BAD_CREDENTIALS)
+        await lockout.clear(context.db, username, address)
         if account["status"] != "ACTIVE":
             raise client_error(ErrorCode.FORBIDDEN, "This account is suspended or blocked.")
         source = SignInSource(device_id, context.client.user_agent, context.client.ip)

@@ -1,0 +1,160 @@
+"""Document limits, checked before execution (OWASP GraphQL Cheat Sheet, graphql-armor).
+
+Depth, aliases and tokens use Strawberry's limiters; directives and cost are validation rules
+here. Cost is the number of objects a query can make the server produce: each field costs 1,
+and a list multiplies what is below it by its `first` argument (the largest page when `first`
+is a variable, whose value validation cannot see) or by a default list size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from graphql import (
+    ASTValidationRule,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationRule,
+    get_named_type,
+    is_list_type,
+    is_non_null_type,
+)
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+
+from schema.errors import ErrorCode
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2_000
+    max_directives: int = 20
+    max_cost: int = 20_000
+    max_page_size: int = 100
+    default_list_size: int = 10
+    max_operations: int = 5
+
+
+def limit_error(limit: str, message: str, maximum: int) -> GraphQLError:
+    return GraphQLError(
+        message, extensions={"code": ErrorCode.LIMIT_EXCEEDED.value, "limit": limit, "max": maximum}
+    )
+
+
+def _directive_rule(maximum: int) -> type[ValidationRule]:
+    class DirectiveLimit(ValidationRule):
+        count = 0
+
+        def enter_directive(self, *_: Any) -> None:
+            self.count += 1
+            if self.count == maximum + 1:
+                self.report_error(
+                    limit_error("directives", f"More than {maximum} directives.", maximum)
+                )
+
+    return DirectiveLimit
+
+
+def _cost_rule(limits: Limits) -> type[ValidationRule]:
+    class CostLimit(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            root = self.context.schema.get_root_type(node.operation)
+            if root is None:
+                return
+            fragments = {
+                definition.name.value: definition
+                for definition in self.context.document.definitions
+                if isinstance(definition, FragmentDefinitionNode)
+            }
+            cost = _cost(node.selection_set, root, fragments, limits, frozenset())
+            if cost > limits.max_cost:
+                self.report_error(
+                    limit_error(
+                        "cost",
+                        f"The query could produce {cost} objects; the limit is {limits.max_cost}.",
+                        limits.max_cost,
+                    )
+                )
+
+    return CostLimit
+
+
+def _cost(
+    selection_set: SelectionSetNode | None,
+    parent: Any,
+    fragments: dict[str, FragmentDefinitionNode],
+    limits: Limits,
+    seen: frozenset[str],
+) -> int:
+    if selection_set is None or not isinstance(parent, GraphQLObjectType):
+        return 0
+    total = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            field = parent.fields.get(selection.name.value)
+            if field is None:
+                continue
+            size = _list_size(selection, field.type, limits)
+            below = _cost(
+                selection.selection_set, get_named_type(field.type), fragments, limits, seen
+            )
+            total += 1 + size * below
+        elif isinstance(selection, InlineFragmentNode):
+            total += _cost(selection.selection_set, parent, fragments, limits, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in seen:  # cycles are refused by validation
+                fragment = fragments[name]
+                total += _cost(fragment.selection_set, parent, fragments, limits, seen | {name})
+    return total
+
+
+def _list_size(node: FieldNode, type_: Any, limits: Limits) -> int:
+    for argument in node.arguments or ():
+        if argument.name.value == "first":
+            value = argument.value
+            return int(value.value) if isinstance(value, IntValueNode) else limits.max_page_size
+    unwrapped = type_.of_type if is_non_null_type(type_) else type_
+    return limits.default_list_size if is_list_type(unwrapped) else 1
+
+
+def _page_size_rule(maximum: int) -> type[ValidationRule]:
+    class PageSizeLimit(ValidationRule):
+        def enter_argument(self, node: Any, *_: Any) -> None:
+            value = node.value
+            literal = isinstance(value, IntValueNode) and node.name.value == "first"
+            if literal and int(value.value) > maximum:
+                self.report_error(limit_error("first", f"`first` is at most {maximum}.", maximum))
+
+    return PageSizeLimit
+
+
+def limit_extensions(limits: Limits) -> list[Callable[[], Any]]:
+    """The schema extensions that enforce `limits`, as factories (one instance per request)."""
+    rules: list[type[ASTValidationRule]] = [
+        _directive_rule(limits.max_directives),
+        _cost_rule(limits),
+        _page_size_rule(limits.max_page_size),
+    ]
+    return [
+        partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        partial(QueryDepthLimiter, max_depth=limits.max_depth),
+        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
+        partial(AddValidationRules, rules),
+    ]
