@@ -22,6 +22,7 @@ from strawberry.asgi import GraphQL
 from authz.principals import Principal
 from gateway.auth import Authenticator
 from schema.context import Client, Context, SessionPolicy
+from schema.error_shaping import shape_error
 from schema.errors import ErrorCode
 from schema.security import security_event
 from schema.throttle import RateLimiter
@@ -82,6 +83,13 @@ class GatewayGraphQL(GraphQL[Context, None]):
             sessions=self.sessions,
             response=response,
         )
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        """Every error of every phase leaves shaped: coded, masked if internal, logged."""
+        if result.errors:
+            principal = request.state.principal
+            result.errors = [shape_error(error, principal) for error in result.errors]
+        return await super().process_result(request, result)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
         """One operation, cancelled if it runs longer than the timeout."""

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
 
     @property
     def production(self) -> bool:
-        return self.env is Environment.PRODUCTION
+        return self.env == Environment.PRODUCTION
 
     @property
     def keys_dir(self) -> Path:

@@ -13,7 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.authorize import authorize_entry_points
-from schema.extensions import RecordDisclosures, ShapeErrors
+from schema.extensions import RecordDisclosures
 from schema.guard import guard_resolved_fields, resolve_field
 from schema.limits import Limits, limit_extensions
 from schema.mutation import Mutation
@@ -27,7 +27,7 @@ class GatewaySchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Nothing here: `ShapeErrors` logs internal faults, where the request id is known."""
+        """Nothing here: `schema.error_shaping` logs internal faults with their request id."""
 
 
 def build_schema(
@@ -47,17 +47,16 @@ def build_schema(
     guard_resolved_fields(*GUARDED_TYPES)
     authorize_entry_points(Query, Mutation)
     extensions: list[Callable[[], Any]] = [
-        ShapeErrors,
         *limit_extensions(limits),
         partial(ParserCache, maxsize=512),
         partial(ValidationCache, maxsize=512),
         RecordDisclosures,
     ]
     if production:
-        extensions.insert(1, DisableIntrospection)
+        extensions.insert(0, DisableIntrospection)
     if persisted is not None or persisted_only:
         registry = persisted or QueryRegistry()
-        extensions.insert(1, partial(PersistedQueries, registry, only_registered=persisted_only))
+        extensions.insert(0, partial(PersistedQueries, registry, only_registered=persisted_only))
     return GatewaySchema(
         query=Query,
         mutation=Mutation,

@@ -38,8 +38,15 @@ def unauthenticated() -> GraphQLError:
 
 
 def is_client_error(error: GraphQLError) -> bool:
-    """Errors safe to show as they are: typed ones, and GraphQL's own syntax/validation errors."""
+    """Errors safe to show as they are: typed ones, and GraphQL's own about the request.
+
+    Syntax, validation and variable-coercion errors describe the caller's request (they
+    arise before any resolver, so they have no `path`); anything else a resolver raised
+    without a code is an internal fault.
+    """
     original = error.original_error
     if original is None:
         return True
-    return isinstance(original, GraphQLError) and "code" in (original.extensions or {})
+    if isinstance(original, GraphQLError):
+        return "code" in (original.extensions or {}) or error.path is None
+    return error.path is None and error.message.startswith("Variable '$")
