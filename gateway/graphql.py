@@ -82,6 +82,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             client=request.state.client,
             sessions=self.sessions,
             response=response,
+            reject_mode=request.headers.get("x-authz-mode", "").lower() == "reject",
         )
 
     async def process_result(self, request: Any, result: Any) -> Any:

@@ -62,12 +62,14 @@ class Context:
         client: Client | None = None,
         sessions: SessionPolicy | None = None,
         response: Any = None,
+        reject_mode: bool = False,
     ) -> None:
         self.principal = principal
         self.db = db
         self.client = client or Client()
         self.sessions = sessions or SessionPolicy()
         self.response = response
+        self.reject_mode = reject_mode
         self.now = datetime.now(UTC)
         self.standings = Standings(principal, MongoFacts(db), self.now)
         self.disclosures = DisclosureLog(principal)

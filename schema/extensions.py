@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from graphql import ExecutionResult
 from pymongo.errors import PyMongoError
@@ -40,3 +40,39 @@ class RecordDisclosures(SchemaExtension):
                         "The response was withheld because its disclosure could not be recorded.",
                     )
                 ]
+
+
+class AllOrNothing(SchemaExtension):
+    """`X-Authz-Mode: reject` (SPEC §8, Apollo Router's `reject`): no partial answers.
+
+    If any selected field is denied, the answer is one FORBIDDEN error listing the denied
+    coordinates, no data at all, and so nothing disclosed and nothing recorded. Runs before
+    `RecordDisclosures` writes (extensions unwind in reverse), and discards the noted reads.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        result = self.execution_context.result
+        if not isinstance(context, Context) or not context.reject_mode:
+            return
+        if not isinstance(result, ExecutionResult) or not result.errors:
+            return
+        denied = sorted(
+            {
+                str((error.extensions or {}).get("coordinate"))
+                for error in result.errors
+                if (error.extensions or {}).get("code") == ErrorCode.FORBIDDEN
+            }
+        )
+        if not denied:
+            return
+        context.disclosures.drain(context.now)
+        result.data = None
+        result.errors = [
+            client_error(
+                ErrorCode.FORBIDDEN,
+                "Rejected: the request selects what the caller may not read.",
+                denied=denied,
+            )
+        ]

@@ -1,9 +1,10 @@
 """Document limits, checked before execution (OWASP GraphQL Cheat Sheet, graphql-armor).
 
 Depth, aliases and tokens use Strawberry's limiters; directives and cost are validation rules
-here. Cost is the number of objects a query can make the server produce: each field costs 1,
-and a list multiplies what is below it by its `first` argument (the largest page when `first`
-is a variable, whose value validation cannot see) or by a default list size.
+here. Cost is the number of values a query can make the server produce: each field costs 1,
+and a list multiplies what is below it by its size: its `first` argument, or, for the list
+inside a connection (`edges`), the connection's `first`; the largest page when `first` is a
+variable (validation cannot see its value); a default size for other lists.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -45,7 +47,7 @@ class Limits:
     max_aliases: int = 30
     max_tokens: int = 2_000
     max_directives: int = 20
-    max_cost: int = 20_000
+    max_cost: int = 50_000
     max_page_size: int = 100
     default_list_size: int = 10
     max_operations: int = 5
@@ -74,15 +76,12 @@ def _directive_rule(maximum: int) -> type[ValidationRule]:
 def _cost_rule(limits: Limits) -> type[ValidationRule]:
     class CostLimit(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            root = self.context.schema.get_root_type(node.operation)
-            if root is None:
-                return
             fragments = {
                 definition.name.value: definition
                 for definition in self.context.document.definitions
                 if isinstance(definition, FragmentDefinitionNode)
             }
-            cost = _cost(node.selection_set, root, fragments, limits, frozenset())
+            cost = query_cost(node, self.context.schema, fragments, limits)
             if cost > limits.max_cost:
                 self.report_error(
                     limit_error(
@@ -95,13 +94,26 @@ def _cost_rule(limits: Limits) -> type[ValidationRule]:
     return CostLimit
 
 
+def query_cost(
+    operation: OperationDefinitionNode,
+    schema: GraphQLSchema,
+    fragments: dict[str, FragmentDefinitionNode],
+    limits: Limits,
+) -> int:
+    """How many values `operation` can make the server produce, at most."""
+    root = schema.get_root_type(operation.operation)
+    return _cost(operation.selection_set, root, fragments, limits, frozenset(), None)
+
+
 def _cost(
     selection_set: SelectionSetNode | None,
     parent: Any,
     fragments: dict[str, FragmentDefinitionNode],
     limits: Limits,
     seen: frozenset[str],
+    page: int | None,
 ) -> int:
+    """The cost below `parent`; `page` is the `first` of the connection `parent` is, if any."""
     if selection_set is None or not isinstance(parent, GraphQLObjectType):
         return 0
     total = 0
@@ -110,28 +122,39 @@ def _cost(
             field = parent.fields.get(selection.name.value)
             if field is None:
                 continue
-            size = _list_size(selection, field.type, limits)
+            first = _first(selection, limits)
+            unwrapped = field.type.of_type if is_non_null_type(field.type) else field.type
+            if is_list_type(unwrapped):
+                size, inner_page = first or page or limits.default_list_size, None
+            else:
+                size, inner_page = 1, first
             below = _cost(
-                selection.selection_set, get_named_type(field.type), fragments, limits, seen
+                selection.selection_set,
+                get_named_type(field.type),
+                fragments,
+                limits,
+                seen,
+                inner_page,
             )
             total += 1 + size * below
         elif isinstance(selection, InlineFragmentNode):
-            total += _cost(selection.selection_set, parent, fragments, limits, seen)
+            total += _cost(selection.selection_set, parent, fragments, limits, seen, page)
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             if name in fragments and name not in seen:  # cycles are refused by validation
                 fragment = fragments[name]
-                total += _cost(fragment.selection_set, parent, fragments, limits, seen | {name})
+                total += _cost(
+                    fragment.selection_set, parent, fragments, limits, seen | {name}, page
+                )
     return total
 
 
-def _list_size(node: FieldNode, type_: Any, limits: Limits) -> int:
+def _first(node: FieldNode, limits: Limits) -> int | None:
     for argument in node.arguments or ():
         if argument.name.value == "first":
             value = argument.value
             return int(value.value) if isinstance(value, IntValueNode) else limits.max_page_size
-    unwrapped = type_.of_type if is_non_null_type(type_) else type_
-    return limits.default_list_size if is_list_type(unwrapped) else 1
+    return None
 
 
 def _page_size_rule(maximum: int) -> type[ValidationRule]:

@@ -98,3 +98,20 @@ async def test_one_record_per_subject_and_relation_per_request(
         "acct-alice": ["Account.email", "Account.username"],
         "acct-bob": ["Account.email", "Account.username"],
     }
+
+
+async def test_a_batch_records_each_disclosed_value_once(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    email = {"query": '{ account(id: "acct-alice") { email } }'}
+    username = {"query": '{ account(id: "acct-alice") { username } }'}
+    response = await gateway.http.post(
+        "/graphql",
+        json=[email, username],
+        headers={"Authorization": f"Bearer {gateway.token('dora')}"},
+    )
+    assert response.status_code == 200
+    # The operations share one request: each value is on record exactly once, not once per
+    # operation that finished after it was read.
+    fields = sorted(f for r in await _records(demo_db, "acct-alice") for f in r["fields"])
+    assert fields == ["Account.email", "Account.username"]

@@ -207,3 +207,24 @@ def test_keys_from_a_jwks_url(jwks_server: tuple[str, Ed25519PrivateKey]) -> Non
     }
     token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "remote-1"})
     assert verifier.verify(token).id == "acct-alice"
+
+
+async def test_reject_mode_answers_all_or_nothing_and_discloses_nothing(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    query = '{ account(id: "acct-alice") { displayName email phone } }'
+    reject = {"X-Authz-Mode": "reject"}
+    response = await gateway.post(query, as_="dora", headers=reject)
+    body = response.json()
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert error["extensions"]["denied"] == ["Account.phone"]
+    assert "alice@" not in response.text
+    assert await demo_db.disclosures.count_documents({}) == 0
+
+    allowed = await gateway.post(
+        '{ account(id: "acct-alice") { displayName email } }', as_="dora", headers=reject
+    )
+    assert allowed.json()["data"]["account"]["email"] == "alice@uni-graz.example"
+    assert await demo_db.disclosures.count_documents({}) == 1

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphql import OperationDefinitionNode, parse
 from pymongo.asynchronous.database import AsyncDatabase
 
 import schema.query
@@ -16,6 +17,8 @@ from gateway.app import ConfigurationError, create_app
 from gateway.settings import Environment, Settings
 from resolvers import collections as c
 from resolvers.demo_world import DEMO_PASSWORD
+from schema import build_schema
+from schema.limits import Limits, query_cost
 from schema.persisted import QueryRegistry, sha256
 from tests.conftest import GatewayClient, error_codes, running
 
@@ -160,3 +163,22 @@ async def test_refusals_are_counted_on_metrics(gateway: GatewayClient) -> None:
     metrics = (await gateway.http.get("/metrics")).text
     assert 'imoox_security_events_total{event="forbidden",reason="Account.email"}' in metrics
     assert 'imoox_security_events_total{event="token_refused",reason="invalid"}' in metrics
+
+
+@pytest.mark.parametrize(
+    ("document", "cost"),
+    [
+        ("{ me { id displayName } }", 3),
+        # A connection's `first` sizes its edges once: 1 + 1 · (1 + 50 · (1 + 1 · 2)).
+        ("{ publicFeed(first: 50) { edges { node { id title } } } }", 1 + (1 + 50 * (1 + 2))),
+        # A list without `first` counts as 10 rows.
+        ("{ me { devices { id } } }", 1 + (1 + 10 * 1)),
+        # A variable `first` counts as the largest page.
+        ("query($n: Int) { publicFeed(first: $n) { edges { cursor } } }", 1 + (1 + 100)),
+    ],
+)
+def test_query_cost_counts_what_the_server_would_produce(document: str, cost: int) -> None:
+    graphql_schema = build_schema()._schema
+    operation = parse(document).definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    assert query_cost(operation, graphql_schema, {}, Limits()) == cost
