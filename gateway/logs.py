@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line, with whatever `extra` fields a call passes."""
+"""Structured logs: one JSON object per line, with the request id and any `extra` fields."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
+
+from schema.security import REQUEST_ID
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
@@ -19,6 +21,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if request_id := REQUEST_ID.get():
+            entry["request_id"] = request_id
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)

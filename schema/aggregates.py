@@ -73,7 +73,9 @@ async def resolve_usage_trends(
     ]
 
 
-async def resolve_ad_audience(info: Info, interest: str) -> AdAudience:
+async def resolve_ad_audience(info: Info, interest: str | None) -> AdAudience:
+    if interest is None:
+        raise bad_user_input("interest", "Name the interest to count.")
     if problem := interest_problem(interest):
         raise bad_user_input("interest", f"{problem}.")
     clean = normalized(interest)

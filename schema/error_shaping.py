@@ -31,7 +31,8 @@ def shape_error(error: GraphQLError, principal: Principal | None) -> GraphQLErro
     """
     if not is_client_error(error):
         request_id = REQUEST_ID.get()
-        log.error("internal error", extra={"request_id": request_id}, exc_info=error)
+        cause = error.original_error or error
+        log.error("internal error", extra={"request_id": request_id}, exc_info=cause)
         return GraphQLError(
             "Unexpected error.",
             nodes=error.nodes,

@@ -166,7 +166,8 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     return since, until
 
 
-async def resolve_transparency_report(info: Info, period: str) -> TransparencyReport:
+async def resolve_transparency_report(info: Info, period: str | None) -> TransparencyReport:
+    period = period or str(info.context.now.year)
     since, until = period_bounds(period)
     counts = await legal.counts_by_type(info.context.db, since, until)
     return TransparencyReport(

@@ -169,15 +169,20 @@ class Query:
         return await resolve_usage_trends(info, period, since, until)
 
     @strawberry.field(description="How many accounts allowing ads list an interest (k = 5).")
-    async def ad_audience(self, info: Info, interest: str) -> AdAudience:
+    async def ad_audience(self, info: Info, interest: str | None = None) -> AdAudience:
         return await resolve_ad_audience(info, interest)
 
     @strawberry.field(description="A legal request (compliance, or the authority it binds).")
     async def legal_request(self, info: Info, id: strawberry.ID) -> LegalRequest | None:
         return await resolve_legal_request(info, id)
 
-    @strawberry.field(description="Legal requests per type in a period: `2026`, `2026-H1`, …")
-    async def transparency_report(self, info: Info, period: str) -> TransparencyReport:
+    @strawberry.field(
+        description="Legal requests per type in a period: `2026`, `2026-H1`, `2026-Q3`;"
+        " the current year when left out."
+    )
+    async def transparency_report(
+        self, info: Info, period: str | None = None
+    ) -> TransparencyReport:
         return await resolve_transparency_report(info, period)
 
     @strawberry.field(description="The privacy policy version in force.")

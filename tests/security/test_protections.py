@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 import schema.query
 from gateway.app import ConfigurationError, create_app
+from gateway.logs import JsonFormatter
 from gateway.settings import Environment, Settings
 from resolvers import collections as c
 from resolvers.demo_world import DEMO_PASSWORD
@@ -84,12 +85,10 @@ async def test_an_internal_fault_is_masked_with_the_request_id_that_finds_it_in_
     assert error["message"] == "Unexpected error."
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert error["extensions"]["requestId"] == response.headers["X-Request-Id"]
-    logged = [
-        r
-        for r in caplog.records
-        if getattr(r, "request_id", None) == error["extensions"]["requestId"]
-    ]
-    assert logged and "secret" in str(logged[0].exc_info)
+    [logged] = [r for r in caplog.records if r.getMessage() == "internal error"]
+    line = json.loads(JsonFormatter().format(logged))
+    assert line["request_id"] == error["extensions"]["requestId"]
+    assert "secret" in line["exception"]
 
 
 async def test_the_per_principal_rate_limit_answers_429_with_retry_after(

@@ -107,3 +107,9 @@ async def test_ad_audience_is_for_advertisers_with_the_ads_scope(
 ) -> None:
     body = await gateway.query(AUDIENCE, {"i": "gardening"}, as_=caller)
     assert body["data"] is None and error_codes(body) == ["FORBIDDEN"]
+
+
+async def test_ad_audience_without_an_interest_names_the_argument(gateway: GatewayClient) -> None:
+    body = await gateway.query("{ adAudience { accounts } }", as_="adnet")
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == "interest"

@@ -186,3 +186,12 @@ def test_report_periods(period: str, since: tuple[int, int], until: tuple[int, i
         datetime(*since, 1, tzinfo=UTC),
         datetime(*until, 1, tzinfo=UTC),
     )
+
+
+async def test_the_transparency_report_defaults_to_the_current_year(
+    gateway: GatewayClient,
+) -> None:
+    body = await gateway.query("{ transparencyReport { period requests { type requests } } }")
+    report = body["data"]["transparencyReport"]
+    assert report["period"] == str(datetime.now(UTC).year)
+    assert sum(row["requests"] for row in report["requests"]) == 1
