@@ -10,6 +10,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import ACCOUNTS, ADMIN_AUDIT, SESSIONS
+from resolvers.transactions import atomic
 
 
 async def set_account_state(
@@ -20,13 +21,14 @@ async def set_account_state(
     The cut-off is whole seconds, as a token's `iat` is.
     """
     cut_off = now.replace(microsecond=0)
-    await db[ACCOUNTS].update_one(
-        {"_id": account}, {"$set": {**changes, "tokens_valid_after": cut_off}}
-    )
-    await db[SESSIONS].delete_many({"account": account})
+    async with atomic(db) as session:
+        await db[ACCOUNTS].update_one(
+            {"_id": account}, {"$set": {**changes, "tokens_valid_after": cut_off}}, session=session
+        )
+        await db[SESSIONS].delete_many({"account": account}, session=session)
 
 
-async def audit(
+async def audit_attempt(
     db: AsyncDatabase[Any],
     *,
     actor_kind: str,
@@ -35,18 +37,26 @@ async def audit(
     subject: str,
     relation: str,
     at: datetime,
-) -> None:
+) -> str:
+    """Record an action before it runs: a crash can leave an attempt, never an unrecorded act."""
+    entry_id = uuid.uuid4().hex
     await db[ADMIN_AUDIT].insert_one(
         {
-            "_id": uuid.uuid4().hex,
+            "_id": entry_id,
             "actor_kind": actor_kind,
             "actor": actor,
             "action": action,
             "subject": subject,
             "relation": relation,
             "at": at,
+            "outcome": "ATTEMPTED",
         }
     )
+    return entry_id
+
+
+async def audit_outcome(db: AsyncDatabase[Any], entry_id: str, outcome: str) -> None:
+    await db[ADMIN_AUDIT].update_one({"_id": entry_id}, {"$set": {"outcome": outcome}})
 
 
 async def account_standing_of_token(db: AsyncDatabase[Any], account: str) -> dict[str, Any] | None:

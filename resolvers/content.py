@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import CONTENT
 from resolvers.pagination import NEWEST_FIRST, Page, Position
+from resolvers.transactions import atomic
 
 
 async def find_content(
@@ -48,10 +49,13 @@ async def update_own_content(
 async def delete_own_content(db: AsyncDatabase[Any], owner: str, content_id: str) -> bool:
     """Delete an item `owner` owns and the comments on it (they cannot be shown without it).
 
-    Comments go first: a crash in between leaves the item, and deleting again finishes the job.
+    One transaction where the server has them; elsewhere comments go first, so a crash in
+    between leaves the item, and deleting again finishes the job.
     """
-    if await db[CONTENT].find_one({"_id": content_id, "owner": owner}, {"_id": 1}) is None:
-        return False
-    await db[CONTENT].delete_many({"parent": content_id})
-    await db[CONTENT].delete_one({"_id": content_id, "owner": owner})
+    async with atomic(db) as session:
+        owned = {"_id": content_id, "owner": owner}
+        if await db[CONTENT].find_one(owned, {"_id": 1}, session=session) is None:
+            return False
+        await db[CONTENT].delete_many({"parent": content_id}, session=session)
+        await db[CONTENT].delete_one(owned, session=session)
     return True

@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import ACCOUNTS, DEVICE_SETTINGS, DEVICES, SIGN_INS
 from resolvers.documents import by_id
+from resolvers.transactions import atomic
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,29 +29,35 @@ async def record_sign_in(
 
     An account's very first device is not suspicious: there is nothing it differs from.
     """
-    result = await db[DEVICES].update_one(
-        {"account": account, "device_id": source.device_id},
-        {
-            "$setOnInsert": {"_id": uuid.uuid4().hex, "first_seen_at": now},
-            "$set": {"user_agent": source.user_agent, "last_seen_at": now},
-        },
-        upsert=True,
-    )
-    new_device = result.upserted_id is not None
-    if new_device:
-        new_device = await db[DEVICES].count_documents({"account": account}, limit=2) > 1
-    await db[SIGN_INS].insert_one(
-        {
-            "_id": uuid.uuid4().hex,
-            "account": account,
-            "at": now,
-            "device_id": source.device_id,
-            "user_agent": source.user_agent,
-            "ip": source.ip,
-            "suspicious": new_device,
-        }
-    )
-    await db[ACCOUNTS].update_one({"_id": account}, {"$set": {"stats.last_sign_in_at": now}})
+    async with atomic(db) as session:
+        result = await db[DEVICES].update_one(
+            {"account": account, "device_id": source.device_id},
+            {
+                "$setOnInsert": {"_id": uuid.uuid4().hex, "first_seen_at": now},
+                "$set": {"user_agent": source.user_agent, "last_seen_at": now},
+            },
+            upsert=True,
+            session=session,
+        )
+        new_device = result.upserted_id is not None
+        if new_device:
+            known = await db[DEVICES].count_documents({"account": account}, session=session)
+            new_device = known > 1
+        await db[SIGN_INS].insert_one(
+            {
+                "_id": uuid.uuid4().hex,
+                "account": account,
+                "at": now,
+                "device_id": source.device_id,
+                "user_agent": source.user_agent,
+                "ip": source.ip,
+                "suspicious": new_device,
+            },
+            session=session,
+        )
+        await db[ACCOUNTS].update_one(
+            {"_id": account}, {"$set": {"stats.last_sign_in_at": now}}, session=session
+        )
     return new_device
 
 

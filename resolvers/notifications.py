@@ -1,7 +1,8 @@
 """Notifications to account holders, and the outbox a mailer sends them from.
 
-The gateway never talks to a mail server: it writes an outbox record in the same step as the
-notification, and a separate mailer delivers and marks it sent (the transactional outbox).
+The gateway never talks to a mail server: it writes an outbox record in the same transaction
+as the notification, and a separate mailer delivers and marks it sent (the transactional
+outbox).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import MAIL_OUTBOX, NOTIFICATIONS
+from resolvers.transactions import atomic
 
 
 async def notify(
@@ -26,28 +28,29 @@ async def notify(
 ) -> str:
     """Create a notification (and, with `mail_to`, the message a mailer will send)."""
     notification_id = uuid.uuid4().hex
-    await db[NOTIFICATIONS].insert_one(
-        {
-            "_id": notification_id,
-            "account": account,
-            "kind": kind,
-            "message": message,
-            "created_at": now,
-            "read": False,
-        }
-    )
-    if mail_to:
-        await db[MAIL_OUTBOX].insert_one(
-            {
-                "_id": notification_id,
-                "account": account,
-                "to": mail_to,
-                "subject": message,
-                "kind": kind,
-                "created_at": now,
-                "sent_at": None,
-            }
-        )
+    notification = {
+        "_id": notification_id,
+        "account": account,
+        "kind": kind,
+        "message": message,
+        "created_at": now,
+        "read": False,
+    }
+    async with atomic(db) as session:
+        await db[NOTIFICATIONS].insert_one(notification, session=session)
+        if mail_to:
+            await db[MAIL_OUTBOX].insert_one(
+                {
+                    "_id": notification_id,
+                    "account": account,
+                    "to": mail_to,
+                    "subject": message,
+                    "kind": kind,
+                    "created_at": now,
+                    "sent_at": None,
+                },
+                session=session,
+            )
     return notification_id
 
 

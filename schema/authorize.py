@@ -23,7 +23,7 @@ from authz.relations import Standing
 from authz.roots import decide_root
 from authz.writes import WRITES, decide_write
 from resolvers.accounts import accounts_by_id
-from resolvers.admin import audit
+from resolvers.admin import audit_attempt, audit_outcome
 from schema.context import Context
 from schema.errors import ErrorCode, client_error, unauthenticated
 
@@ -58,17 +58,17 @@ async def authorize_write(
     return WriteGrant(_enforce(decision, principal, mutation), subject, standing)
 
 
-async def record_write(context: Context, grant: WriteGrant) -> None:
-    """A write on someone else's account under a third-party relation is disclosed and audited.
-
-    The disclosure goes out with the response like any other; the audit entry is written now.
+async def perform_recorded(
+    context: Context, grant: WriteGrant, write: Callable[[], Awaitable[Any]]
+) -> Any:
+    """Run a write; one on someone else's account under a third-party relation is audited
+    (the attempt before it, the outcome after) and disclosed with the response.
     """
     decision, subject, standing = grant.decision, grant.subject, grant.standing
     if not decision.recorded or subject is None or standing is None:
-        return
-    context.disclosures.note(subject, decision, standing)
+        return await write()
     principal = context.principal
-    await audit(
+    entry = await audit_attempt(
         context.db,
         actor_kind=principal.kind.value,
         actor=principal.id,
@@ -77,6 +77,14 @@ async def record_write(context: Context, grant: WriteGrant) -> None:
         relation=str(decision.relation),
         at=context.now,
     )
+    try:
+        result = await write()
+    except Exception:
+        await audit_outcome(context.db, entry, "FAILED")
+        raise
+    await audit_outcome(context.db, entry, "DONE")
+    context.disclosures.note(subject, decision, standing)
+    return result
 
 
 def _enforce(decision: Decision, principal: Principal, action: str) -> Decision:
@@ -126,9 +134,7 @@ class AuthorizeWrite(FieldExtension):
     ) -> Any:
         context = info.context
         grant = await authorize_write(context, self.mutation, await _subject(context, kwargs))
-        result = await next_(source, info, **kwargs)
-        await record_write(context, grant)
-        return result
+        return await perform_recorded(context, grant, lambda: next_(source, info, **kwargs))
 
 
 async def _subject(context: Context, kwargs: dict[str, Any]) -> str | None:

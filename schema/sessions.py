@@ -189,14 +189,15 @@ class SessionMutations:
     async def sign_out(self, info: Info, input: SignOutInput) -> SignOutPayload:
         context = info.context
         principal = context.principal
-        if principal.token_id and principal.token_expires_at:
-            # Kept a little past expiry: the verifier accepts tokens within its clock leeway.
-            expires = datetime.fromtimestamp(principal.token_expires_at, UTC) + timedelta(minutes=5)
-            await revoke(context.db, principal.token_id, expires)
+        # Sessions end first: if the revocation after it fails, signing out again still works.
         if input.all_devices and principal.id:
             await sessions.end_all_sessions(context.db, principal.id)
         elif principal.session_id:
             await sessions.end_family(context.db, principal.session_id)
+        if principal.token_id and principal.token_expires_at:
+            # Kept a little past expiry: the verifier accepts tokens within its clock leeway.
+            expires = datetime.fromtimestamp(principal.token_expires_at, UTC) + timedelta(minutes=5)
+            await revoke(context.db, principal.token_id, expires)
         return SignOutPayload(signed_out=True)
 
 

@@ -133,8 +133,8 @@ async def test_suspending_a_member_ends_their_tokens_and_sign_in_and_is_recorded
     recorded = [d for d in await disclosures_of(demo_db, ALICE) if d["relation"] == "DOMAIN_ADMIN"]
     assert any("Mutation.suspendAccount" in d["fields"] for d in recorded)
     audit = await demo_db[c.ADMIN_AUDIT].find({"subject": ALICE}).to_list()
-    assert [(a["actor"], a["action"]) for a in audit] == [
-        (account_id("dora"), "Mutation.suspendAccount")
+    assert [(a["actor"], a["action"], a["outcome"]) for a in audit] == [
+        (account_id("dora"), "Mutation.suspendAccount", "DONE")
     ]
 
     await gateway.query(
