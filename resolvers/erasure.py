@@ -6,13 +6,15 @@ an overwrite that can run twice). A crash anywhere leaves a RUNNING job that `re
 an account with years of content can exceed a transaction's limits; the job works on every
 server, a standalone embedded one included.
 
-What the law requires is kept, pseudonymised: disclosure records and legal requests keep a
-pseudonym in place of the account id, and nothing links the pseudonym back once the job ends.
+What the law requires is kept, pseudonymised: disclosure records, the admin audit and legal
+requests keep a pseudonym in place of the account id, and nothing links the pseudonym back
+once the job ends.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -30,6 +32,14 @@ Step = Callable[[AsyncDatabase[Any], str, str], Awaitable[None]]
 async def _lock_out(db: AsyncDatabase[Any], account: str, _: str) -> None:
     await db[c.ACCOUNTS].update_one({"_id": account}, {"$set": {"password_hash": None}})
     await db[c.SESSIONS].delete_many({"account": account})
+
+
+async def _forget_sign_in_failures(db: AsyncDatabase[Any], account: str, _: str) -> None:
+    """Lockout counters are keyed by username, which the job kept: last, so none comes after."""
+    job = await db[c.ERASURES].find_one({"_id": account}, {"username": 1})
+    if job and job.get("username"):
+        prefix = "^" + re.escape(job["username"] + "|")
+        await db[c.SIGN_IN_FAILURES].delete_many({"_id": {"$regex": prefix}})
 
 
 def _delete_owned(collection: str, key: str) -> Step:
@@ -59,6 +69,11 @@ async def _pseudonymise_disclosures(db: AsyncDatabase[Any], account: str, alias:
     )
 
 
+async def _pseudonymise_audit(db: AsyncDatabase[Any], account: str, alias: str) -> None:
+    await db[c.ADMIN_AUDIT].update_many({"subject": account}, {"$set": {"subject": alias}})
+    await db[c.ADMIN_AUDIT].update_many({"actor": account}, {"$set": {"actor": alias}})
+
+
 async def _pseudonymise_legal_requests(db: AsyncDatabase[Any], account: str, alias: str) -> None:
     async for request in db[c.LEGAL_REQUESTS].find({"subjects": account}, {"subjects": 1}):
         subjects = [alias if s == account else s for s in request["subjects"]]
@@ -80,17 +95,21 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("content", _delete_owned(c.CONTENT, "owner")),
     ("shares", _forget_shares),
     ("disclosures", _pseudonymise_disclosures),
+    ("admin_audit", _pseudonymise_audit),
     ("legal_requests", _pseudonymise_legal_requests),
     ("account", _delete_owned(c.ACCOUNTS, "_id")),
+    ("sign_in_failures", _forget_sign_in_failures),
 )
 
 
 async def erase_account(db: AsyncDatabase[Any], account: str, now: datetime) -> None:
     """Erase `account` completely; safe to call again, and resumed after a crash."""
+    owner = await db[c.ACCOUNTS].find_one({"_id": account}, {"username": 1})
     await db[c.ERASURES].update_one(
         {"_id": account},
         {
             "$setOnInsert": {
+                "username": owner["username"] if owner else None,
                 "pseudonym": f"erased-{uuid.uuid4().hex[:16]}",
                 "state": "RUNNING",
                 "done": [],

@@ -48,6 +48,10 @@ async def lived_in_account(gateway: GatewayClient, demo_db: AsyncDatabase[Any]) 
     await demo_db[c.LEGAL_REQUESTS].update_one(
         {"_id": "lr-police-graz-bob"}, {"$push": {"subjects": account}}
     )
+    await demo_db[c.ADMIN_AUDIT].insert_one(
+        {"_id": "audit-nora", "subject": account, "actor": "acct-dora", "outcome": "DONE"}
+    )
+    await sign_in(gateway, "nora", "laptop", password="a wrong guess")
     return {"id": account, "token": token, "items": items}
 
 
@@ -110,7 +114,9 @@ async def nothing_left_of(db: AsyncDatabase[Any], *traces: str) -> list[str]:
 async def assert_erased(
     gateway: GatewayClient, db: AsyncDatabase[Any], nora: dict[str, Any]
 ) -> None:
-    assert await nothing_left_of(db, nora["id"], "nora@mail.example", '"nora"') == []
+    assert await nothing_left_of(db, nora["id"], "nora@mail.example", '"nora', "nora|") == []
+    audit = await db[c.ADMIN_AUDIT].find_one({"_id": "audit-nora"})
+    assert audit is not None and audit["subject"].startswith("erased-")
     for item in nora["items"]:
         assert await db[c.CONTENT].find_one({"_id": item}) is None
     # Bob's comment on Nora's post went with the post; the records the law keeps remain.
