@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -84,6 +85,19 @@ class GatewayGraphQL(GraphQL[Context, None]):
             response=response,
             reject_mode=request.headers.get("x-authz-mode", "").lower() == "reject",
         )
+
+    async def run(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """Strawberry's transport refusals (bad content type, a GET mutation, too many
+        operations in a batch) as JSON with a code, like every other error."""
+        try:
+            return await super().run(request, *args, **kwargs)
+        except HTTPException as refused:
+            extensions: dict[str, Any] = {"code": ErrorCode.BAD_REQUEST.value}
+            if refused.reason == "Too many operations":
+                extensions = {"code": ErrorCode.LIMIT_EXCEEDED.value, "limit": "operations"}
+                security_event("limit", "operations", request.state.principal)
+            body = {"data": None, "errors": [{"message": refused.reason, "extensions": extensions}]}
+            return JSONResponse(body, status_code=refused.status_code)
 
     async def process_result(self, request: Any, result: Any) -> Any:
         """Every error of every phase leaves shaped: coded, masked if internal, logged."""

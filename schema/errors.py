@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
     TIMEOUT = "TIMEOUT"
     RATE_LIMITED = "RATE_LIMITED"
+    BAD_REQUEST = "BAD_REQUEST"
 
 
 def client_error(code: ErrorCode, message: str, **extensions: Any) -> GraphQLError:

@@ -242,6 +242,7 @@ CASES = [
         "batch flood",
         raw("POST", json=[{"query": "{ __typename }"}] * 20),
         400,
+        "LIMIT_EXCEEDED",
         absent=("__typename",),
     ),
     Case(
@@ -287,12 +288,14 @@ CASES = [
         "mutation over GET",
         raw("GET", params={"query": "mutation { signOut(input: {}) { signedOut } }"}),
         400,
+        "BAD_REQUEST",
         absent=("signedOut",),
     ),
     Case(
         "form-encoded body",
         raw("POST", data={"query": "{ __typename }"}),
         400,
+        "BAD_REQUEST",
     ),
     Case(
         "text/plain JSON",
@@ -302,6 +305,7 @@ CASES = [
             headers={"content-type": "text/plain"},
         ),
         400,
+        "BAD_REQUEST",
     ),
     # Production: no introspection, no suggestions, no GraphiQL, masked errors.
     Case(
