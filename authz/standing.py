@@ -120,10 +120,6 @@ class Standings:
             legal_request=legal.id if Relation.AUTHORITY in held and legal else None,
         )
 
-    @property
-    def legal_request(self) -> LegalRequestFact | None:
-        return self._legal
-
 
 def domain_filters(
     principal: Principal,
