@@ -65,6 +65,10 @@ class Guarded:
         self.disclosures = disclosures
         self._access = access(type_name, standing)
 
+    def decision(self, python_name: str) -> Decision | None:
+        """The decision for a field, without enforcing or recording it."""
+        return self._access.get(python_name)
+
     def require(self, python_name: str) -> Decision:
         """The decision for a field, or FORBIDDEN; notes the disclosure when there is one."""
         decision = self._access.get(python_name)

@@ -12,6 +12,7 @@ from typing import Any
 
 import strawberry
 
+from authz.relations import Relation
 from resolvers import collections as c
 from schema.context import Info
 from schema.loading import (
@@ -225,8 +226,8 @@ async def _disclosures(root: strawberry.Parent[Any], info: Info) -> list[Disclos
 
 
 async def _support_cases(root: strawberry.Parent[Any], info: Info) -> list[SupportCase] | None:
-    # A processor reads open cases only (its relation exists only while one is open).
-    only_open = root.standing.principal_kind.value == "processor"
+    # Read under PROCESSOR, the grant covers open cases only ("open cases" in the table).
+    only_open = root.decision("support_cases").relation is Relation.PROCESSOR
     return await _owned(
         info,
         root,
