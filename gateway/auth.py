@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from authz.principals import Principal, PrincipalKind
 from authz.tokens import TokenRejected, TokenVerifier
+from gateway.responses import error_response
 from resolvers.admin import account_standing_of_token
 from resolvers.tokens import is_revoked
 from schema.context import Client
@@ -79,13 +80,9 @@ async def _check_account(db: Any, principal: Principal) -> None:
 
 
 def unauthenticated_response() -> Response:
-    body = {
-        "data": None,
-        "errors": [
-            {
-                "message": "The bearer token is invalid, expired or revoked.",
-                "extensions": {"code": ErrorCode.UNAUTHENTICATED.value},
-            }
-        ],
-    }
-    return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    return error_response(
+        401,
+        ErrorCode.UNAUTHENTICATED,
+        "The bearer token is invalid, expired or revoked.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from gateway.auth import Authenticator
+from gateway.responses import error_response
 from schema.authorize import authorize_write
 from schema.context import Context, SessionPolicy
 from schema.errors import ErrorCode
@@ -40,9 +41,10 @@ class ExportEndpoint:
         try:
             await authorize_write(context, "exportMyData")
         except GraphQLError as refused:
-            code = (refused.extensions or {}).get("code")
-            status = 401 if code == ErrorCode.UNAUTHENTICATED else 403
-            return JSONResponse({"errors": [refused.formatted]}, status_code=status)
+            extensions = dict(refused.extensions or {})
+            code = ErrorCode(extensions.pop("code"))
+            status = 401 if code is ErrorCode.UNAUTHENTICATED else 403
+            return error_response(status, code, refused.message, **extensions)
         return StreamingResponse(
             export_chunks(context, str(principal.id)),
             media_type="application/json",

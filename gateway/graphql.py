@@ -8,7 +8,6 @@ operation running past the timeout is cancelled and answered with `TIMEOUT`.
 from __future__ import annotations
 
 import asyncio
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,17 +15,18 @@ from cross_web import HTTPException
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from authz.principals import Principal
 from gateway.auth import Authenticator
+from gateway.responses import error_response
 from schema.context import Client, Context, SessionPolicy
 from schema.error_shaping import shape_error
 from schema.errors import ErrorCode
 from schema.security import security_event
-from schema.throttle import RateLimiter
+from schema.throttle import RateLimiter, retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +92,15 @@ class GatewayGraphQL(GraphQL[Context, None]):
         try:
             return await super().run(request, *args, **kwargs)
         except HTTPException as refused:
-            extensions: dict[str, Any] = {"code": ErrorCode.BAD_REQUEST.value}
             if refused.reason == "Too many operations":
-                extensions = {"code": ErrorCode.LIMIT_EXCEEDED.value, "limit": "operations"}
                 security_event("limit", "operations", request.state.principal)
-            body = {"data": None, "errors": [{"message": refused.reason, "extensions": extensions}]}
-            return JSONResponse(body, status_code=refused.status_code)
+                return error_response(
+                    refused.status_code,
+                    ErrorCode.LIMIT_EXCEEDED,
+                    refused.reason,
+                    limit="operations",
+                )
+            return error_response(refused.status_code, ErrorCode.BAD_REQUEST, refused.reason)
 
     async def process_result(self, request: Any, result: Any) -> Any:
         """Every error of every phase leaves shaped: coded, masked if internal, logged."""
@@ -120,14 +123,11 @@ class GatewayGraphQL(GraphQL[Context, None]):
 
 
 def _too_many(wait: float) -> Response:
-    seconds = max(1, math.ceil(wait))
-    body = {
-        "data": None,
-        "errors": [
-            {
-                "message": f"Too many requests; retry in {seconds} s.",
-                "extensions": {"code": ErrorCode.RATE_LIMITED.value, "retryAfter": seconds},
-            }
-        ],
-    }
-    return JSONResponse(body, status_code=429, headers={"Retry-After": str(seconds)})
+    seconds = retry_after(wait)
+    return error_response(
+        429,
+        ErrorCode.RATE_LIMITED,
+        f"Too many requests; retry in {seconds} s.",
+        headers={"Retry-After": str(seconds)},
+        retryAfter=seconds,
+    )

@@ -10,9 +10,9 @@ import re
 import uuid
 
 from starlette.datastructures import MutableHeaders
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.responses import error_response
 from schema.errors import ErrorCode
 from schema.security import REQUEST_ID, security_event
 
@@ -107,13 +107,10 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         security_event("limit", "body_size")
-        body = {
-            "data": None,
-            "errors": [
-                {
-                    "message": f"The request body is larger than {self.max_bytes} bytes.",
-                    "extensions": {"code": ErrorCode.LIMIT_EXCEEDED.value, "limit": "body"},
-                }
-            ],
-        }
-        await JSONResponse(body, status_code=413)(scope, receive, send)
+        response = error_response(
+            413,
+            ErrorCode.LIMIT_EXCEEDED,
+            f"The request body is larger than {self.max_bytes} bytes.",
+            limit="body",
+        )
+        await response(scope, receive, send)

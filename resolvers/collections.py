@@ -133,7 +133,6 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel("expires_at", expireAfterSeconds=0, name="expiry"),
     ],
     MAIL_OUTBOX: [IndexModel([("sent_at", ASCENDING), ("created_at", ASCENDING)], name="unsent")],
-    ERASURES: [IndexModel("state", name="by_state")],
     ADMIN_AUDIT: [IndexModel([("subject", ASCENDING), ("at", DESCENDING)], name="by_subject")],
     LEGAL_REQUESTS: [IndexModel([("registered_at", ASCENDING)], name="by_registration")],
     POLICY_VERSIONS: [IndexModel("state", name="by_state")],

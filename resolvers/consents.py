@@ -10,7 +10,6 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import CONSENTS
-from resolvers.documents import by_id
 
 
 async def grant(
@@ -41,11 +40,6 @@ async def grant(
         }
     )
     return consent_id
-
-
-async def consent_subject(db: AsyncDatabase[Any], consent_id: str) -> str | None:
-    doc = await by_id(db, CONSENTS, consent_id, ["subject"])
-    return doc["subject"] if doc else None
 
 
 async def revoke(db: AsyncDatabase[Any], subject: str, consent_id: str, now: datetime) -> bool:

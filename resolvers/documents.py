@@ -1,4 +1,4 @@
-"""The one read every collection shares: a document by its id."""
+"""The reads every collection shares: a document by its id, and whose it is."""
 
 from __future__ import annotations
 
@@ -14,3 +14,9 @@ async def by_id(
     projection = dict.fromkeys(fields, 1) if fields is not None else None
     doc: dict[str, Any] | None = await db[collection].find_one({"_id": doc_id}, projection)
     return doc
+
+
+async def subject_of(db: AsyncDatabase[Any], collection: str, doc_id: str) -> str | None:
+    """Whose a document is (a consent's, a support case's): its `subject`, if it exists."""
+    doc = await by_id(db, collection, doc_id, ["subject"])
+    return doc["subject"] if doc else None

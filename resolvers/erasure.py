@@ -1,7 +1,7 @@
 """Erasing an account (GDPR Art. 17) as a resumable job: never half an account.
 
 The job's state is stored before anything is erased, and every step is idempotent (a delete or
-an overwrite that can run twice). A crash anywhere leaves a RUNNING job that `resume_erasures`
+an overwrite that can run twice). A crash anywhere leaves an unfinished job that `resume_erasures`
 (run at every start) finishes. One transaction would be simpler where the server has them, but
 an account with years of content can exceed a transaction's limits; the job works on every
 server, a standalone embedded one included.
@@ -111,7 +111,6 @@ async def erase_account(db: AsyncDatabase[Any], account: str, now: datetime) -> 
             "$setOnInsert": {
                 "username": owner["username"] if owner else None,
                 "pseudonym": f"erased-{uuid.uuid4().hex[:16]}",
-                "state": "RUNNING",
                 "done": [],
                 "started_at": now,
             }
@@ -137,7 +136,8 @@ async def _run(db: AsyncDatabase[Any], account: str) -> None:
 
 async def resume_erasures(db: AsyncDatabase[Any]) -> int:
     """Finish every erasure a crash interrupted; how many there were."""
-    pending = await db[c.ERASURES].distinct("_id", {"state": "RUNNING"})
+    # A job exists exactly while its erasure is unfinished: the last step deletes it.
+    pending = await db[c.ERASURES].distinct("_id")
     for account in pending:
         log.warning("resuming an interrupted erasure")
         await _run(db, account)

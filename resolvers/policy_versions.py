@@ -37,9 +37,10 @@ async def publish(
     """
     current = await latest(db)
     version = (current["version"] if current else 0) + 1
+    version_id = f"policy-v{version}"
     await db[POLICY_VERSIONS].insert_one(
         {
-            "_id": f"policy-v{version}",
+            "_id": version_id,
             "version": version,
             "summary": summary,
             "reason": reason,
@@ -50,8 +51,8 @@ async def publish(
             "notified": 0,
         }
     )
-    await _notify_all(db, f"policy-v{version}")
-    return f"policy-v{version}"
+    await _notify_all(db, version_id)
+    return version_id
 
 
 async def _notify_all(db: AsyncDatabase[Any], version_id: str) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import SUPPORT_CASES
-from resolvers.documents import by_id
 
 SUPPORT = "support"
 
@@ -29,11 +28,6 @@ async def open_case(db: AsyncDatabase[Any], subject: str, text: str, now: dateti
         }
     )
     return case_id
-
-
-async def case_subject(db: AsyncDatabase[Any], case_id: str) -> str | None:
-    doc = await by_id(db, SUPPORT_CASES, case_id, ["subject"])
-    return doc["subject"] if doc else None
 
 
 def handled_by(processor: str | None, purpose: str | None) -> dict[str, Any]:

@@ -22,10 +22,10 @@ from authz.principals import Principal
 from authz.relations import Standing
 from authz.roots import decide_root
 from authz.writes import WRITES, decide_write
-from resolvers.accounts import accounts_by_id
 from resolvers.admin import audit_attempt, audit_outcome
 from schema.context import Context
 from schema.errors import ErrorCode, client_error, unauthenticated
+from schema.loading import standing_toward
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +46,9 @@ async def authorize_write(
     standing = None
     if rule is not None and rule.has_subject and principal.id is not None:
         subject = subject or principal.id
-        found = await accounts_by_id(context.db, [subject], ["domain", "rights_limits"])
-        account = found.get(subject)
+        toward, account = await standing_toward(context, subject, "rights_limits", viewer=False)
         if account is not None:
-            in_domain = account.get("domain") in principal.domains
-            await context.standings.load([subject])
-            standing = context.standings.of(subject, in_domain=in_domain, viewer=False)
+            standing = toward
             held = standing.held
             limits = account.get("rights_limits") or {}
     decision = decide_write(mutation, principal.kind, held, limits)

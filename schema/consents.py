@@ -16,7 +16,7 @@ from authz.consents import CONTACT_FIELDS, consent_problem
 from authz.principals import PartnerType
 from resolvers import consents as ledger
 from resolvers.collections import CONSENTS, PARTNERS
-from resolvers.documents import by_id
+from resolvers.documents import by_id, subject_of
 from schema import validation as valid
 from schema.context import Context, Info
 from schema.errors import bad_user_input
@@ -38,7 +38,8 @@ class RevokeConsentInput:
     consent_id: strawberry.ID
 
     async def locate_subject(self, db: AsyncDatabase[Any]) -> str | None:
-        return await ledger.consent_subject(db, valid.identifier("consentId", str(self.consent_id)))
+        consent_id = valid.identifier("consentId", str(self.consent_id))
+        return await subject_of(db, CONSENTS, consent_id)
 
 
 @strawberry.input

@@ -18,7 +18,7 @@ from resolvers.content import (
 from schema import validation as valid
 from schema.context import Context, Info
 from schema.errors import bad_user_input
-from schema.loading import content_fields, guard_content
+from schema.loading import visible_item
 from schema.types import Content, ContentKind, Visibility
 from schema.validation import given
 
@@ -61,16 +61,9 @@ class ContentPayload:
 
     @strawberry.field
     async def content(self, info: Info) -> Content | None:
-        context = info.context
-        doc = await find_content(
-            context.db,
-            self.content_id,
-            visible_content(context.principal),
-            content_fields(context, context.selected(info)),
+        item: Content | None = await visible_item(
+            info.context, self.content_id, info.context.selected(info)
         )
-        if doc is None:
-            return None
-        item: Content = (await guard_content(context, [doc]))[0]
         return item
 
 

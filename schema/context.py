@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,7 @@ from schema.errors import ErrorCode, client_error
 from schema.guard import Guarded
 from schema.security import security_event
 from schema.selection import Selected
-from schema.throttle import RateLimiter
+from schema.throttle import RateLimiter, retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +99,9 @@ class Context:
         """A document as the caller may see it. Typed `Any`: it stands in for a Strawberry type."""
         return Guarded(doc, type_name, subject, standing, self.disclosures)
 
-    def too_many(self, retry_after: float, what: str) -> GraphQLError:
+    def too_many(self, wait: float, what: str) -> GraphQLError:
         """A 429 answer (with `Retry-After`) for this request, as the error to raise."""
-        seconds = max(1, math.ceil(retry_after))
+        seconds = retry_after(wait)
         if self.response is not None:
             self.response.status_code = 429
             self.response.headers["Retry-After"] = str(seconds)

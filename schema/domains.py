@@ -24,7 +24,6 @@ from schema.loading import account_loader
 from schema.paging import page_size
 from schema.payloads import AccountPayload
 from schema.types import Account, AccountStatus, PageInfo
-from schema.validation import given
 
 
 @strawberry.type
@@ -155,14 +154,8 @@ class DomainAdminMutations:
 
     @strawberry.mutation(description="Limit what a member may change (edit, delete, privacy).")
     async def limit_rights(self, info: Info, input: LimitRightsInput) -> AccountPayload:
-        changes: dict[str, Any] = {}
-        for right in ("edit", "delete", "privacy"):
-            value = getattr(input, right)
-            if not given(value):
-                continue
-            if value is None:
-                raise bad_user_input(right, f"`{right}` is true or false.")
-            changes[f"rights_limits.{right}"] = value
+        rights = valid.sent(input, ("edit", "delete", "privacy"))
+        changes = {f"rights_limits.{right}": value for right, value in rights.items()}
         await update_account(info.context.db, str(input.account_id), changes)
         return AccountPayload(account_id=str(input.account_id))
 

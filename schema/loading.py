@@ -16,10 +16,12 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from authz.principals import PrincipalKind
+from authz.relations import Standing
 from authz.standing import domain_filters
 from authz.visibility import visible_content
 from resolvers.accounts import accounts_by_id
 from resolvers.collections import CONTENT
+from resolvers.content import find_content
 from resolvers.related import count_by, related_by
 from schema.context import Context
 from schema.projection import projection
@@ -58,6 +60,26 @@ async def _load_accounts(context: Context, selected: Selected, ids: Sequence[str
             standing = context.standings.of(account_id, in_domain=member)
             rows[account_id] = context.guard(doc, "Account", account_id, standing)
     return [rows.get(account_id) for account_id in ids]
+
+
+async def standing_toward(
+    context: Context, subject: str, *fields: str, viewer: bool = True
+) -> tuple[Standing, dict[str, Any] | None]:
+    """The caller's standing toward one account (DOMAIN_ADMIN decided from the account's
+    domain), and the account's `fields`; `None` for an account that does not exist."""
+    found = await accounts_by_id(context.db, [subject], ["domain", *fields])
+    account = found.get(subject)
+    in_domain = account is not None and account.get("domain") in context.principal.domains
+    await context.standings.load([subject])
+    return context.standings.of(subject, in_domain=in_domain, viewer=viewer), account
+
+
+async def visible_item(context: Context, item_id: str, selected: Selected) -> Any | None:
+    """One content item as the caller may see it; an invisible one is `None`, like a missing one."""
+    doc = await find_content(
+        context.db, item_id, visible_content(context.principal), content_fields(context, selected)
+    )
+    return (await guard_content(context, [doc]))[0] if doc is not None else None
 
 
 def content_fields(context: Context, selected: Selected) -> tuple[str, ...]:

@@ -8,10 +8,9 @@ from typing import Any
 import strawberry
 
 from authz.decisions import decide
-from authz.principals import PrincipalKind
-from authz.visibility import PUBLIC_ITEMS, visible_content
-from resolvers.accounts import accounts_by_id, recommendable_accounts
-from resolvers.content import content_page, find_content
+from authz.visibility import PUBLIC_ITEMS
+from resolvers.accounts import recommendable_accounts
+from resolvers.content import content_page
 from resolvers.pagination import DEFAULT_PAGE_SIZE, InvalidCursor, Position
 from schema.aggregates import (
     AdAudience,
@@ -30,7 +29,13 @@ from schema.legal import (
     resolve_legal_request,
     resolve_transparency_report,
 )
-from schema.loading import account_loader, content_fields, guard_content
+from schema.loading import (
+    account_loader,
+    content_fields,
+    guard_content,
+    standing_toward,
+    visible_item,
+)
 from schema.paging import page_size
 from schema.policy_versions import PolicyVersion, resolve_policy_version
 from schema.self_service import DeviceSettings, resolve_device_settings
@@ -59,14 +64,8 @@ class PolicyQuery:
     async def explain_access(
         self, info: Info, type: str, field: str, subject_id: strawberry.ID
     ) -> AccessExplanation:
-        context = info.context
-        subject = str(subject_id)
-        await context.standings.load([subject])
-        member = False
-        if context.principal.kind is PrincipalKind.DOMAIN_ADMIN:
-            found = await accounts_by_id(context.db, [subject], ["domain"])
-            member = found.get(subject, {}).get("domain") in context.principal.domains
-        decision = decide(type, field, context.standings.of(subject, in_domain=member))
+        standing, _ = await standing_toward(info.context, str(subject_id))
+        decision = decide(type, field, standing)
         return AccessExplanation(
             allowed=decision.allowed,
             relation=decision.relation.value if decision.relation else None,
@@ -93,16 +92,9 @@ class Query:
 
     @strawberry.field(description="One content item; an invisible item answers like a missing one.")
     async def content(self, info: Info, id: strawberry.ID) -> Content | None:
-        context = info.context
-        doc = await find_content(
-            context.db,
-            str(id),
-            visible_content(context.principal),
-            content_fields(context, info.context.selected(info)),
+        item: Content | None = await visible_item(
+            info.context, str(id), info.context.selected(info)
         )
-        if doc is None:
-            return None
-        item: Content = (await guard_content(context, [doc]))[0]
         return item
 
     @strawberry.field(description="PUBLIC content, newest first, as a cursor connection.")

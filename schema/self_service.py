@@ -6,7 +6,6 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from strawberry.utils.str_converters import to_camel_case
 
 from resolvers.accounts import update_account
 from resolvers.collections import DEVICE_SETTINGS
@@ -142,15 +141,9 @@ def _profile_changes(input: UpdateProfileInput) -> dict[str, Any]:
 
 
 def _settings_changes(input: UpdateSettingsInput | UpdateDeviceSettingsInput) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    for key, value in vars(input).items():
-        if not given(value):
-            continue
-        if value is None:
-            raise bad_user_input(to_camel_case(key), f"`{to_camel_case(key)}` cannot be removed.")
-        if key == "language":
-            value = valid.language("language", value)
-        changes[key] = value.value if isinstance(value, Enum) else value
+    changes = valid.sent(input, vars(input))
+    if "language" in changes:
+        changes["language"] = valid.language("language", changes["language"])
     return changes
 
 

@@ -12,9 +12,10 @@ import strawberry
 from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.principals import PrincipalKind
+from resolvers.collections import SUPPORT_CASES
+from resolvers.documents import subject_of
 from resolvers.support import (
     add_message,
-    case_subject,
     cases,
     close_case,
     handled_by,
@@ -39,7 +40,7 @@ class _AboutCase:
     case_id: strawberry.ID
 
     async def locate_subject(self, db: AsyncDatabase[Any]) -> str | None:
-        return await case_subject(db, valid.identifier("caseId", str(self.case_id)))
+        return await subject_of(db, SUPPORT_CASES, valid.identifier("caseId", str(self.case_id)))
 
 
 @strawberry.input

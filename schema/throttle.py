@@ -7,6 +7,7 @@ arrive, so memory stays bounded however many addresses call.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -37,3 +38,8 @@ class RateLimiter:
         if len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
         return None if allowed else (1.0 - tokens) / self.rate
+
+
+def retry_after(wait: float) -> int:
+    """A wait as a `Retry-After` value: whole seconds, at least one."""
+    return max(1, math.ceil(wait))

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from enum import Enum
+from typing import Any
 from urllib.parse import urlparse
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
 from authz.interests import interest_problem, normalized
 from schema.errors import bad_user_input
@@ -29,6 +32,23 @@ MAX_PASSWORD = 256
 def given(value: object) -> bool:
     """Whether an optional input field was sent at all (`null` is sent; left out is not)."""
     return value is not strawberry.UNSET
+
+
+def sent(input: object, names: Iterable[str]) -> dict[str, Any]:
+    """The fields among `names` (Python names) the caller sent, enums as their values.
+
+    For fields that can be changed but not removed: `null` is refused, naming the field.
+    """
+    values: dict[str, Any] = {}
+    for name in names:
+        value = getattr(input, name)
+        if not given(value):
+            continue
+        if value is None:
+            field = to_camel_case(name)
+            raise bad_user_input(field, f"`{field}` cannot be removed.")
+        values[name] = value.value if isinstance(value, Enum) else value
+    return values
 
 
 def text(field: str, value: str, *, max_length: int, min_length: int = 1) -> str:

@@ -200,3 +200,16 @@ async def test_admin_actions_outside_the_domain_are_refused_and_record_nothing(
     assert await demo_db[c.ACCOUNTS].find_one({"_id": account_id("carol")}) == before
     assert await disclosures_of(demo_db, account_id("carol")) == []
     assert await demo_db[c.ADMIN_AUDIT].count_documents({}) == 0
+
+
+async def test_a_right_cannot_be_set_to_null(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    before = await demo_db[c.ACCOUNTS].find_one({"_id": ALICE})
+    body = await gateway.query(
+        'mutation { limitRights(input: {accountId: "acct-alice", edit: null}) { account { id } } }',
+        as_="dora",
+    )
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == "edit"
+    assert await demo_db[c.ACCOUNTS].find_one({"_id": ALICE}) == before
