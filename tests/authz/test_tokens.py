@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,27 +26,7 @@ from authz.tokens import TokenRejected, TokenVerifier
 from gateway.settings import Settings
 from resolvers.tokens import revoke
 from tests.conftest import GatewayClient, running
-
-ALICE = {"kind": "user", "sub": "acct-alice"}
-
-
-def _b64(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-
-def _claims(settings: Settings, **overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    claims = {
-        **ALICE,
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-        "jti": uuid.uuid4().hex,
-    }
-    claims.update(overrides)
-    return {k: v for k, v in claims.items() if v is not None}
+from tests.jwt_parts import segment, token_claims
 
 
 def _signed(settings: Settings, claims: dict[str, Any], **header: Any) -> str:
@@ -66,8 +45,10 @@ def _public_pem(settings: Settings) -> bytes:
 
 def _hs256_forgery(settings: Settings) -> str:
     """The classic confusion attack: HMAC "signed" with the verifier's public key as secret."""
-    header = _b64({"alg": "HS256", "typ": "JWT", "kid": development_keys(settings.keys_dir)[0].kid})
-    signing_input = f"{header}.{_b64(_claims(settings))}"
+    header = segment(
+        {"alg": "HS256", "typ": "JWT", "kid": development_keys(settings.keys_dir)[0].kid}
+    )
+    signing_input = f"{header}.{segment(token_claims(settings))}"
     mac = hmac.new(_public_pem(settings), signing_input.encode(), hashlib.sha256).digest()
     return signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
@@ -77,30 +58,36 @@ Forge = Callable[[Settings], str]
 HOSTILE_TOKENS: dict[str, Forge] = {
     "garbage": lambda s: "not-a-jwt",
     "three dots of nothing": lambda s: "a.b.c",
-    "alg none": lambda s: _b64({"alg": "none", "typ": "JWT"}) + "." + _b64(_claims(s)) + ".",
+    "alg none": lambda s: (
+        segment({"alg": "none", "typ": "JWT"}) + "." + segment(token_claims(s)) + "."
+    ),
     "HS256 keyed with the public key (algorithm confusion)": lambda s: _hs256_forgery(s),
     "signed by another key under our kid": lambda s: jwt.encode(
-        _claims(s),
+        token_claims(s),
         Ed25519PrivateKey.generate(),
         algorithm="EdDSA",
         headers={"kid": development_keys(s.keys_dir)[0].kid},
     ),
     "tampered payload": lambda s: (
-        lambda t: t.split(".")[0] + "." + _b64(_claims(s, sub="acct-bob")) + "." + t.split(".")[2]
-    )(_signed(s, _claims(s))),
-    "unknown kid": lambda s: _signed(s, _claims(s), kid="someone-elses-key"),
-    "expired": lambda s: _signed(s, _claims(s, exp=int(time.time()) - 120)),
-    "not yet valid": lambda s: _signed(s, _claims(s, nbf=int(time.time()) + 600)),
-    "wrong issuer": lambda s: _signed(s, _claims(s, iss="https://evil.example")),
-    "wrong audience": lambda s: _signed(s, _claims(s, aud="another-api")),
-    "no jti": lambda s: _signed(s, _claims(s, jti=None)),
-    "no exp": lambda s: _signed(s, _claims(s, exp=None)),
-    "no kind": lambda s: _signed(s, _claims(s, kind=None)),
-    "unknown kind": lambda s: _signed(s, _claims(s, kind="superuser")),
-    "kind anonymous": lambda s: _signed(s, _claims(s, kind="anonymous")),
-    "domain admin without domains": lambda s: _signed(s, _claims(s, kind="domain_admin")),
-    "partner of unknown type": lambda s: _signed(s, _claims(s, kind="partner", partner_type="spy")),
-    "authority without request": lambda s: _signed(s, _claims(s, kind="authority")),
+        lambda t: (
+            t.split(".")[0] + "." + segment(token_claims(s, sub="acct-bob")) + "." + t.split(".")[2]
+        )
+    )(_signed(s, token_claims(s))),
+    "unknown kid": lambda s: _signed(s, token_claims(s), kid="someone-elses-key"),
+    "expired": lambda s: _signed(s, token_claims(s, exp=int(time.time()) - 120)),
+    "not yet valid": lambda s: _signed(s, token_claims(s, nbf=int(time.time()) + 600)),
+    "wrong issuer": lambda s: _signed(s, token_claims(s, iss="https://evil.example")),
+    "wrong audience": lambda s: _signed(s, token_claims(s, aud="another-api")),
+    "no jti": lambda s: _signed(s, token_claims(s, jti=None)),
+    "no exp": lambda s: _signed(s, token_claims(s, exp=None)),
+    "no kind": lambda s: _signed(s, token_claims(s, kind=None)),
+    "unknown kind": lambda s: _signed(s, token_claims(s, kind="superuser")),
+    "kind anonymous": lambda s: _signed(s, token_claims(s, kind="anonymous")),
+    "domain admin without domains": lambda s: _signed(s, token_claims(s, kind="domain_admin")),
+    "partner of unknown type": lambda s: _signed(
+        s, token_claims(s, kind="partner", partner_type="spy")
+    ),
+    "authority without request": lambda s: _signed(s, token_claims(s, kind="authority")),
 }
 
 
@@ -127,7 +114,7 @@ async def test_hostile_token_is_refused_before_execution(
 async def test_a_good_token_within_clock_leeway_is_accepted(
     gateway: GatewayClient, settings: Settings
 ) -> None:
-    token = _signed(settings, _claims(settings, exp=int(time.time()) - 5))
+    token = _signed(settings, token_claims(settings, exp=int(time.time()) - 5))
     response = await gateway.http.post(
         "/graphql", json={"query": "{ me { id } }"}, headers={"Authorization": f"Bearer {token}"}
     )
@@ -137,7 +124,7 @@ async def test_a_good_token_within_clock_leeway_is_accepted(
 async def test_revoked_jti_is_refused(
     gateway: GatewayClient, settings: Settings, demo_db: AsyncDatabase[Any]
 ) -> None:
-    claims = _claims(settings)
+    claims = token_claims(settings)
     token = _signed(settings, claims)
     headers = {"Authorization": f"Bearer {token}"}
     query = {"query": "{ me { id } }"}
@@ -158,14 +145,7 @@ def test_key_rotation_with_a_jwks_of_eddsa_and_es256_keys() -> None:
             _jwk(new.public_key(), ECAlgorithm, "ES256", "2026-new"),
         ]
     }
-    claims = {
-        **ALICE,
-        "iss": "idp",
-        "aud": "api",
-        "exp": int(time.time()) + 60,
-        "iat": int(time.time()),
-        "jti": "j1",
-    }
+    claims = token_claims(iss="idp", aud="api", exp=int(time.time()) + 60, nbf=None, jti="j1")
     old_token = jwt.encode(claims, old, algorithm="EdDSA", headers={"kid": "2026-old"})
     new_token = jwt.encode(claims, new, algorithm="ES256", headers={"kid": "2026-new"})
     during = TokenVerifier(KeySet(both), "idp", "api")
@@ -191,8 +171,8 @@ async def test_gateway_verifies_with_a_jwks_file(
     settings = Settings(
         mongodb_uri=mongo_uri, database=demo_db.name, data_dir=tmp_path, jwks_file=jwks_file
     )
-    token = jwt.encode(_claims(settings), key, algorithm="ES256", headers={"kid": "idp-1"})
-    dev_token = _signed(settings, _claims(settings))
+    token = jwt.encode(token_claims(settings), key, algorithm="ES256", headers={"kid": "idp-1"})
+    dev_token = _signed(settings, token_claims(settings))
     async with running(settings) as gateway:
         for bearer, status in [(token, 200), (dev_token, 401)]:
             response = await gateway.http.post(

@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.settings import Environment, Settings
 from schema.persisted import sha256
 from tests.conftest import GatewayClient, running
+from tests.jwt_parts import segment, token_claims
 
 NORMAL = "{ publicFeed(first: 2) { edges { node { id title } } } }"
 PERSISTED = "{ publicFeed(first: 1) { edges { node { id } } } }"
@@ -45,26 +45,6 @@ class Case:
     config: dict[str, Any] = field(default_factory=dict)
     header: tuple[str, str] | None = None
     afterwards: tuple[int, str] | None = None
-
-
-def _claims(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    claims = {
-        "kind": "user",
-        "sub": "acct-alice",
-        "iss": "imoox-gateway",
-        "aud": "imoox-api",
-        "iat": now,
-        "nbf": now,
-        "exp": now + 600,
-        "jti": uuid.uuid4().hex,
-        **overrides,
-    }
-    return {k: v for k, v in claims.items() if v is not None}
-
-
-def _b64(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
 def bearer(make: Callable[[GatewayClient], str], query: str = "{ me { email } }") -> Send:
@@ -85,19 +65,19 @@ def _dev_signed(client: GatewayClient, claims: dict[str, Any], **header: Any) ->
 def _forged(client: GatewayClient) -> str:
     stranger = Ed25519PrivateKey.generate()
     kid = client.issuer.key.kid
-    return jwt.encode(_claims(), stranger, algorithm="EdDSA", headers={"kid": kid})
+    return jwt.encode(token_claims(), stranger, algorithm="EdDSA", headers={"kid": kid})
 
 
 def _alg_none(client: GatewayClient) -> str:
-    return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims())}."
+    return f"{segment({'alg': 'none', 'typ': 'JWT'})}.{segment(token_claims())}."
 
 
 def _hs256_with_public_key(client: GatewayClient) -> str:
     public = client.issuer.key.private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    head = _b64({"alg": "HS256", "typ": "JWT", "kid": client.issuer.key.kid})
-    body = _b64(_claims(kind="compliance", sub="mallory"))
+    head = segment({"alg": "HS256", "typ": "JWT", "kid": client.issuer.key.kid})
+    body = segment(token_claims(kind="compliance", sub="mallory"))
     signature = hmac.new(public, f"{head}.{body}".encode(), hashlib.sha256).digest()
     return f"{head}.{body}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
 
@@ -156,7 +136,7 @@ CASES = [
     Case("forged signature", bearer(_forged), 401, "UNAUTHENTICATED"),
     Case(
         "expired token",
-        bearer(lambda c: _dev_signed(c, _claims(exp=int(time.time()) - 3600))),
+        bearer(lambda c: _dev_signed(c, token_claims(exp=int(time.time()) - 3600))),
         401,
         "UNAUTHENTICATED",
     ),
@@ -164,19 +144,19 @@ CASES = [
     Case("HS256 with the public key", bearer(_hs256_with_public_key), 401, "UNAUTHENTICATED"),
     Case(
         "wrong audience",
-        bearer(lambda c: _dev_signed(c, _claims(aud="someone-else"))),
+        bearer(lambda c: _dev_signed(c, token_claims(aud="someone-else"))),
         401,
         "UNAUTHENTICATED",
     ),
     Case(
         "wrong issuer",
-        bearer(lambda c: _dev_signed(c, _claims(iss="https://evil.example"))),
+        bearer(lambda c: _dev_signed(c, token_claims(iss="https://evil.example"))),
         401,
         "UNAUTHENTICATED",
     ),
     Case(
         "missing kind claim",
-        bearer(lambda c: _dev_signed(c, _claims(kind=None))),
+        bearer(lambda c: _dev_signed(c, token_claims(kind=None))),
         401,
         "UNAUTHENTICATED",
     ),
@@ -185,7 +165,7 @@ CASES = [
         "unknown key id",
         bearer(
             lambda c: jwt.encode(
-                _claims(), c.issuer.key.private_key, algorithm="EdDSA", headers={"kid": "nope"}
+                token_claims(), c.issuer.key.private_key, algorithm="EdDSA", headers={"kid": "nope"}
             )
         ),
         401,
