@@ -102,6 +102,31 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 )
             return error_response(refused.status_code, ErrorCode.BAD_REQUEST, refused.reason)
 
+    async def execute_operation(  # type: ignore[override]
+        self, *, request_data: Any, context: Context, **kwargs: Any
+    ) -> Any:
+        """A batch (a JSON array) runs its operations one after another, each on its own context.
+
+        Each operation is decided, rejected and recorded alone (SPEC §8): only the caller is
+        shared. Run in order, one operation's refusal, error or timeout is its own answer and
+        can never cancel a sibling or turn the whole response into a failure.
+        """
+        if not isinstance(request_data, list):
+            return await super().execute_operation(
+                request_data=request_data, context=context, **kwargs
+            )
+        answers = []
+        for operation in request_data:
+            try:
+                answer = await self.execute_single(
+                    request_data=operation, context=context.for_operation(), **kwargs
+                )
+            except HTTPException as refused:
+                error = GraphQLError(refused.reason, extensions={"code": ErrorCode.BAD_REQUEST})
+                answer = GraphQLExecutionResult(data=None, errors=[error])
+            answers.append(answer)
+        return answers
+
     async def process_result(self, request: Any, result: Any) -> Any:
         """Every error of every phase leaves shaped: coded, masked if internal, logged."""
         if result.errors:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -16,8 +17,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 _SUPPORT: dict[int, bool] = {}
 
+#: The transaction a whole operation runs in (reject mode), which every `atomic` block joins.
+_ENCLOSING: ContextVar[AsyncClientSession | None] = ContextVar("enclosing", default=None)
 
-async def _supports_transactions(db: AsyncDatabase[Any]) -> bool:
+
+async def supports_transactions(db: AsyncDatabase[Any]) -> bool:
     client = db.client
     if id(client) not in _SUPPORT:
         hello = await client.admin.command("hello")
@@ -27,9 +31,48 @@ async def _supports_transactions(db: AsyncDatabase[Any]) -> bool:
 
 @asynccontextmanager
 async def atomic(db: AsyncDatabase[Any]) -> AsyncIterator[AsyncClientSession | None]:
-    """A session in a transaction (committed when the block ends, aborted if it raises)."""
-    if not await _supports_transactions(db):
+    """A session in a transaction (committed when the block ends, aborted if it raises).
+
+    Inside `enclosing_transaction`, the block is part of that transaction instead.
+    """
+    if (enclosing := _ENCLOSING.get()) is not None:
+        yield enclosing
+        return
+    if not await supports_transactions(db):
         yield None
         return
     async with db.client.start_session() as session, await session.start_transaction():
         yield session
+
+
+class Transaction:
+    """An enclosing transaction whose outcome is decided after its block: commit or roll back."""
+
+    def __init__(self) -> None:
+        self.roll_back = False
+
+
+@asynccontextmanager
+async def enclosing_transaction(db: AsyncDatabase[Any]) -> AsyncIterator[Transaction]:
+    """Every database operation in the block, however deep, in one transaction.
+
+    The session is bound to the block's context (PyMongo's `bind`), so reads and writes that
+    name no session join it, and `atomic` blocks inside join it rather than commit on their own.
+    The block commits unless it raises or sets `roll_back`.
+    """
+    outcome = Transaction()
+    async with db.client.start_session() as session:
+        await session.start_transaction()
+        token = _ENCLOSING.set(session)
+        try:
+            async with session.bind(end_session=False):
+                yield outcome
+        except BaseException:
+            await session.abort_transaction()
+            raise
+        finally:
+            _ENCLOSING.reset(token)
+        if outcome.roll_back:
+            await session.abort_transaction()
+        else:
+            await session.commit_transaction()

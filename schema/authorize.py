@@ -89,7 +89,7 @@ def _enforce(decision: Decision, principal: Principal, action: str) -> Decision:
     if decision.allowed:
         return decision
     if not principal.signed_in:
-        raise unauthenticated()
+        raise unauthenticated(decision.coordinate)
     raise client_error(
         ErrorCode.FORBIDDEN,
         f"Not allowed to {action}: {decision.reason}.",
@@ -130,11 +130,11 @@ class AuthorizeWrite(FieldExtension):
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
     ) -> Any:
         context = info.context
-        grant = await authorize_write(context, self.mutation, await _subject(context, kwargs))
+        grant = await authorize_write(context, self.mutation, await write_subject(context, kwargs))
         return await perform_recorded(context, grant, lambda: next_(source, info, **kwargs))
 
 
-async def _subject(context: Context, kwargs: dict[str, Any]) -> str | None:
+async def write_subject(context: Context, kwargs: dict[str, Any]) -> str | None:
     """The account a write is about: the input's `accountId`, or what the input points at.
 
     Inputs that name another thing (a support case, a consent) say whose it is through an

@@ -13,7 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.authorize import authorize_entry_points
-from schema.extensions import AllOrNothing, RecordDisclosures
+from schema.extensions import AllOrNothing, RecordDisclosures, RejectModeTransaction
 from schema.guard import guard_resolved_fields, resolve_field
 from schema.limits import Limits, limit_extensions
 from schema.mutation import Mutation
@@ -50,6 +50,7 @@ def build_schema(
         *limit_extensions(limits),
         partial(ParserCache, maxsize=512),
         partial(ValidationCache, maxsize=512),
+        RejectModeTransaction,
         RecordDisclosures,
         AllOrNothing,
     ]

@@ -69,11 +69,28 @@ class Context:
         self.sessions = sessions or SessionPolicy()
         self.response = response
         self.reject_mode = reject_mode
+        #: Set when the operation's answer was refused or withheld: nothing of it may be kept.
+        self.discarded = False
         self.now = datetime.now(UTC)
         self.standings = Standings(principal, MongoFacts(db), self.now)
         self.disclosures = DisclosureLog(principal)
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
         self._selections: dict[tuple[str, ...], Selected] = {}
+
+    def for_operation(self) -> Context:
+        """A fresh context for one operation of a batch: only the caller and transport are shared.
+
+        Operations of a batch are decided and recorded apart (SPEC §8), so none may see another's
+        selections, standings, loaded rows, disclosure log or reject state.
+        """
+        return Context(
+            self.principal,
+            self.db,
+            client=self.client,
+            sessions=self.sessions,
+            response=self.response,
+            reject_mode=self.reject_mode,
+        )
 
     def loader(
         self, key: Hashable, make: Callable[[], DataLoader[Any, Any]]

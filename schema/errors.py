@@ -34,8 +34,10 @@ def bad_user_input(field: str, message: str) -> GraphQLError:
     return client_error(ErrorCode.BAD_USER_INPUT, message, field=field)
 
 
-def unauthenticated() -> GraphQLError:
-    return client_error(ErrorCode.UNAUTHENTICATED, "This field needs a signed-in caller.")
+def unauthenticated(coordinate: str) -> GraphQLError:
+    return client_error(
+        ErrorCode.UNAUTHENTICATED, "This field needs a signed-in caller.", coordinate=coordinate
+    )
 
 
 def is_client_error(error: GraphQLError) -> bool:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
-from graphql import ExecutionResult
+from graphql import ExecutionResult, GraphQLError
 from pymongo.errors import PyMongoError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from resolvers.disclosures import record_disclosures
+from resolvers.transactions import enclosing_transaction, supports_transactions
 from schema.context import Context
 from schema.errors import ErrorCode, client_error
+from schema.preflight import refused_writes
 
 log = logging.getLogger(__name__)
 
@@ -31,48 +35,110 @@ class RecordDisclosures(SchemaExtension):
             await record_disclosures(context.db, context.disclosures.drain(context.now))
         except PyMongoError:
             log.exception("disclosure records could not be written; withholding the data")
-            result = self.execution_context.result
-            if isinstance(result, ExecutionResult):
-                result.data = None
-                result.errors = [
-                    client_error(
-                        ErrorCode.INTERNAL_SERVER_ERROR,
-                        "The response was withheld because its disclosure could not be recorded.",
-                    )
-                ]
+            context.discarded = True
+            _answer_only(
+                self.execution_context,
+                client_error(
+                    ErrorCode.INTERNAL_SERVER_ERROR,
+                    "The response was withheld because its disclosure could not be recorded.",
+                ),
+            )
 
 
 class AllOrNothing(SchemaExtension):
     """`X-Authz-Mode: reject` (SPEC §8, Apollo Router's `reject`): no partial answers.
 
-    If any selected field is denied, the answer is one FORBIDDEN error listing the denied
-    coordinates, no data at all, and so nothing disclosed and nothing recorded. Runs before
-    `RecordDisclosures` writes (extensions unwind in reverse), and discards the noted reads.
+    If any selected field, root or write is denied (FORBIDDEN, or UNAUTHENTICATED for want of
+    a sign-in), the answer is one FORBIDDEN error listing the denied coordinates, no data, and
+    nothing recorded or written. A mutation document's writes are all decided before the first
+    runs; what only execution can decide (a payload's fields) rolls back `RejectModeTransaction`.
+    Runs before `RecordDisclosures` writes (extensions unwind in reverse).
     """
 
-    def on_execute(self) -> Iterator[None]:
-        yield
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
-        result = self.execution_context.result
         if not isinstance(context, Context) or not context.reject_mode:
+            yield
             return
-        if not isinstance(result, ExecutionResult) or not result.errors:
-            return
-        denied = sorted(
-            {
-                str((error.extensions or {}).get("coordinate"))
-                for error in result.errors
-                if (error.extensions or {}).get("code") == ErrorCode.FORBIDDEN
-            }
-        )
-        if not denied:
-            return
+        if self.execution_context.result is None and self._is_mutation():
+            refusals = await refused_writes(self.execution_context, context)
+            if refusals:
+                self._reject(context, refusals)
+        yield
+        result = self.execution_context.result
+        errors = result.errors if isinstance(result, ExecutionResult) else None
+        denials = [e for e in errors or () if _code(e) in _DENIALS]
+        if denials and not context.discarded:
+            self._reject(context, denials)
+
+    def _is_mutation(self) -> bool:
+        return self.execution_context.operation_type is OperationType.MUTATION
+
+    def _reject(self, context: Context, denials: list[GraphQLError]) -> None:
+        context.discarded = True
         context.disclosures.drain(context.now)
-        result.data = None
-        result.errors = [
-            client_error(
-                ErrorCode.FORBIDDEN,
-                "Rejected: the request selects what the caller may not read.",
-                denied=denied,
+        denied = sorted({str((e.extensions or {}).get("coordinate")) for e in denials})
+        rejection = client_error(
+            ErrorCode.FORBIDDEN,
+            "Rejected: the request selects what the caller may not read or do.",
+            denied=denied,
+        )
+        _answer_only(self.execution_context, rejection)
+
+
+class RejectModeTransaction(SchemaExtension):
+    """A mutation document in reject mode runs in one transaction, rolled back if rejected.
+
+    So "nothing executes" holds for writes even when a denial is found only while executing.
+    A server without transactions cannot promise that, and such a request is refused unrun.
+    """
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        mutation = self.execution_context.operation_type is OperationType.MUTATION
+        if not isinstance(context, Context) or not context.reject_mode or not mutation:
+            yield
+            return
+        if not await supports_transactions(context.db):
+            _answer_only(
+                self.execution_context,
+                client_error(
+                    ErrorCode.BAD_REQUEST,
+                    "Reject mode for mutations needs a database with transactions.",
+                ),
             )
-        ]
+            yield
+            return
+        try:
+            async with enclosing_transaction(context.db) as transaction:
+                yield
+                transaction.roll_back = context.discarded
+        except PyMongoError:
+            log.exception("the operation's transaction failed; nothing of it was kept")
+            _answer_only(
+                self.execution_context,
+                client_error(
+                    ErrorCode.INTERNAL_SERVER_ERROR,
+                    "The operation was not carried out: its transaction failed.",
+                ),
+            )
+
+
+def _code(error: GraphQLError) -> object:
+    return (error.extensions or {}).get("code")
+
+
+_DENIALS = frozenset({ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED})
+
+
+def _answer_only(execution_context: ExecutionContext, error: GraphQLError) -> None:
+    """Make the operation's answer this one error and no data.
+
+    Changed in place once execution has run: Strawberry returns the result object it holds.
+    """
+    result = execution_context.result
+    if isinstance(result, ExecutionResult):
+        result.data = None
+        result.errors = [error]
+    else:
+        execution_context.result = ExecutionResult(data=None, errors=[error])

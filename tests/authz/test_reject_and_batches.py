@@ -1,0 +1,184 @@
+"""Reject mode and batches: decided per operation, all or nothing, and nothing unrecorded.
+
+Each test replays an attack of the 2026-11-30 audit (findings 2, 3, 14, 15) through HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from tests.conftest import GatewayClient, error_codes
+
+REJECT = {"X-Authz-Mode": "reject"}
+
+
+async def _records(db: AsyncDatabase[Any], subject: str, principal: str) -> list[dict[str, Any]]:
+    query = {"subject": subject, "principal_id": principal}
+    return await db.disclosures.find(query, {"_id": 0, "at": 0}).to_list()
+
+
+async def _batch(
+    gateway: GatewayClient, as_: str, *queries: str, headers: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    response = await gateway.http.post(
+        "/graphql",
+        json=[{"query": query} for query in queries],
+        headers={"Authorization": f"Bearer {gateway.token(as_)}", **(headers or {})},
+    )
+    assert response.status_code == 200, response.text
+    answers: list[dict[str, Any]] = response.json()
+    return answers
+
+
+async def _fingerprint(db: AsyncDatabase[Any]) -> dict[str, list[dict[str, Any]]]:
+    """Every document of every collection: what "nothing was written" is checked against."""
+    names = sorted(await db.list_collection_names())
+    return {name: await db[name].find().sort("_id", 1).to_list() for name in names}
+
+
+async def test_reject_mode_writes_nothing_when_a_later_mutation_is_refused(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    before = await _fingerprint(demo_db)
+    response = await gateway.post(
+        """mutation {
+          a: updateProfile(input: {displayName: "Alice REJECT-TEST"}) { account { id } }
+          b: suspendAccount(input: {accountId: "acct-bob"}) { account { id } }
+        }""",
+        as_="alice",
+        headers=REJECT,
+    )
+    body = response.json()
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert error["extensions"]["denied"] == ["Mutation.suspendAccount"]
+    assert await _fingerprint(demo_db) == before
+
+
+async def test_reject_mode_rolls_back_a_write_whose_payload_is_denied(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    before = await _fingerprint(demo_db)
+    response = await gateway.post(
+        """mutation {
+          limitRights(input: {accountId: "acct-bob", privacy: true}) {
+            account { id billing { iban } }
+          }
+        }""",
+        as_="dora",
+        headers=REJECT,
+    )
+    body = response.json()
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert error["extensions"]["denied"] == ["Account.billing"]
+    assert await _fingerprint(demo_db) == before
+
+    # The same write with a payload dora may read happens, and is recorded.
+    allowed = await gateway.query(
+        'mutation { limitRights(input: {accountId: "acct-bob", privacy: true}) '
+        "{ account { id } } }",
+        as_="dora",
+        headers=REJECT,
+    )
+    assert allowed["data"]["limitRights"]["account"]["id"] == "acct-bob"
+    bob = await demo_db.accounts.find_one({"_id": "acct-bob"})
+    assert bob is not None and bob["rights_limits"]["privacy"] is True
+    [record] = await _records(demo_db, "acct-bob", "acct-dora")
+    assert record["fields"] == ["Mutation.limitRights"]
+
+
+async def test_reject_mode_counts_a_missing_sign_in_as_a_denial(gateway: GatewayClient) -> None:
+    response = await gateway.post(
+        "{ me { id } publicFeed(first: 1) { edges { node { id } } } }", headers=REJECT
+    )
+    body = response.json()
+    assert body["data"] is None
+    assert len(body["errors"]) == 1
+    assert body["errors"][0]["extensions"]["denied"] == ["Query.me"]
+
+
+async def test_a_refused_operation_does_not_drop_the_records_of_its_sibling(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    before = await _records(demo_db, "acct-alice", "flowershop")
+    first, second = await _batch(
+        gateway,
+        "flowershop",
+        '{ account(id: "acct-alice") { phone } feed: publicFeed(first: 60) '
+        "{ edges { node { id title author { displayName } comments { id } } } } }",
+        '{ account(id: "acct-alice") { email } feed: publicFeed(first: 3) '
+        "{ edges { node { id } } } }",
+        headers=REJECT,
+    )
+    assert first["data"]["account"]["phone"] == "+43 316 380 0001"
+    assert "errors" not in first
+    assert second["data"] is None
+    assert error_codes(second) == ["FORBIDDEN"]
+    after = await _records(demo_db, "acct-alice", "flowershop")
+    assert len(after) == len(before) + 1
+    assert after[-1]["fields"] == ["Account.phone"]
+
+
+async def test_operations_of_a_batch_share_no_selection_and_no_record(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    first, second = await _batch(
+        gateway,
+        "police-graz",
+        '{ account(id: "acct-bob") { username } }',
+        '{ account(id: "acct-bob") { email phone } }',
+    )
+    assert first["data"]["account"]["username"] is None
+    assert error_codes(first) == ["FORBIDDEN"]
+    assert second["data"]["account"] == {
+        "email": "bob@uni-graz.example",
+        "phone": "+43 316 380 0002",
+    }
+    assert "errors" not in second
+    [record] = await _records(demo_db, "acct-bob", "police-graz")
+    assert record["fields"] == ["Account.email", "Account.phone"]
+
+
+async def test_one_operation_per_record_set_each_with_exactly_its_fields(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    answers = await _batch(
+        gateway,
+        "dora",
+        '{ account(id: "acct-alice") { email } }',
+        '{ account(id: "acct-alice") { username } }',
+        '{ account(id: "acct-alice") { email status } }',
+    )
+    assert [a["data"]["account"] for a in answers] == [
+        {"email": "alice@uni-graz.example"},
+        {"username": "alice"},
+        {"email": "alice@uni-graz.example", "status": "ACTIVE"},
+    ]
+    records = await _records(demo_db, "acct-alice", "acct-dora")
+    assert sorted(tuple(r["fields"]) for r in records) == [
+        ("Account.email",),
+        ("Account.email", "Account.status"),
+        ("Account.username",),
+    ]
+
+
+async def test_a_refused_operation_never_cancels_or_crashes_its_siblings(
+    gateway: GatewayClient,
+) -> None:
+    for headers in ({}, REJECT):
+        answers = await _batch(
+            gateway,
+            "bob",
+            "{ me { id displayName email content { id title } } }",
+            '{ adAudience(interest: "chess") { interest accounts } }',
+            "{ me { notifications { id } } }",
+            headers=headers,
+        )
+        assert answers[0]["data"]["me"]["id"] == "acct-bob"
+        assert error_codes(answers[1]) == ["FORBIDDEN"]
+        assert answers[2]["data"]["me"]["notifications"] is not None
