@@ -25,6 +25,7 @@ from gateway.health import healthz, readyz
 from gateway.middleware import BodyLimit, RequestContext
 from gateway.settings import Settings
 from resolvers.collections import ensure_schema
+from resolvers.content import detach_comments
 from resolvers.erasure import resume_erasures
 from resolvers.policy_versions import resume_publications
 from schema import build_schema
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
         app.state.db = client[settings.database]
         try:
             await ensure_schema(app.state.db)
+            await detach_comments(app.state.db)
             await resume_erasures(app.state.db)
             await resume_publications(app.state.db)
             yield

@@ -57,7 +57,8 @@ class Position:
         }
 
 
-NEWEST_FIRST = [("created_at", -1), ("_id", -1)]
+NEWEST_FIRST = (("created_at", -1), ("_id", -1))
+OLDEST_FIRST = (("created_at", 1), ("_id", 1))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ from typing import Any
 import strawberry
 
 from authz.decisions import decide
-from authz.visibility import PUBLIC_ITEMS
+from authz.principals import Principal
+from authz.visibility import audience
 from resolvers.accounts import recommendable_accounts
 from resolvers.content import content_page
 from resolvers.pagination import DEFAULT_PAGE_SIZE, InvalidCursor, Position
@@ -108,8 +109,10 @@ class Query:
             raise bad_user_input("after", str(error)) from error
         context = info.context
         node = info.context.selected(info).child("edges").child("node")
+        # The public audience, whoever asks: the feed is the same for everyone.
+        everyone = audience(Principal.anonymous())
         page = await content_page(
-            context.db, PUBLIC_ITEMS, size, position, content_fields(context, node)
+            context.db, everyone, size, position, content_fields(context, node)
         )
         nodes: list[Any] = await guard_content(context, page.items)
         edges = [
