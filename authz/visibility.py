@@ -18,6 +18,7 @@ from typing import Any
 from authz.principals import Principal, PrincipalKind
 
 COMMENT = "COMMENT"
+NOT_COMMENTS: dict[str, Any] = {"kind": {"$ne": COMMENT}}
 _ON_THEIR_OWN = {"kind": {"$nin": ["EMAIL", COMMENT]}}
 PUBLIC_ITEMS: dict[str, Any] = {"visibility": "PUBLIC", **_ON_THEIR_OWN}
 

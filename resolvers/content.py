@@ -12,7 +12,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from authz.visibility import COMMENT, Audience
+from authz.visibility import COMMENT, NOT_COMMENTS, Audience
 from resolvers.collections import CONTENT
 from resolvers.pagination import NEWEST_FIRST, Page, Position
 from resolvers.related import BATCH_SIZE
@@ -24,10 +24,10 @@ Projection = Mapping[str, Any]
 
 def _visible_stages(where: Mapping[str, Any], audience: Audience) -> list[dict[str, Any]]:
     """Stages matching `where` and what `audience` sees; sort stages go right after them."""
-    on_their_own = {"$and": [{"kind": {"$ne": COMMENT}}, audience.items]}
+    on_their_own = {"$and": [NOT_COMMENTS, audience.items]}
     # Comments have no audience of their own (`visibility: null`, which the feed index serves).
     candidates: list[dict[str, Any]] = [on_their_own, {"kind": COMMENT, "visibility": None}]
-    shown: list[dict[str, Any]] = [{"kind": {"$ne": COMMENT}}, {"_item.0": {"$exists": True}}]
+    shown: list[dict[str, Any]] = [NOT_COMMENTS, {"_item.0": {"$exists": True}}]
     if audience.always is not None:
         candidates.append(audience.always)
         shown.append(audience.always)
