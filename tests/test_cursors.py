@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ import pytest
 from pydantic import SecretStr
 from pymongo.asynchronous.database import AsyncDatabase
 
+import schema.domains
+from authz.decisions import Decision, decide
+from authz.relations import Standing
 from gateway.app import ConfigurationError, create_app
 from gateway.settings import Environment, Settings
 from resolvers import collections as c
@@ -182,3 +186,24 @@ def test_production_needs_a_cursor_key(settings: Settings, tmp_path: Path) -> No
     with pytest.raises(ConfigurationError, match="IMOOX_CURSOR_SECRET"):
         create_app(production)
     create_app(production.model_copy(update={"cursor_secret": SecretStr("s" * 40)}))
+
+
+async def test_a_filter_on_a_field_the_policy_denies_is_refused(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The filter asks the policy first: were `status` not granted to the admin, no member's
+    status could be tested through it (nothing listed, nothing recorded)."""
+
+    def without_status(type_name: str, field: str, standing: Standing) -> Decision:
+        decision = decide(type_name, field, standing)
+        return replace(decision, allowed=False) if field == "status" else decision
+
+    monkeypatch.setattr(schema.domains, "decide", without_status)
+    body = await _members(gateway, filter={"status": "ACTIVE"})
+    assert body["data"] == {"domain": None}
+    assert [(e["extensions"]["code"], e["extensions"]["coordinate"]) for e in body["errors"]] == [
+        ("FORBIDDEN", "Account.status")
+    ]
+    assert await _records_by_dora(demo_db, ALICE) == []
+    allowed = await _members(gateway, filter={"usernamePrefix": "ali"})
+    assert [e["node"]["id"] for e in allowed["data"]["domain"]["members"]["edges"]] == [ALICE]
