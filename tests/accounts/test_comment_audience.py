@@ -15,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.settings import Settings
 from resolvers.demo_world import account_id
 from tests.conftest import GatewayClient, running
+from tests.test_round_trips import CommandCounter
 
 ALICE, BOB, CAROL = account_id("alice"), account_id("bob"), account_id("carol")
 CREATE = """
@@ -209,3 +210,54 @@ async def test_comments_stored_with_a_copied_audience_lose_it_at_start(
     assert body == {"data": {"content": {"sharedWith": []}}}
     stored = await demo_db.content.find_one({"_id": "comment-legacy"})
     assert stored == {**legacy, "visibility": None, "shared_with": []}
+
+
+async def _comments_on_private_items(db: AsyncDatabase[Any], count: int) -> None:
+    """`count` items of Erin's, every other one private, each with a comment by Bob."""
+    await db.content.delete_many({"_id": {"$regex": "^many-"}})
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    item = {"owner": account_id("erin"), "kind": "POST", "title": "t", "body": "b"}
+    comment = {"owner": BOB, "kind": "COMMENT", "visibility": None, "title": None, "body": "c"}
+    await db.content.insert_many(
+        [
+            {
+                **item,
+                "_id": f"many-{n}",
+                "visibility": "PRIVATE" if n % 2 else "PUBLIC",
+                "shared_with": [],
+                "recipients": [],
+                "parent": None,
+                "created_at": start,
+            }
+            for n in range(count)
+        ]
+        + [
+            {
+                **comment,
+                "_id": f"many-{n}-c",
+                "shared_with": [],
+                "recipients": [],
+                "parent": f"many-{n}",
+                "created_at": start,
+            }
+            for n in range(count)
+        ]
+    )
+
+
+async def test_checking_each_comments_item_costs_no_round_trip_per_row(
+    settings: Settings, demo_db: AsyncDatabase[Any]
+) -> None:
+    counter = CommandCounter()
+    seen: dict[int, int] = {}
+    async with running(settings, event_listeners=[counter]) as gateway:
+        for count in (10, 100):
+            await _comments_on_private_items(demo_db, count)
+            counter.commands.clear()
+            body = await gateway.query('{ account(id: "acct-bob") { content { id } } }')
+            ids = {item["id"] for item in body["data"]["account"]["content"]}
+            assert {i for i in ids if i.startswith("many-")} == {
+                f"many-{n}-c" for n in range(0, count, 2)
+            }
+            seen[count] = sum(counter.commands.values())
+    assert seen[10] == seen[100], seen
