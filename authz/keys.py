@@ -117,6 +117,16 @@ def load_signing_key(path: Path, kid_prefix: str = "") -> tuple[SigningKey, dict
     return SigningKey(kid=kid, algorithm=algorithm, private_key=private_key), jwks
 
 
+def key_material(key: SigningKey) -> bytes:
+    """The private key's bytes, for deriving other secrets from it (each with its own label)."""
+    material: bytes = key.private_key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return material
+
+
 def _thumbprint(public_jwk: dict[str, Any]) -> str:
     """RFC 7638 thumbprint of a public key: stable across restarts, so issued tokens stay valid."""
     members = ("crv", "kty", "x", "y") if public_jwk["kty"] == "EC" else ("crv", "kty", "x")

@@ -75,12 +75,24 @@ class Standings:
             case PrincipalKind.PARTNER if principal.id:
                 for consent in await self.facts.active_consents(missing, principal.id, self.now):
                     self._consents.setdefault(consent.subject, []).append(consent)
-            case PrincipalKind.AUTHORITY if principal.legal_request and not self._legal_loaded:
-                self._legal = await self.facts.legal_request(principal.legal_request)
-                self._legal_loaded = True
+            case PrincipalKind.AUTHORITY:
+                await self._load_legal()
             case _:
                 pass
         self._loaded.update(missing)
+
+    async def _load_legal(self) -> None:
+        if self.principal.legal_request and not self._legal_loaded:
+            self._legal = await self.facts.legal_request(self.principal.legal_request)
+            self._legal_loaded = True
+
+    async def listed(self, field: str) -> frozenset[str]:
+        """The subjects whose `field` the principal's legal request in force names (if any)."""
+        await self._load_legal()
+        legal = self._legal
+        if legal and field in legal.fields and legal.in_force(self.principal, self.now):
+            return legal.subjects
+        return frozenset()
 
     def of(self, subject: str, *, in_domain: bool = False, viewer: bool = True) -> Standing:
         """The standing toward `subject` (after `load`); `in_domain` as the query established."""

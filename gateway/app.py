@@ -16,7 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from authz.keys import KeySet, RemoteKeySet, development_keys, load_signing_key
+from authz.keys import (
+    KeySet,
+    RemoteKeySet,
+    development_keys,
+    key_material,
+    load_signing_key,
+)
 from authz.tokens import TokenIssuer, TokenVerifier
 from gateway.auth import Authenticator
 from gateway.export import ExportEndpoint
@@ -25,7 +31,9 @@ from gateway.health import healthz, readyz
 from gateway.middleware import BodyLimit, RequestContext
 from gateway.settings import Settings
 from resolvers.collections import ensure_schema
+from resolvers.content import detach_comments
 from resolvers.erasure import resume_erasures
+from resolvers.pagination import CursorSeal
 from resolvers.policy_versions import resume_publications
 from schema import build_schema
 from schema.context import SessionPolicy
@@ -55,6 +63,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
         app.state.db = client[settings.database]
         try:
             await ensure_schema(app.state.db)
+            await detach_comments(app.state.db)
             await resume_erasures(app.state.db)
             await resume_publications(app.state.db)
             yield
@@ -65,6 +74,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
     authenticator = Authenticator(verifier, settings.trusted_proxy_header)
     sessions = SessionPolicy(
         issuer=issuer,
+        cursors=cursor_seal(settings),
         access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
         refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
         sign_in_limiter=RateLimiter(settings.sign_in_rate_per_address_per_minute),
@@ -153,6 +163,22 @@ def token_keys(settings: Settings) -> tuple[TokenVerifier, TokenIssuer | None]:
         keys, settings.jwt_issuer, settings.jwt_audience, settings.jwt_leeway_seconds
     )
     return verifier, issuer
+
+
+def cursor_seal(settings: Settings) -> CursorSeal:
+    """The cursor key, alike on every replica: derived from `IMOOX_CURSOR_SECRET`, else from
+    the signing key (configured, or the development key pair)."""
+    if settings.cursor_secret is not None:
+        return CursorSeal(settings.cursor_secret.get_secret_value().encode())
+    if settings.signing_key_file:
+        signing, _ = load_signing_key(settings.signing_key_file)
+    elif not settings.production:
+        signing, _ = development_keys(settings.keys_dir)
+    else:
+        raise ConfigurationError(
+            "Production needs IMOOX_CURSOR_SECRET or IMOOX_SIGNING_KEY_FILE to seal cursors."
+        )
+    return CursorSeal(key_material(signing))
 
 
 async def metrics(request: Request) -> Response:

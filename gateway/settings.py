@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # The key `signIn` signs access tokens with (Ed25519 or P-256 PEM); development falls back
     # to the development key pair. Without one in production, only the identity provider signs.
     signing_key_file: Path | None = None
+    # The secret list cursors are sealed with (32+ characters, the same on every replica);
+    # unset, it is derived from the signing key (production without one must set it).
+    cursor_secret: SecretStr | None = Field(default=None, min_length=32)
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
     # The header a trusted reverse proxy sets to the client's address (`X-Forwarded-For`);

@@ -87,7 +87,7 @@ VALIDATORS: dict[str, dict[str, Any]] = {
             "_id": _STRING,
             "owner": _STRING,
             "kind": {"enum": CONTENT_KINDS},
-            "visibility": {"enum": VISIBILITIES},
+            "visibility": {"enum": [*VISIBILITIES, None]},
             "title": _OPTIONAL_STRING,
             "body": _OPTIONAL_STRING,
             "shared_with": _STRINGS,
@@ -95,6 +95,25 @@ VALIDATORS: dict[str, dict[str, Any]] = {
             "parent": _OPTIONAL_STRING,
             "created_at": {"bsonType": "date"},
         },
+        # A comment has no audience of its own (whoever sees its item sees it), so none can be
+        # stored on it; every other item has one.
+        "anyOf": [
+            {
+                "properties": {
+                    "kind": {"enum": ["COMMENT"]},
+                    "visibility": {"bsonType": "null"},
+                    "shared_with": {"bsonType": "array", "maxItems": 0},
+                    "parent": _STRING,
+                },
+                "required": ["parent"],
+            },
+            {
+                "properties": {
+                    "kind": {"enum": [k for k in CONTENT_KINDS if k != "COMMENT"]},
+                    "visibility": {"enum": VISIBILITIES},
+                }
+            },
+        ],
     },
 }
 

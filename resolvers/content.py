@@ -1,36 +1,97 @@
-"""Reads of content items. Callers pass the visibility filter; this module never widens it."""
+"""Reads of content items. Callers pass the caller's audience; this module never widens it.
+
+Every read of items someone else may own goes through `visible_items`: one aggregation that
+keeps items by their own audience and comments by their item's audience, checked by the server
+against the item as it is now (a `$lookup` per candidate comment, inside the same round trip).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from authz.visibility import COMMENT, NOT_COMMENTS, Audience
 from resolvers.collections import CONTENT
 from resolvers.pagination import NEWEST_FIRST, Page, Position
+from resolvers.related import BATCH_SIZE
 from resolvers.transactions import atomic
+
+#: A projection: document key → 1, or an expression (a field read only for some rows).
+Projection = Mapping[str, Any]
+
+
+def _visible_stages(where: Mapping[str, Any], audience: Audience) -> list[dict[str, Any]]:
+    """Stages matching `where` and what `audience` sees; sort stages go right after them."""
+    on_their_own = {"$and": [NOT_COMMENTS, audience.items]}
+    # Comments have no audience of their own (`visibility: null`, which the feed index serves).
+    candidates: list[dict[str, Any]] = [on_their_own, {"kind": COMMENT, "visibility": None}]
+    shown: list[dict[str, Any]] = [NOT_COMMENTS, {"_item.0": {"$exists": True}}]
+    if audience.always is not None:
+        candidates.append(audience.always)
+        shown.append(audience.always)
+    return [
+        {"$match": {"$and": [where, {"$or": candidates}]}},
+        {
+            "$lookup": {
+                "from": CONTENT,
+                "localField": "parent",
+                "foreignField": "_id",
+                "pipeline": [{"$match": audience.items}, {"$project": {"_id": 1}}],
+                "as": "_item",
+            }
+        },
+        {"$match": {"$or": shown}},
+    ]
+
+
+async def visible_items(
+    db: AsyncDatabase[Any],
+    where: Mapping[str, Any],
+    audience: Audience,
+    project: Projection,
+    sort: Sequence[tuple[str, int]] = NEWEST_FIRST,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Items matching `where` that `audience` sees, sorted, in one round trip."""
+    match, lookup, shown = _visible_stages(where, audience)
+    pipeline = [match, {"$sort": dict(sort)}, lookup, shown]
+    if limit is not None:
+        pipeline.append({"$limit": limit})
+    pipeline.append({"$project": dict(project)})
+    return await (await db[CONTENT].aggregate(pipeline, batchSize=BATCH_SIZE)).to_list()
 
 
 async def find_content(
-    db: AsyncDatabase[Any], content_id: str, visible: dict[str, Any], fields: Sequence[str]
+    db: AsyncDatabase[Any], content_id: str, audience: Audience, project: Projection
 ) -> dict[str, Any] | None:
-    query = {"$and": [{"_id": content_id}, visible]}
-    return await db[CONTENT].find_one(query, dict.fromkeys(fields, 1))
+    """One item if `audience` sees it; an invisible item is `None`, like a missing one."""
+    found = await visible_items(db, {"_id": content_id}, audience, project, limit=1)
+    return found[0] if found else None
+
+
+async def find_own_content(
+    db: AsyncDatabase[Any], owner: str, content_id: str, fields: Sequence[str]
+) -> dict[str, Any] | None:
+    """An item `owner` owns (what they may change), whoever else sees it."""
+    doc: dict[str, Any] | None = await db[CONTENT].find_one(
+        {"_id": content_id, "owner": owner}, dict.fromkeys(fields, 1)
+    )
+    return doc
 
 
 async def content_page(
     db: AsyncDatabase[Any],
-    where: dict[str, Any],
+    audience: Audience,
     first: int,
     after: Position | None,
-    fields: Sequence[str],
+    project: Projection,
+    where: Mapping[str, Any] | None = None,
 ) -> Page:
-    """One page of items matching `where`, newest first, reading one extra to know if more exist."""
-    conditions = [where, after.after_filter()] if after else [where]
-    projection = dict.fromkeys(fields, 1)
-    cursor = db[CONTENT].find({"$and": conditions}, projection).sort(NEWEST_FIRST).limit(first + 1)
-    items = await cursor.to_list()
+    """One page of what `audience` sees, newest first, reading one extra to know if more exist."""
+    conditions = [dict(where or {}), after.after_filter()] if after else [dict(where or {})]
+    items = await visible_items(db, {"$and": conditions}, audience, project, limit=first + 1)
     return Page(items=items[:first], has_next_page=len(items) > first)
 
 
@@ -59,3 +120,14 @@ async def delete_own_content(db: AsyncDatabase[Any], owner: str, content_id: str
         await db[CONTENT].delete_many({"parent": content_id}, session=session)
         await db[CONTENT].delete_one(owned, session=session)
     return True
+
+
+async def detach_comments(db: AsyncDatabase[Any]) -> None:
+    """Drop the audience copied onto comments before they followed their item (idempotent)."""
+    await db[CONTENT].update_many(
+        {
+            "kind": COMMENT,
+            "$or": [{"visibility": {"$ne": None}}, {"shared_with.0": {"$exists": True}}],
+        },
+        {"$set": {"visibility": None, "shared_with": []}},
+    )

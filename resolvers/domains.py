@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import ACCOUNTS
+from resolvers.related import BATCH_SIZE
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPage:
+    ids: list[str]
+    has_next_page: bool
+    #: The last member the filters were tested on (`None`: every member after the cursor).
+    tested_through: str | None
 
 
 async def member_ids(
@@ -17,30 +27,34 @@ async def member_ids(
     after: str | None,
     status: str | None = None,
     username_prefix: str | None = None,
-) -> tuple[list[str], bool]:
-    """A page of a domain's member ids in username order, and whether more follow.
-
-    Filters are exact (status) or anchored prefixes (username), so the `username` index serves
-    them; `after` is the last username seen, so pages neither skip nor repeat members.
-    """
+) -> MemberPage:
+    """A page of a domain's member ids in id order (a PUBLIC field, so the order itself tells
+    nothing), and whether more follow; `after` is the last id seen."""
     query: dict[str, Any] = {"domain": domain_id}
     if status:
         query["status"] = status
-    username: dict[str, Any] = {}
     if username_prefix:
-        username["$regex"] = "^" + re.escape(username_prefix)
+        query["username"] = {"$regex": "^" + re.escape(username_prefix)}
     if after:
-        username["$gt"] = after
-    if username:
-        query["username"] = username
-    cursor = db[ACCOUNTS].find(query, {"username": 1}).sort("username", 1).limit(first + 1)
+        query["_id"] = {"$gt": after}
+    cursor = db[ACCOUNTS].find(query, {"_id": 1}).sort("_id", 1).limit(first + 1)
     docs = await cursor.to_list()
-    return [doc["_id"] for doc in docs[:first]], len(docs) > first
+    more = len(docs) > first
+    return MemberPage([doc["_id"] for doc in docs[:first]], more, docs[-1]["_id"] if more else None)
 
 
-async def usernames_of(db: AsyncDatabase[Any], ids: list[str]) -> dict[str, str]:
-    cursor = db[ACCOUNTS].find({"_id": {"$in": ids}}, {"username": 1})
-    return {doc["_id"]: doc["username"] async for doc in cursor}
+async def members_between(
+    db: AsyncDatabase[Any], domain_id: str, after: str | None, through: str | None
+) -> list[str]:
+    """Ids of the members after `after` up to `through` (to the last one when `None`)."""
+    ids: dict[str, str] = {}
+    if after:
+        ids["$gt"] = after
+    if through:
+        ids["$lte"] = through
+    query: dict[str, Any] = {"domain": domain_id, **({"_id": ids} if ids else {})}
+    found = db[ACCOUNTS].find(query, {"_id": 1}).batch_size(BATCH_SIZE)
+    return [doc["_id"] async for doc in found]
 
 
 async def domain_stats(db: AsyncDatabase[Any], domain_id: str) -> dict[str, int]:

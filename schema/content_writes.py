@@ -7,11 +7,12 @@ from typing import Any
 
 import strawberry
 
-from authz.visibility import visible_content
+from authz.visibility import audience
 from resolvers.accounts import accounts_by_id
 from resolvers.content import (
     delete_own_content,
     find_content,
+    find_own_content,
     insert_content,
     update_own_content,
 )
@@ -88,24 +89,18 @@ def _sharing(visibility: Visibility, shared_with: list[str]) -> list[str]:
     return shared_with
 
 
-async def _comment_place(context: Context, me: str, parent_id: str) -> dict[str, Any]:
-    """Where a comment lives: on an item the caller sees, visible to whoever sees that item."""
+async def _comment_place(context: Context, parent_id: str) -> dict[str, Any]:
+    """Where a comment lives: on an item the caller sees. It copies nothing of the item's
+    audience: whoever sees the item at the time of a request sees the comment."""
     parent = await find_content(
         context.db,
         valid.identifier("parentId", parent_id),
-        visible_content(context.principal),
-        ["owner", "kind", "visibility", "shared_with"],
+        audience(context.principal),
+        {"kind": 1},
     )
     if parent is None or parent["kind"] in ("EMAIL", "COMMENT"):
         raise bad_user_input("parentId", "There is no item with this id to comment on.")
-    audience = [*parent.get("shared_with", []), parent["owner"]]
-    return {
-        "parent": parent["_id"],
-        "visibility": parent["visibility"],
-        "shared_with": [a for a in dict.fromkeys(audience) if a != me]
-        if parent["visibility"] == "SHARED"
-        else [],
-    }
+    return {"parent": parent["_id"], "visibility": None}
 
 
 @strawberry.type
@@ -129,7 +124,9 @@ class ContentMutations:
         if input.kind is ContentKind.COMMENT:
             if input.parent_id is None:
                 raise bad_user_input("parentId", "A `COMMENT` needs the item it comments on.")
-            doc |= await _comment_place(context, me, str(input.parent_id))
+            if input.shared_with:
+                raise bad_user_input("sharedWith", "A comment is seen by whoever sees its item.")
+            doc |= await _comment_place(context, str(input.parent_id))
         elif input.parent_id is not None:
             raise bad_user_input("parentId", "Only a `COMMENT` has a `parentId`.")
         else:
@@ -149,8 +146,8 @@ class ContentMutations:
         context = info.context
         me = str(context.principal.id)
         item_id = valid.identifier("id", str(input.id))
-        current = await find_content(
-            context.db, item_id, {"owner": me}, ["kind", "visibility", "shared_with"]
+        current = await find_own_content(
+            context.db, me, item_id, ["kind", "visibility", "shared_with"]
         )
         if current is None:
             raise bad_user_input("id", "You have no such item.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from authz.relations import Standing
 from authz.standing import Standings
 from authz.tokens import TokenIssuer
 from resolvers.facts import MongoFacts
+from resolvers.pagination import CursorSeal
 from schema.errors import ErrorCode, client_error
 from schema.guard import Guarded
 from schema.security import security_event
@@ -48,6 +49,8 @@ class SessionPolicy:
     lockout_threshold: int = 5
     lockout_base: timedelta = timedelta(minutes=1)
     lockout_longest: timedelta = timedelta(minutes=15)
+    #: The key list cursors are sealed with; a served gateway passes one every replica shares.
+    cursors: CursorSeal = field(default_factory=CursorSeal.random)
 
 
 class Context:

@@ -10,18 +10,18 @@ from typing import Any
 
 import strawberry
 
+from authz.decisions import Decision, decide
 from authz.passwords import hash_password
 from resolvers.accounts import update_account
 from resolvers.admin import set_account_state
 from resolvers.collections import DOMAINS
 from resolvers.documents import by_id
-from resolvers.domains import domain_stats, member_ids, usernames_of
-from resolvers.pagination import InvalidCursor, decode_key, encode_key
+from resolvers.domains import domain_stats, member_ids, members_between
 from schema import validation as valid
-from schema.context import Info
-from schema.errors import bad_user_input
+from schema.context import Context, Info
+from schema.guard import forbidden
 from schema.loading import account_loader
-from schema.paging import page_size
+from schema.paging import cursors, page_size, read_after
 from schema.payloads import AccountPayload
 from schema.types import Account, AccountStatus, PageInfo
 
@@ -58,7 +58,10 @@ class Domain:
     id: strawberry.ID
     name: str
 
-    @strawberry.field(description="Members in username order, as a cursor connection.")
+    @strawberry.field(
+        description="Members in id order, as a cursor connection. A filter tests a member's"
+        " field: it is recorded, for every member it tested, like reading that field."
+    )
     async def members(
         self,
         info: Info,
@@ -67,33 +70,34 @@ class Domain:
         filter: MemberFilter | None = None,
     ) -> AccountConnection:
         context = info.context
-        try:
-            after_username = decode_key(after) if after else None
-        except InvalidCursor as error:
-            raise bad_user_input("after", str(error)) from error
         filter = filter or MemberFilter()
         prefix = filter.username_prefix and valid.text(
             "filter.usernamePrefix", filter.username_prefix.lower(), max_length=32
         )
-        ids, more = await member_ids(
-            context.db,
-            str(self.id),
-            page_size(first),
-            after_username,
-            filter.status.value if filter.status else None,
-            prefix,
+        status = filter.status.value if filter.status else None
+        used = [name for name, value in (("status", status), ("username", prefix)) if value]
+        reads = _filter_reads(context, used)
+        listing = cursors(context, "Domain.members", str(self.id), status or "", prefix or "")
+        after_id = read_after(after, listing.after_key)
+        page = await member_ids(
+            context.db, str(self.id), page_size(first), after_id, status, prefix
         )
+        if reads:
+            tested = await members_between(context.db, str(self.id), after_id, page.tested_through)
+            for member in tested:
+                standing = context.standings.of(member, in_domain=True)
+                for decision in reads:
+                    context.disclosures.note(member, decision, standing)
         node = context.selected(info).child("edges").child("node")
-        accounts = await account_loader(context, node).load_many(ids)
-        usernames = await usernames_of(context.db, ids)
+        accounts = await account_loader(context, node).load_many(page.ids)
         edges = [
-            AccountEdge(cursor=encode_key(usernames[account_id]), node=account)
-            for account_id, account in zip(ids, accounts, strict=True)
+            AccountEdge(cursor=listing.key(account_id), node=account)
+            for account_id, account in zip(page.ids, accounts, strict=True)
             if account is not None
         ]
         end = edges[-1].cursor if edges else None
         return AccountConnection(
-            edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=end)
+            edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end)
         )
 
     @strawberry.field(description="How many members, by status, and the apps they installed.")
@@ -106,6 +110,20 @@ class Domain:
             blocked=stats["BLOCKED"],
             apps_installed=stats["apps_installed"],
         )
+
+
+def _filter_reads(context: Context, fields: list[str]) -> list[Decision]:
+    """A filter on an account field is a read of it: decided by the policy before the query
+    runs (a field the caller may not read cannot be tested), and the decisions to record.
+
+    Every member of the domain holds the same standing toward its admin (no facts decide it).
+    """
+    member = context.standings.of("", in_domain=True)
+    decisions = [decide("Account", field, member) for field in fields]
+    for decision in decisions:
+        if not decision.allowed:
+            raise forbidden(decision.coordinate)
+    return [decision for decision in decisions if decision.recorded]
 
 
 async def resolve_domain(info: Info, id: strawberry.ID) -> Domain | None:

@@ -18,10 +18,10 @@ from strawberry.dataloader import DataLoader
 from authz.principals import PrincipalKind
 from authz.relations import Standing
 from authz.standing import domain_filters
-from authz.visibility import visible_content
+from authz.visibility import audience
 from resolvers.accounts import accounts_by_id
-from resolvers.collections import CONTENT
-from resolvers.content import find_content
+from resolvers.content import Projection, find_content, visible_items
+from resolvers.pagination import NEWEST_FIRST, OLDEST_FIRST
 from resolvers.related import count_by, related_by
 from schema.context import Context
 from schema.projection import projection
@@ -77,31 +77,54 @@ async def standing_toward(
 async def visible_item(context: Context, item_id: str, selected: Selected) -> Any | None:
     """One content item as the caller may see it; an invisible one is `None`, like a missing one."""
     doc = await find_content(
-        context.db, item_id, visible_content(context.principal), content_fields(context, selected)
+        context.db, item_id, audience(context.principal), content_fields(context, selected)
     )
     return (await guard_content(context, [doc]))[0] if doc is not None else None
 
 
-def content_fields(context: Context, selected: Selected) -> tuple[str, ...]:
-    """What to read of content items: selected and readable by a viewer of someone else's item.
+def content_fields(
+    context: Context, selected: Selected, listed: frozenset[str] = frozenset()
+) -> Projection:
+    """What to read of content items: what is selected and readable in each row.
 
-    `sharedWith` is read only for users, who may own the item; the row's guard still decides.
+    Fields a viewer of someone else's item may read are read for every row; fields only the
+    owner (SELF) or a legal request for `listed` owners may read are read for those rows only,
+    by a conditional projection, so no other person's `shared_with` ever leaves the database.
     """
-    standing = context.standings.of("", viewer=True)
-    fields = set(projection("Content", selected, standing)) | set(CONTENT_ALWAYS)
-    if context.principal.kind is PrincipalKind.USER and "sharedWith" in dict(selected.fields):
-        fields.add("shared_with")
-    return tuple(sorted(fields))
+    standings = context.standings
+    everyone = set(projection("Content", selected, standings.of("", viewer=True)))
+    project: dict[str, Any] = dict.fromkeys(sorted(everyone | set(CONTENT_ALWAYS)), 1)
+    rows: list[tuple[dict[str, Any], Standing]] = []
+    me = context.principal.id
+    if context.principal.kind is PrincipalKind.USER and me is not None:
+        rows.append(({"$eq": ["$owner", me]}, standings.of(me)))
+    if listed:
+        subject = next(iter(listed))
+        rows.append(({"$in": ["$owner", sorted(listed)]}, standings.of(subject, viewer=False)))
+    some: dict[str, list[dict[str, Any]]] = {}
+    for condition, standing in rows:
+        for key in projection("Content", selected, standing):
+            if key not in project:
+                some.setdefault(key, []).append(condition)
+    for key, conditions in sorted(some.items()):
+        project[key] = {"$cond": [{"$or": conditions}, f"${key}", "$$REMOVE"]}
+    return project
 
 
 async def guard_content(
-    context: Context, docs: Sequence[dict[str, Any]], *, viewer: bool = True
+    context: Context, docs: Sequence[dict[str, Any]], listed: frozenset[str] = frozenset()
 ) -> list[Any]:
-    """Content documents as the caller may see them (the item's subject is its owner)."""
+    """Content documents as the caller may see them (the item's subject is its owner).
+
+    Items of `listed` owners are read under the legal request, not as a viewer.
+    """
     await context.standings.load(doc["owner"] for doc in docs)
     return [
         context.guard(
-            doc, "Content", doc["owner"], context.standings.of(doc["owner"], viewer=viewer)
+            doc,
+            "Content",
+            doc["owner"],
+            context.standings.of(doc["owner"], viewer=doc["owner"] not in listed),
         )
         for doc in docs
     ]
@@ -118,27 +141,47 @@ def content_of_owner_loader(context: Context, selected: Selected) -> DataLoader[
 async def _load_content_of_owners(
     context: Context, selected: Selected, owners: Sequence[str]
 ) -> list[list[Any]]:
-    await context.standings.load(owners)
-    legal = [o for o in owners if "content" in context.standings.of(o).legal_fields]
-    others = [o for o in owners if o not in legal]
-    where: dict[str, Any] = {
-        "$or": [
-            {"owner": {"$in": legal}},
-            {"$and": [{"owner": {"$in": others}}, visible_content(context.principal)]},
-        ]
-    }
-    grouped = await related_by(
-        context.db,
-        CONTENT,
-        "owner",
-        owners,
-        where,
-        sort=(("created_at", -1), ("_id", -1)),
-        fields=content_fields(context, selected),
+    listed = await context.standings.listed("content")
+    return await _visible_by(context, selected, "owner", owners, NEWEST_FIRST, listed)
+
+
+def comments_loader(context: Context, selected: Selected) -> DataLoader[str, list[Any]]:
+    """The comments on each item, oldest first, as the caller may see them."""
+    return context.loader(
+        ("Content.comments", selected),
+        lambda: DataLoader(load_fn=partial(_load_comments, context, selected)),
     )
-    return [
-        await guard_content(context, grouped[owner], viewer=owner not in legal) for owner in owners
-    ]
+
+
+async def _load_comments(
+    context: Context, selected: Selected, items: Sequence[str]
+) -> list[list[Any]]:
+    listed = await context.standings.listed("content")
+    return await _visible_by(context, selected, "parent", items, OLDEST_FIRST, listed)
+
+
+async def _visible_by(
+    context: Context,
+    selected: Selected,
+    key: str,
+    values: Sequence[str],
+    sort: Sequence[tuple[str, int]],
+    listed: frozenset[str],
+) -> list[list[Any]]:
+    """Visible items whose `key` is one of `values`, grouped by it: one query per batch."""
+    project = {**content_fields(context, selected, listed), key: 1}
+    docs = await visible_items(
+        context.db,
+        {key: {"$in": list(values)}},
+        audience(context.principal, listed),
+        project,
+        sort,
+    )
+    rows = await guard_content(context, docs, listed)
+    grouped: dict[str, list[Any]] = {value: [] for value in values}
+    for doc, row in zip(docs, rows, strict=True):
+        grouped[doc[key]].append(row)
+    return [grouped[value] for value in values]
 
 
 def count_loader(

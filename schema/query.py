@@ -8,10 +8,11 @@ from typing import Any
 import strawberry
 
 from authz.decisions import decide
-from authz.visibility import PUBLIC_ITEMS
+from authz.principals import Principal
+from authz.visibility import NOT_COMMENTS, audience
 from resolvers.accounts import recommendable_accounts
 from resolvers.content import content_page
-from resolvers.pagination import DEFAULT_PAGE_SIZE, InvalidCursor, Position
+from resolvers.pagination import DEFAULT_PAGE_SIZE
 from schema.aggregates import (
     AdAudience,
     TrendPeriod,
@@ -22,7 +23,6 @@ from schema.aggregates import (
 from schema.consents import PartnerContact, resolve_partner_contacts
 from schema.context import Info
 from schema.domains import Domain, resolve_domain
-from schema.errors import bad_user_input
 from schema.legal import (
     LegalRequest,
     TransparencyReport,
@@ -36,7 +36,7 @@ from schema.loading import (
     standing_toward,
     visible_item,
 )
-from schema.paging import page_size
+from schema.paging import cursors, page_size, read_after
 from schema.policy_versions import PolicyVersion, resolve_policy_version
 from schema.self_service import DeviceSettings, resolve_device_settings
 from schema.support import resolve_processor_cases
@@ -101,19 +101,19 @@ class Query:
     async def public_feed(
         self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> ContentConnection:
-        size = page_size(first)
-        try:
-            position = Position.decode(after) if after else None
-        except InvalidCursor as error:
-            raise bad_user_input("after", str(error)) from error
         context = info.context
-        node = info.context.selected(info).child("edges").child("node")
+        size = page_size(first)
+        feed = cursors(context, "publicFeed")
+        position = read_after(after, feed.after_position)
+        node = context.selected(info).child("edges").child("node")
+        # PUBLIC items for everyone, whoever asks; comments show under their item.
+        everyone = audience(Principal.anonymous())
         page = await content_page(
-            context.db, PUBLIC_ITEMS, size, position, content_fields(context, node)
+            context.db, everyone, size, position, content_fields(context, node), NOT_COMMENTS
         )
         nodes: list[Any] = await guard_content(context, page.items)
         edges = [
-            ContentEdge(cursor=Position.of(doc).encode(), node=row)
+            ContentEdge(cursor=feed.position(doc), node=row)
             for doc, row in zip(page.items, nodes, strict=True)
         ]
         return ContentConnection(

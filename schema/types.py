@@ -17,10 +17,9 @@ from resolvers import collections as c
 from schema.context import Info
 from schema.loading import (
     account_loader,
-    content_fields,
+    comments_loader,
     content_of_owner_loader,
     count_loader,
-    guard_content,
     related_loader,
 )
 
@@ -279,17 +278,9 @@ async def _author(root: strawberry.Parent[Any], info: Info) -> Account | None:
 
 
 async def _comments(root: strawberry.Parent[Any], info: Info) -> list[Content] | None:
-    """Comments on an item the caller can see (the item's visibility governs its comments)."""
-    loader = related_loader(
-        info.context,
-        "Content",
-        c.CONTENT,
-        "parent",
-        sort=(("created_at", 1), ("_id", 1)),
-        fields=content_fields(info.context, info.context.selected(info)),
-    )
-    docs = await loader.load(root.doc["_id"])
-    comments: list[Content] = await guard_content(info.context, docs)
+    """The comments on an item that the caller sees (whoever sees the item, and their authors)."""
+    loader = comments_loader(info.context, info.context.selected(info))
+    comments: list[Content] = await loader.load(root.doc["_id"])
     return comments
 
 
@@ -299,7 +290,9 @@ class Content:
     kind: ContentKind | None
     title: str | None
     body: str | None
-    visibility: Visibility | None
+    visibility: Visibility | None = strawberry.field(
+        description="Who sees the item; `null` for a comment, seen by whoever sees its item."
+    )
     created_at: datetime | None
     shared_with: list[str] | None
     recipients: list[str] | None

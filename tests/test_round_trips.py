@@ -68,7 +68,7 @@ async def _give_erin_items(db: AsyncDatabase[Any], count: int) -> None:
                 "_id": f"erin-{n:03d}-c",
                 "owner": "acct-bob",
                 "kind": "COMMENT",
-                "visibility": "PUBLIC",
+                "visibility": None,
                 "title": None,
                 "body": "Nice",
                 "shared_with": [],
