@@ -7,7 +7,7 @@ for an id that does not exist.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 from authz.principals import Principal, PrincipalKind
 
@@ -17,9 +17,24 @@ PUBLIC_ITEMS: dict[str, Any] = {"visibility": "PUBLIC", **_NOT_EMAIL}
 
 def visible_content(principal: Principal) -> dict[str, Any]:
     """The filter matching exactly the items `principal` may see."""
-    if principal.kind is not PrincipalKind.USER or principal.id is None:
-        return PUBLIC_ITEMS
-    me = principal.id
+    match principal.kind:
+        case PrincipalKind.USER:
+            return PUBLIC_ITEMS if principal.id is None else _seen_by(principal.id)
+        case (
+            PrincipalKind.ANONYMOUS
+            | PrincipalKind.DOMAIN_ADMIN
+            | PrincipalKind.PROCESSOR
+            | PrincipalKind.PARTNER
+            | PrincipalKind.AUTHORITY
+            | PrincipalKind.COMPLIANCE
+        ):
+            return PUBLIC_ITEMS  # content is never theirs, nor shared with them
+        case _:
+            assert_never(principal.kind)
+
+
+def _seen_by(me: str) -> dict[str, Any]:
+    """The items an account holder sees: its own, public ones, and those addressed to it."""
     return {
         "$or": [
             {"owner": me},
