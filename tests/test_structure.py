@@ -16,12 +16,13 @@ from pathlib import Path
 from authz.principals import PartnerType, PrincipalKind
 from authz.relations import Relation
 from authz.roots import Binding
+from resolvers.collections import Erasure
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("authz", "schema", "resolvers", "gateway")
 #: The enums access is decided over, by the name the code spells them with.
 DECISION_ENUMS: dict[str, type[Enum]] = {
-    enum.__name__: enum for enum in (Relation, PrincipalKind, PartnerType, Binding)
+    enum.__name__: enum for enum in (Relation, PrincipalKind, PartnerType, Binding, Erasure)
 }
 
 
@@ -37,12 +38,12 @@ def members_named(node: ast.AST) -> dict[str, set[str]]:
     """`Enum.MEMBER` names in `node`, by enum, for the decision enums."""
     named: dict[str, set[str]] = {}
     for inner in ast.walk(node):
-        if (
-            isinstance(inner, ast.Attribute)
-            and isinstance(inner.value, ast.Name)
-            and inner.value.id in DECISION_ENUMS
-        ):
-            named.setdefault(inner.value.id, set()).add(inner.attr)
+        if not isinstance(inner, ast.Attribute):
+            continue
+        owner = inner.value  # `Enum.MEMBER`, or `module.Enum.MEMBER`
+        enum = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", None)
+        if enum in DECISION_ENUMS:
+            named.setdefault(enum, set()).add(inner.attr)
     return named
 
 
