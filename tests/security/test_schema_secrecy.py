@@ -344,3 +344,14 @@ async def test_probes_for_real_and_made_up_names_get_one_answer(
                 answers.setdefault(json.dumps(answer), []).append(probe.format(w=word))
     [(answer, _)] = answers.items()
     assert opaque(json.loads(answer), "same")
+
+
+async def test_each_operation_of_a_batch_is_answered_on_its_own(
+    settings: Settings, db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    batch = [{"query": "{ account }"}, {"query": "{ publicFeed(first: 1) { edges { cursor } } }"}]
+    async with running(production(settings, tmp_path)) as client:
+        response = await client.http.post("/graphql", json=batch, headers={"X-Request-Id": "b"})
+    malformed, valid = response.json()
+    assert opaque(malformed, "b")
+    assert "errors" not in valid and valid["data"]["publicFeed"]["edges"] == []
