@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, assert_never
 
 
 class PrincipalKind(StrEnum):
@@ -62,25 +62,16 @@ class Principal:
             kind = PrincipalKind(str(claims.get("kind")))
         except ValueError:
             raise InvalidClaims("the token has no valid `kind` claim") from None
-        if kind is PrincipalKind.ANONYMOUS:
-            raise InvalidClaims("anonymous callers carry no token")
-        principal = cls(
-            kind,
-            id=_text(claims, "sub"),
-            device_id=device_id,
-            token_id=claims.get("jti"),
-            token_expires_at=claims.get("exp"),
-            token_issued_at=claims.get("iat"),
-            session_id=claims.get("sid"),
-        )
         match kind:
+            case PrincipalKind.ANONYMOUS:
+                raise InvalidClaims("anonymous callers carry no token")
             case PrincipalKind.DOMAIN_ADMIN:
                 domains = claims.get("domains")
                 if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
                     raise InvalidClaims("`domains` must be a list of domain ids")
-                return replace(principal, domains=frozenset(domains))
+                extra: dict[str, Any] = {"domains": frozenset(domains)}
             case PrincipalKind.PROCESSOR:
-                return replace(principal, purpose=_text(claims, "purpose"))
+                extra = {"purpose": _text(claims, "purpose")}
             case PrincipalKind.PARTNER:
                 try:
                     partner_type = PartnerType(_text(claims, "partner_type"))
@@ -89,13 +80,23 @@ class Principal:
                 scope = claims.get("scope", "")
                 if not isinstance(scope, str):
                     raise InvalidClaims("`scope` must be a space-separated string")
-                return replace(
-                    principal, partner_type=partner_type, scopes=frozenset(scope.split())
-                )
+                extra = {"partner_type": partner_type, "scopes": frozenset(scope.split())}
             case PrincipalKind.AUTHORITY:
-                return replace(principal, legal_request=_text(claims, "request"))
+                extra = {"legal_request": _text(claims, "request")}
+            case PrincipalKind.USER | PrincipalKind.COMPLIANCE:
+                extra = {}  # `sub` is all they carry
             case _:
-                return principal
+                assert_never(kind)
+        return cls(
+            kind,
+            id=_text(claims, "sub"),
+            device_id=device_id,
+            token_id=claims.get("jti"),
+            token_expires_at=claims.get("exp"),
+            token_issued_at=claims.get("iat"),
+            session_id=claims.get("sid"),
+            **extra,
+        )
 
     @property
     def signed_in(self) -> bool:

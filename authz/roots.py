@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+from typing import assert_never
 
 from authz.decisions import Decision
 from authz.principals import PartnerType, Principal, PrincipalKind
@@ -96,11 +97,23 @@ def decide_root(field: str, principal: Principal, argument_id: str | None) -> De
         return refused
     if rule.partner_types and principal.partner_type not in rule.partner_types:
         return refused
-    match rule.binding:
-        case Binding.OWN_DOMAIN if argument_id not in principal.domains:
-            return refused
-        case Binding.OWN_LEGAL_REQUEST if (
-            principal.kind is PrincipalKind.AUTHORITY and argument_id != principal.legal_request
-        ):
-            return refused
+    if not _bound(rule.binding, principal, argument_id):
+        return refused
     return Decision(coordinate, True, None, described, f"granted to {principal.kind.value}")
+
+
+def _bound(binding: Binding | None, principal: Principal, argument_id: str | None) -> bool:
+    """Whether the `id` argument relates to the caller's token as the root's binding asks."""
+    match binding:
+        case None:
+            return True
+        case Binding.OWN_DOMAIN:
+            return argument_id in principal.domains
+        case Binding.OWN_LEGAL_REQUEST:
+            # Compliance staff read any request; an authority only the one its token names.
+            return (
+                principal.kind is not PrincipalKind.AUTHORITY
+                or argument_id == principal.legal_request
+            )
+        case _:
+            assert_never(binding)

@@ -7,9 +7,9 @@ The facts (open cases, consents, the legal request) come through `FactSource`, w
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, assert_never
 
 from authz.policy import PURPOSE_FIELDS
 from authz.principals import Principal, PrincipalKind
@@ -68,17 +68,27 @@ class Standings:
             return
         principal = self.principal
         match principal.kind:
-            case PrincipalKind.PROCESSOR if principal.purpose and principal.id:
-                self._open_cases |= await self.facts.open_cases(
-                    missing, principal.purpose, principal.id
-                )
-            case PrincipalKind.PARTNER if principal.id:
-                for consent in await self.facts.active_consents(missing, principal.id, self.now):
-                    self._consents.setdefault(consent.subject, []).append(consent)
+            case PrincipalKind.PROCESSOR:
+                if principal.purpose and principal.id:
+                    self._open_cases |= await self.facts.open_cases(
+                        missing, principal.purpose, principal.id
+                    )
+            case PrincipalKind.PARTNER:
+                if principal.id:
+                    consents = await self.facts.active_consents(missing, principal.id, self.now)
+                    for consent in consents:
+                        self._consents.setdefault(consent.subject, []).append(consent)
             case PrincipalKind.AUTHORITY:
                 await self._load_legal()
+            case (
+                PrincipalKind.ANONYMOUS
+                | PrincipalKind.USER
+                | PrincipalKind.DOMAIN_ADMIN
+                | PrincipalKind.COMPLIANCE
+            ):
+                pass  # their relations follow from the token and the query, not from facts
             case _:
-                pass
+                assert_never(principal.kind)
         self._loaded.update(missing)
 
     async def _load_legal(self) -> None:
@@ -95,17 +105,37 @@ class Standings:
         return frozenset()
 
     def of(self, subject: str, *, in_domain: bool = False, viewer: bool = True) -> Standing:
-        """The standing toward `subject` (after `load`); `in_domain` as the query established."""
+        """The standing toward `subject` (after `load`); `in_domain` as the query established.
+
+        Each kind of principal can hold one relation beyond PUBLIC and VIEWER, named here per
+        kind, so a new kind holds nothing more until it is decided here (mypy checks).
+        """
         principal = self.principal
-        held = {Relation.PUBLIC}
-        if viewer:
-            held.add(Relation.VIEWER)
-        if principal.kind is PrincipalKind.USER and principal.id == subject:
-            held.add(Relation.SELF)
-        if principal.kind is PrincipalKind.DOMAIN_ADMIN and in_domain:
-            held.add(Relation.DOMAIN_ADMIN)
-        if subject in self._open_cases:
-            held.add(Relation.PROCESSOR)
+        held = frozenset({Relation.PUBLIC, Relation.VIEWER} if viewer else {Relation.PUBLIC})
+        standing = Standing(
+            principal_kind=principal.kind,
+            held=held,
+            purpose=principal.purpose,
+            partner_type=principal.partner_type,
+        )
+        match principal.kind:
+            case PrincipalKind.USER:
+                return _with(standing, Relation.SELF, principal.id == subject)
+            case PrincipalKind.DOMAIN_ADMIN:
+                return _with(standing, Relation.DOMAIN_ADMIN, in_domain)
+            case PrincipalKind.PROCESSOR:
+                return _with(standing, Relation.PROCESSOR, subject in self._open_cases)
+            case PrincipalKind.PARTNER:
+                return self._as_partner(standing, subject)
+            case PrincipalKind.AUTHORITY:
+                return self._as_authority(standing, subject)
+            case PrincipalKind.ANONYMOUS | PrincipalKind.COMPLIANCE:
+                return standing
+            case _:
+                assert_never(principal.kind)
+
+    def _as_partner(self, standing: Standing, subject: str) -> Standing:
+        """PARTNER while an active consent of `subject` names fields for this partner."""
         consented: set[str] = set()
         explicit: set[str] = set()
         for consent in self._consents.get(subject, ()):
@@ -114,23 +144,29 @@ class Standings:
             consented |= fields
             if consent.explicit:
                 explicit |= fields
-        if consented:
-            held.add(Relation.PARTNER)
-        legal_fields: frozenset[str] = frozenset()
-        legal = self._legal
-        if legal and subject in legal.subjects and legal.in_force(principal, self.now):
-            held.add(Relation.AUTHORITY)
-            legal_fields = legal.fields
-        return Standing(
-            principal_kind=principal.kind,
-            held=frozenset(held),
-            purpose=principal.purpose,
-            partner_type=principal.partner_type,
+        if not consented:
+            return standing
+        return replace(
+            _with(standing, Relation.PARTNER, True),
             consented=frozenset(consented),
             consented_explicitly=frozenset(explicit),
-            legal_fields=legal_fields,
-            legal_request=legal.id if Relation.AUTHORITY in held and legal else None,
         )
+
+    def _as_authority(self, standing: Standing, subject: str) -> Standing:
+        """AUTHORITY while the token's legal request names `subject` and is in force."""
+        legal = self._legal
+        if not (legal and subject in legal.subjects and legal.in_force(self.principal, self.now)):
+            return standing
+        return replace(
+            _with(standing, Relation.AUTHORITY, True),
+            legal_fields=legal.fields,
+            legal_request=legal.id,
+        )
+
+
+def _with(standing: Standing, relation: Relation, holds: bool) -> Standing:
+    """`standing`, holding `relation` too when `holds`."""
+    return replace(standing, held=standing.held | {relation}) if holds else standing
 
 
 def domain_filters(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 
 from authz.principals import Principal, PrincipalKind
 
@@ -35,9 +35,25 @@ class Audience:
 def audience(principal: Principal, listed: Collection[str] = ()) -> Audience:
     """The caller's audience; `listed` are owners a legal request lets it read every item of."""
     always = [{"owner": {"$in": sorted(listed)}}] if listed else []
-    if principal.kind is not PrincipalKind.USER or principal.id is None:
-        return Audience(PUBLIC_ITEMS, {"$or": always} if always else None)
-    me = principal.id
+    public = Audience(PUBLIC_ITEMS, {"$or": always} if always else None)
+    match principal.kind:
+        case PrincipalKind.USER:
+            return public if principal.id is None else _account_holders(principal.id, always)
+        case (
+            PrincipalKind.ANONYMOUS
+            | PrincipalKind.DOMAIN_ADMIN
+            | PrincipalKind.PROCESSOR
+            | PrincipalKind.PARTNER
+            | PrincipalKind.AUTHORITY
+            | PrincipalKind.COMPLIANCE
+        ):
+            return public  # content is never theirs, nor shared with them
+        case _:
+            assert_never(principal.kind)
+
+
+def _account_holders(me: str, always: list[dict[str, Any]]) -> Audience:
+    """An account holder sees its own items, public ones, and those addressed to it."""
     items = {
         "$or": [
             {"owner": me},

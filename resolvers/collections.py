@@ -1,11 +1,21 @@
-"""Collection names, `$jsonSchema` validators and indexes, applied idempotently at start-up.
+"""Collection names, `$jsonSchema` validators and indexes, applied idempotently at start-up;
+and `OWNED`, the one declaration of where a person's account id is kept.
 
 The validators make the database itself refuse malformed documents, so a bug in one writer
 cannot store half-formed accounts or content that every reader would then have to guard against.
+
+`OWNED` names every (collection, field) holding an account id, with what the data export
+shows of it and what erasure does to it; the export sections (`resolvers.export`), the
+erasure steps (`resolvers.erasure`) and an index on every owner key are derived from it, so
+a new collection is exported, erased and indexed by adding one row, and a collection holding
+account ids without a row fails `tests/test_ownership.py`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -159,14 +169,135 @@ INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
+class Erasure(StrEnum):
+    """What erasing an account does to the documents naming it under an owner key."""
+
+    LOCK = "lock"  # the account document: no credential works any more
+    DELETE = "delete"  # the documents whose key is the account
+    DELETE_REPLIES = "delete replies"  # those whose `parent` is one of the account's (by key)
+    PULL = "pull"  # the account leaves the list in key; the document (someone else's) stays
+    PSEUDONYMISE = "pseudonymise"  # records the law keeps: the account id becomes a pseudonym
+    FORGET_USERNAME = "forget username"  # key starts with `username|` (sign-in lockout counters)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One section of the data export: documents the owner reads about themselves."""
+
+    name: str
+    type_name: str
+    where: Mapping[str, Any] = field(default_factory=dict)
+    sort: tuple[tuple[str, int], ...] = (("_id", 1),)
+    one: bool = False  # the owner's one document (the account), not a list
+
+
+@dataclass(frozen=True, slots=True)
+class Owned:
+    """One place an account id is kept: `key` of `collection` (a list of ids when `many`).
+
+    `step` names the erasure step that handles it; job records store step names, so a name
+    never changes. Rows of one step are adjacent.
+    """
+
+    step: str
+    collection: str
+    key: str
+    erasure: Erasure
+    export: tuple[Listing, ...] = ()
+    many: bool = False
+
+
+_OLDEST_FIRST = (("created_at", 1), ("_id", 1))
+
+#: In erasure order, which is also the order of the export's sections. Order constraints:
+#: the lock-out comes first (a half-erased account cannot be used), replies before the items
+#: they answer (found through them), the account document and then the username-keyed
+#: counters last (the job keeps the username).
+OWNED: tuple[Owned, ...] = (
+    Owned("lock_out", ACCOUNTS, "_id", Erasure.LOCK, (Listing("account", "Account", one=True),)),
+    Owned("lock_out", SESSIONS, "account", Erasure.DELETE),
+    Owned("devices", DEVICES, "account", Erasure.DELETE, (Listing("devices", "Device"),)),
+    Owned(
+        "sign_ins",
+        SIGN_INS,
+        "account",
+        Erasure.DELETE,
+        (Listing("signIns", "SignIn", sort=(("at", 1),)),),
+    ),
+    Owned("comments_on_own_items", CONTENT, "owner", Erasure.DELETE_REPLIES),
+    Owned(
+        "content",
+        CONTENT,
+        "owner",
+        Erasure.DELETE,
+        (
+            Listing("content", "Content", {"kind": {"$ne": "COMMENT"}}, _OLDEST_FIRST),
+            Listing("comments", "Content", {"kind": "COMMENT"}, _OLDEST_FIRST),
+        ),
+    ),
+    Owned("shares", CONTENT, "shared_with", Erasure.PULL, many=True),
+    Owned("shares", CONTENT, "recipients", Erasure.PULL, many=True),
+    Owned(
+        "consents",
+        CONSENTS,
+        "subject",
+        Erasure.DELETE,
+        (Listing("consents", "Consent", sort=(("granted_at", 1),)),),
+    ),
+    Owned(
+        "disclosures",
+        DISCLOSURES,
+        "subject",
+        Erasure.PSEUDONYMISE,
+        (Listing("disclosures", "Disclosure", sort=(("at", 1),)),),
+    ),
+    Owned("disclosures", DISCLOSURES, "principal_id", Erasure.PSEUDONYMISE),
+    Owned(
+        "notifications",
+        NOTIFICATIONS,
+        "account",
+        Erasure.DELETE,
+        (Listing("notifications", "Notification", sort=(("created_at", 1),)),),
+    ),
+    Owned("mail_outbox", MAIL_OUTBOX, "account", Erasure.DELETE),
+    Owned(
+        "support_cases",
+        SUPPORT_CASES,
+        "subject",
+        Erasure.DELETE,
+        (Listing("supportCases", "SupportCase", sort=(("opened_at", 1),)),),
+    ),
+    # Only a case's subject and its processor write in it: these are the subject's cases.
+    Owned("support_cases", SUPPORT_CASES, "messages.author", Erasure.DELETE),
+    Owned("admin_audit", ADMIN_AUDIT, "subject", Erasure.PSEUDONYMISE),
+    Owned("admin_audit", ADMIN_AUDIT, "actor", Erasure.PSEUDONYMISE),
+    Owned("legal_requests", LEGAL_REQUESTS, "subjects", Erasure.PSEUDONYMISE, many=True),
+    Owned("account", ACCOUNTS, "_id", Erasure.DELETE),
+    Owned("sign_in_failures", SIGN_IN_FAILURES, "_id", Erasure.FORGET_USERNAME),
+)
+
+
+def owner_indexes() -> dict[str, list[IndexModel]]:
+    """An index on every owner key that no index of `INDEXES` leads with already, so erasure
+    and export find a person's documents without scanning a collection."""
+    derived: dict[str, dict[str, IndexModel]] = {}
+    for row in OWNED:
+        leading = {next(iter(model.document["key"])) for model in INDEXES.get(row.collection, [])}
+        if row.key != "_id" and row.key not in leading:
+            model = IndexModel(row.key, name=f"owner_{row.key}")
+            derived.setdefault(row.collection, {})[row.key] = model
+    return {collection: list(models.values()) for collection, models in derived.items()}
+
+
 async def ensure_schema(db: AsyncDatabase[Any]) -> None:
     """Create every collection with its validator and indexes; safe to run on every start."""
     existing = set(await db.list_collection_names())
+    owners = owner_indexes()
     for name in ALL:
         if name not in existing:
             await db.create_collection(name)
         if name in VALIDATORS:
             validator = {"$jsonSchema": VALIDATORS[name]}
             await db.command("collMod", name, validator=validator, validationLevel="strict")
-        if name in INDEXES:
-            await db[name].create_indexes(INDEXES[name])
+        if indexes := [*INDEXES.get(name, ()), *owners.get(name, ())]:
+            await db[name].create_indexes(indexes)

@@ -7,6 +7,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+#: A filter no document matches: what a caller with no claim to a collection reads or writes.
+NOTHING: dict[str, Any] = {"_id": {"$in": []}}
+
 
 async def by_id(
     db: AsyncDatabase[Any], collection: str, doc_id: str, fields: Iterable[str] | None = None

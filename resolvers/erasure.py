@@ -18,7 +18,9 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from itertools import groupby
+from operator import attrgetter
+from typing import Any, assert_never
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -29,76 +31,54 @@ log = logging.getLogger(__name__)
 Step = Callable[[AsyncDatabase[Any], str, str], Awaitable[None]]
 
 
-async def _lock_out(db: AsyncDatabase[Any], account: str, _: str) -> None:
-    await db[c.ACCOUNTS].update_one({"_id": account}, {"$set": {"password_hash": None}})
-    await db[c.SESSIONS].delete_many({"account": account})
+async def _erase(db: AsyncDatabase[Any], row: c.Owned, account: str, alias: str) -> None:
+    """Apply `row`'s erasure action to `account`; idempotent, like every step."""
+    collection = db[row.collection]
+    match row.erasure:
+        case c.Erasure.LOCK:
+            await collection.update_one({row.key: account}, {"$set": {"password_hash": None}})
+        case c.Erasure.DELETE:
+            await collection.delete_many({row.key: account})
+        case c.Erasure.DELETE_REPLIES:
+            own = await collection.distinct("_id", {row.key: account})
+            if own:
+                await collection.delete_many({"parent": {"$in": own}})
+        case c.Erasure.PULL:
+            await collection.update_many({row.key: account}, {"$pull": {row.key: account}})
+        case c.Erasure.PSEUDONYMISE:
+            await _pseudonymise(db, row, account, alias)
+        case c.Erasure.FORGET_USERNAME:
+            # Keyed by username, which the job kept: its step is last, so none comes after.
+            job = await db[c.ERASURES].find_one({"_id": account}, {"username": 1})
+            if job and job.get("username"):
+                prefix = "^" + re.escape(job["username"] + "|")
+                await collection.delete_many({row.key: {"$regex": prefix}})
+        case _:
+            assert_never(row.erasure)
 
 
-async def _forget_sign_in_failures(db: AsyncDatabase[Any], account: str, _: str) -> None:
-    """Lockout counters are keyed by username, which the job kept: last, so none comes after."""
-    job = await db[c.ERASURES].find_one({"_id": account}, {"username": 1})
-    if job and job.get("username"):
-        prefix = "^" + re.escape(job["username"] + "|")
-        await db[c.SIGN_IN_FAILURES].delete_many({"_id": {"$regex": prefix}})
+async def _pseudonymise(db: AsyncDatabase[Any], row: c.Owned, account: str, alias: str) -> None:
+    collection = db[row.collection]
+    if not row.many:
+        await collection.update_many({row.key: account}, {"$set": {row.key: alias}})
+        return
+    async for doc in collection.find({row.key: account}, {row.key: 1}):
+        ids = [alias if value == account else value for value in doc[row.key]]
+        await collection.update_one({"_id": doc["_id"]}, {"$set": {row.key: ids}})
 
 
-def _delete_owned(collection: str, key: str) -> Step:
-    async def step(db: AsyncDatabase[Any], account: str, _: str) -> None:
-        await db[collection].delete_many({key: account})
+def _step(rows: tuple[c.Owned, ...]) -> Step:
+    async def step(db: AsyncDatabase[Any], account: str, alias: str) -> None:
+        for row in rows:
+            await _erase(db, row, account, alias)
 
     return step
 
 
-async def _delete_comments_on_own_items(db: AsyncDatabase[Any], account: str, _: str) -> None:
-    own = await db[c.CONTENT].distinct("_id", {"owner": account})
-    if own:
-        await db[c.CONTENT].delete_many({"parent": {"$in": own}})
-
-
-async def _forget_shares(db: AsyncDatabase[Any], account: str, _: str) -> None:
-    await db[c.CONTENT].update_many(
-        {"$or": [{"shared_with": account}, {"recipients": account}]},
-        {"$pull": {"shared_with": account, "recipients": account}},
-    )
-
-
-async def _pseudonymise_disclosures(db: AsyncDatabase[Any], account: str, alias: str) -> None:
-    await db[c.DISCLOSURES].update_many({"subject": account}, {"$set": {"subject": alias}})
-    await db[c.DISCLOSURES].update_many(
-        {"principal_id": account}, {"$set": {"principal_id": alias}}
-    )
-
-
-async def _pseudonymise_audit(db: AsyncDatabase[Any], account: str, alias: str) -> None:
-    await db[c.ADMIN_AUDIT].update_many({"subject": account}, {"$set": {"subject": alias}})
-    await db[c.ADMIN_AUDIT].update_many({"actor": account}, {"$set": {"actor": alias}})
-
-
-async def _pseudonymise_legal_requests(db: AsyncDatabase[Any], account: str, alias: str) -> None:
-    async for request in db[c.LEGAL_REQUESTS].find({"subjects": account}, {"subjects": 1}):
-        subjects = [alias if s == account else s for s in request["subjects"]]
-        await db[c.LEGAL_REQUESTS].update_one(
-            {"_id": request["_id"]}, {"$set": {"subjects": subjects}}
-        )
-
-
-#: In order; each runs at most once to completion, and running one again is harmless.
-STEPS: tuple[tuple[str, Step], ...] = (
-    ("lock_out", _lock_out),
-    ("devices", _delete_owned(c.DEVICES, "account")),
-    ("sign_ins", _delete_owned(c.SIGN_INS, "account")),
-    ("notifications", _delete_owned(c.NOTIFICATIONS, "account")),
-    ("mail_outbox", _delete_owned(c.MAIL_OUTBOX, "account")),
-    ("consents", _delete_owned(c.CONSENTS, "subject")),
-    ("support_cases", _delete_owned(c.SUPPORT_CASES, "subject")),
-    ("comments_on_own_items", _delete_comments_on_own_items),
-    ("content", _delete_owned(c.CONTENT, "owner")),
-    ("shares", _forget_shares),
-    ("disclosures", _pseudonymise_disclosures),
-    ("admin_audit", _pseudonymise_audit),
-    ("legal_requests", _pseudonymise_legal_requests),
-    ("account", _delete_owned(c.ACCOUNTS, "_id")),
-    ("sign_in_failures", _forget_sign_in_failures),
+#: In order (that of `collections.OWNED`); each runs at most once to completion, and running
+#: one again is harmless.
+STEPS: tuple[tuple[str, Step], ...] = tuple(
+    (name, _step(tuple(rows))) for name, rows in groupby(c.OWNED, key=attrgetter("step"))
 )
 
 

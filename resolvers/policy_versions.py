@@ -101,7 +101,11 @@ async def _notify_all(db: AsyncDatabase[Any], version_id: str) -> None:
             "policy version notifications",
             extra={"version": publication["version"], "notified": notified},
         )
-    await db[POLICY_VERSIONS].update_one({"_id": version_id}, {"$set": {"state": "PUBLISHED"}})
+    # The cursor is an account id: kept past the job, it would outlive that account's erasure.
+    await db[POLICY_VERSIONS].update_one(
+        {"_id": version_id},
+        {"$set": {"state": "PUBLISHED"}, "$unset": {"notified_through": ""}},
+    )
 
 
 async def resume_publications(db: AsyncDatabase[Any]) -> int:

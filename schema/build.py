@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.authorize import authorize_entry_points
+from schema.error_shaping import OpaqueDocumentErrors
 from schema.extensions import AllOrNothing, RecordDisclosures, RejectModeTransaction
 from schema.guard import guard_resolved_fields, resolve_field
 from schema.limits import Limits, limit_extensions
@@ -37,7 +38,8 @@ def build_schema(
     persisted: QueryRegistry | None = None,
     persisted_only: bool = False,
 ) -> strawberry.Schema:
-    """The schema; `production` turns off introspection and "Did you mean …" suggestions.
+    """The schema; `production` turns off introspection and "Did you mean …" suggestions,
+    and answers every document that does not fit the schema with one generic error.
 
     With `persisted`, clients may send a registered query's hash; with `persisted_only`,
     nothing else runs.
@@ -55,7 +57,7 @@ def build_schema(
         AllOrNothing,
     ]
     if production:
-        extensions.insert(0, DisableIntrospection)
+        extensions[:0] = [OpaqueDocumentErrors, DisableIntrospection]
     if persisted is not None or persisted_only:
         registry = persisted or QueryRegistry()
         extensions.insert(0, partial(PersistedQueries, registry, only_registered=persisted_only))

@@ -1,15 +1,21 @@
 """What callers see of errors: every one with a code, internal faults masked, refusals logged.
 
-Applied to every result the HTTP layer sends (`gateway.graphql`), whichever phase produced
-the error: parsing, validation, a limiter, or execution.
+`shape_error` is applied to every result the HTTP layer sends (`gateway.graphql`), whichever
+phase produced the error: parsing, validation, a limiter, or execution. In production,
+`OpaqueDocumentErrors` first makes the answer to a document that does not fit the schema
+one generic error: GraphQL's own texts ("Field 'account' of type 'Account' must have a
+selection of subfields", "Cannot query field …", variable coercion naming input types) would
+otherwise rebuild the schema that introspection no longer gives out.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 
 from authz.principals import Principal
 from schema.errors import ErrorCode, is_client_error
@@ -22,6 +28,60 @@ _LIMIT_MESSAGES = (
     (re.compile(r"aliases found\. Allowed"), "aliases"),
     (re.compile(r"Document contains more than \d+ tokens"), "tokens"),
 )
+
+#: Production's one answer to every document that fails validation or variable coercion.
+#: It names nothing of the schema, and is the same whatever was wrong, so answers cannot be
+#: compared either.
+OPAQUE_MESSAGE = "Invalid GraphQL request; the server log holds the details under its requestId."
+
+
+def _document_code(error: GraphQLError) -> tuple[ErrorCode, dict[str, str]]:
+    """The code of an error GraphQL raised about the document itself (it carries none)."""
+    limit = next((name for rx, name in _LIMIT_MESSAGES if rx.search(error.message)), None)
+    if limit:
+        return ErrorCode.LIMIT_EXCEEDED, {"limit": limit}
+    if error.message.startswith("Syntax Error"):
+        return ErrorCode.GRAPHQL_PARSE_FAILED, {}
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED, {}
+
+
+def _describes_schema(error: GraphQLError) -> bool:
+    """Whether `error` is GraphQL's account of how the document does not fit the schema:
+    a validation or variable-coercion error (no code, no path), not a limit or a syntax error.
+    """
+    if not is_client_error(error) or error.path is not None:
+        return False
+    if "code" in (error.extensions or {}):
+        return False
+    return _document_code(error)[0] is ErrorCode.GRAPHQL_VALIDATION_FAILED
+
+
+def opaque_document_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """`errors` as production answers them: if any describes the schema, one generic error
+    (no locations: they would point at the unknown name) and the details in the log under
+    the request id; a limit refused with it goes too, as its numbers count known fields.
+    """
+    if not any(_describes_schema(error) for error in errors):
+        return errors
+    request_id = REQUEST_ID.get()
+    details = [error.formatted for error in errors]
+    log.info("document refused", extra={"request_id": request_id, "errors": details})
+    code = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
+    return [GraphQLError(OPAQUE_MESSAGE, extensions={"code": code, "requestId": request_id})]
+
+
+class OpaqueDocumentErrors(SchemaExtension):
+    """Production only: validation and variable-coercion errors name nothing of the schema.
+
+    Runs when the operation ends, so it sees validation errors and the variable-coercion
+    errors that execution reports, before the transport shapes them.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = opaque_document_errors(list(result.errors))
 
 
 def shape_error(error: GraphQLError, principal: Principal | None) -> GraphQLError:
@@ -41,13 +101,8 @@ def shape_error(error: GraphQLError, principal: Principal | None) -> GraphQLErro
         )
     extensions = dict(error.extensions or {})
     if "code" not in extensions:
-        limit = next((name for rx, name in _LIMIT_MESSAGES if rx.search(error.message)), None)
-        if limit:
-            extensions |= {"code": ErrorCode.LIMIT_EXCEEDED.value, "limit": limit}
-        elif error.message.startswith("Syntax Error"):
-            extensions["code"] = ErrorCode.GRAPHQL_PARSE_FAILED.value
-        else:
-            extensions["code"] = ErrorCode.GRAPHQL_VALIDATION_FAILED.value
+        code, details = _document_code(error)
+        extensions |= {"code": code.value, **details}
         error.extensions = extensions
     code = extensions["code"]
     if code == ErrorCode.FORBIDDEN:

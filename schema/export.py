@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from authz.relations import Standing
-from resolvers.export import account_document, section_documents, sections
+from resolvers.export import SECTIONS, section_documents
 from schema.context import Context
 from schema.guard import access
 from schema.shapes import SHAPES
@@ -51,18 +51,34 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot export {type(value).__name__}")
 
 
+def readable_keys(type_name: str, standing: Standing) -> list[str]:
+    """The stored keys of `type_name` that `standing` may read: all an export reads of it."""
+    decisions = access(type_name, standing)
+    return [
+        field.key
+        for field in SHAPES[type_name].by_python.values()
+        if field.stored and (decision := decisions.get(field.python_name)) and decision.allowed
+    ]
+
+
 async def export_chunks(context: Context, account: str) -> AsyncIterator[str]:
     """The export of `account` for its owner (the context's caller), in JSON text chunks."""
     await context.standings.load([account])
     standing = context.standings.of(account)
-    doc = await account_document(context.db, account) or {"_id": account}
     header = {"schemaVersion": SCHEMA_VERSION, "exportedAt": context.now}
-    yield _json(header)[:-1] + ',"account":' + _json(shaped("Account", doc, standing))
-    for section in sections(account):
-        yield f',"{section.name}":['
+    yield _json(header)[:-1]
+    for section in SECTIONS:
+        listing = section.listing
+        fields = readable_keys(listing.type_name, standing)
+        docs = section_documents(context.db, section, account, fields)
+        if listing.one:
+            [doc] = [item async for item in docs] or [{"_id": account}]
+            yield f',"{listing.name}":' + _json(shaped(listing.type_name, doc, standing))
+            continue
+        yield f',"{listing.name}":['
         separator = ""
-        async for item in section_documents(context.db, section):
-            yield separator + _json(shaped(section.type_name, item, standing))
+        async for item in docs:
+            yield separator + _json(shaped(listing.type_name, item, standing))
             separator = ","
         yield "]"
     yield "}"

@@ -6,14 +6,14 @@ while a case of its purpose is open (`authz.standing`); closing the case ends it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 import strawberry
 from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.principals import PrincipalKind
 from resolvers.collections import SUPPORT_CASES
-from resolvers.documents import subject_of
+from resolvers.documents import NOTHING, subject_of
 from resolvers.support import (
     add_message,
     cases,
@@ -68,11 +68,23 @@ class SupportCasePayload:
 
 
 def _own_cases(context: Context) -> dict[str, Any]:
-    """Which cases the caller's writes may touch: their own, or those it handles."""
+    """Which cases the caller's writes may touch: their own, or those it handles; none else."""
     principal = context.principal
-    if principal.kind is PrincipalKind.PROCESSOR:
-        return handled_by(principal.id, principal.purpose)
-    return {"subject": principal.id}
+    match principal.kind:
+        case PrincipalKind.PROCESSOR:
+            return handled_by(principal.id, principal.purpose)
+        case PrincipalKind.USER:
+            return {"subject": principal.id}
+        case (
+            PrincipalKind.ANONYMOUS
+            | PrincipalKind.DOMAIN_ADMIN
+            | PrincipalKind.PARTNER
+            | PrincipalKind.AUTHORITY
+            | PrincipalKind.COMPLIANCE
+        ):
+            return NOTHING
+        case _:
+            assert_never(principal.kind)
 
 
 def _message(text: str) -> str:

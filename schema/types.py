@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, assert_never
 
 import strawberry
 
 from authz.relations import Relation
 from resolvers import collections as c
+from resolvers.documents import NOTHING
 from schema.context import Info
 from schema.loading import (
     account_loader,
@@ -225,17 +226,36 @@ async def _disclosures(root: strawberry.Parent[Any], info: Info) -> list[Disclos
 
 
 async def _support_cases(root: strawberry.Parent[Any], info: Info) -> list[SupportCase] | None:
-    # Read under PROCESSOR, the grant covers open cases only ("open cases" in the table).
-    only_open = root.decision("support_cases").relation is Relation.PROCESSOR
     return await _owned(
         info,
         root,
         "SupportCase",
         c.SUPPORT_CASES,
         key="subject",
-        where={"status": "OPEN"} if only_open else None,
+        where=_cases_read_under(root.decision("support_cases").relation),
         sort=(("opened_at", -1),),
     )
+
+
+def _cases_read_under(relation: Relation | None) -> dict[str, Any] | None:
+    """Which of an account's cases a relation reads: all for SELF, open ones for PROCESSOR
+    ("open cases" in the table), none under any other."""
+    match relation:
+        case Relation.SELF:
+            return None
+        case Relation.PROCESSOR:
+            return {"status": "OPEN"}
+        case (
+            Relation.PUBLIC
+            | Relation.VIEWER
+            | Relation.DOMAIN_ADMIN
+            | Relation.PARTNER
+            | Relation.AUTHORITY
+            | None
+        ):
+            return NOTHING
+        case _:
+            assert_never(relation)
 
 
 async def _account_content(root: strawberry.Parent[Any], info: Info) -> list[Content] | None:
