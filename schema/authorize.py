@@ -61,7 +61,7 @@ async def authorize_write(
             held = standing.held
             limits = account.get("rights_limits") or {}
     decision = decide_write(mutation, principal.kind, held, limits)
-    if unseen is not None and decision.relation is None:
+    if unseen is not None and decision.relation is None and principal.signed_in:
         raise unseen()
     return WriteGrant(_enforce(decision, principal, mutation), subject, standing)
 

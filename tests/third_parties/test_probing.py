@@ -41,6 +41,7 @@ PROBES = [
     ("update", "bob", "post-alice-private"),
     ("delete", "bob", "post-alice-garden"),
     ("read", "bob", "note-alice-1"),
+    ("post", None, "case-alice-login"),
 ]
 
 
@@ -64,7 +65,11 @@ def answer(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize(("call", "caller", "other"), PROBES)
 async def test_another_persons_id_answers_like_a_missing_one(
-    gateway: GatewayClient, demo_db: AsyncDatabase[Any], call: str, caller: str, other: str
+    gateway: GatewayClient,
+    demo_db: AsyncDatabase[Any],
+    call: str,
+    caller: str | None,
+    other: str,
 ) -> None:
     # bob has a billing case handled by nobody yet, alice a second support case and a notice.
     await demo_db[c.SUPPORT_CASES].insert_one(
