@@ -37,6 +37,10 @@ class LegalRequestFact:
         return self.approved and self.authority == principal.id and now < self.expires_at
 
 
+#: The purpose a disclosure names for a consent that named fields but no purpose.
+NO_NARROWER_PURPOSE = "consent"
+
+
 class FactSource(Protocol):
     async def open_cases(self, subjects: Sequence[str], purpose: str, processor: str) -> set[str]:
         """The subjects with an open case of `purpose` that `processor` may handle."""
@@ -96,12 +100,15 @@ class Standings:
             held.add(Relation.PROCESSOR)
         consented: set[str] = set()
         explicit: set[str] = set()
+        purposes: dict[str, set[str]] = {}
         for consent in self._consents.get(subject, ()):
             # Named fields are the consent; a purpose speaks only for a consent naming none.
             fields = consent.fields or PURPOSE_FIELDS.get(consent.purpose or "", frozenset())
             consented |= fields
             if consent.explicit:
                 explicit |= fields
+            for field in fields:
+                purposes.setdefault(field, set()).add(consent.purpose or NO_NARROWER_PURPOSE)
         if consented:
             held.add(Relation.PARTNER)
         legal_fields: frozenset[str] = frozenset()
@@ -118,6 +125,9 @@ class Standings:
             consented_explicitly=frozenset(explicit),
             legal_fields=legal_fields,
             legal_request=legal.id if Relation.AUTHORITY in held and legal else None,
+            consent_purposes=frozenset(
+                (field, ", ".join(sorted(named))) for field, named in purposes.items()
+            ),
         )
 
 
