@@ -183,6 +183,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
         "ExportMyDataPayload": same(EVERYONE, "schemaVersion", "document", "downloadPath"),
         "DeleteMyAccountPayload": same(EVERYONE, "erased"),
         "SupportCasePayload": same(EVERYONE, "caseId", "status"),
+        "ClaimSupportCasePayload": same(EVERYONE, "caseId"),
         "ConsentPayload": same(EVERYONE, "consent"),
         "LegalRequestPayload": same(EVERYONE, "legalRequest"),
         "PolicyVersionPayload": same(EVERYONE, "policyVersion"),

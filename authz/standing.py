@@ -43,7 +43,7 @@ NO_NARROWER_PURPOSE = "consent"
 
 class FactSource(Protocol):
     async def open_cases(self, subjects: Sequence[str], purpose: str, processor: str) -> set[str]:
-        """The subjects with an open case of `purpose` that `processor` may handle."""
+        """The subjects with an open case of `purpose` assigned to `processor`."""
 
     async def active_consents(
         self, subjects: Sequence[str], recipient: str, now: datetime

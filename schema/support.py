@@ -17,6 +17,7 @@ from resolvers.documents import subject_of
 from resolvers.support import (
     add_message,
     cases,
+    claim_next,
     close_case,
     handled_by,
     open_case,
@@ -47,6 +48,13 @@ class _AboutCase:
 
 
 @strawberry.input
+class ClaimSupportCaseInput:
+    text: str | None = strawberry.field(
+        default=None, description="A first message to the person, sent with the claim."
+    )
+
+
+@strawberry.input
 class PostSupportMessageInput(_AboutCase):
     case_id: strawberry.ID
     text: str
@@ -68,6 +76,11 @@ class CloseSupportCaseInput(_AboutCase):
 class SupportCasePayload:
     case_id: strawberry.ID
     status: str
+
+
+@strawberry.type
+class ClaimSupportCasePayload:
+    case_id: strawberry.ID | None = strawberry.field(description="Null when no case is waiting.")
 
 
 def _own_cases(context: Context) -> dict[str, Any]:
@@ -99,6 +112,20 @@ class SupportMutations:
         self, info: Info, input: PostSupportMessageInput
     ) -> SupportCasePayload:
         return await _write(info, input, input.text, close=False)
+
+    @strawberry.mutation(
+        description="A processor takes the oldest case of its purpose that waits for one;"
+        " from then on it alone handles it."
+    )
+    async def claim_support_case(
+        self, info: Info, input: ClaimSupportCaseInput
+    ) -> ClaimSupportCasePayload:
+        context = info.context
+        principal = context.principal
+        assert principal.id is not None and principal.purpose is not None, "a processor's token"
+        text = _message(input.text) if input.text is not None else None
+        case_id = await claim_next(context.db, principal.id, principal.purpose, text, context.now)
+        return ClaimSupportCasePayload(case_id=strawberry.ID(case_id) if case_id else None)
 
     @strawberry.mutation(description="A processor answers an open case it handles.")
     async def reply_to_support_case(

@@ -14,6 +14,7 @@ import strawberry
 
 from authz.relations import Relation
 from resolvers import collections as c
+from resolvers.support import handled_by
 from schema.context import Info
 from schema.loading import (
     account_loader,
@@ -226,15 +227,17 @@ async def _disclosures(root: strawberry.Parent[Any], info: Info) -> list[Disclos
 
 
 async def _support_cases(root: strawberry.Parent[Any], info: Info) -> list[SupportCase] | None:
-    # Read under PROCESSOR, the grant covers open cases only ("open cases" in the table).
-    only_open = root.decision("support_cases").relation is Relation.PROCESSOR
+    # Read under PROCESSOR, the grant covers the open cases the processor handles ("open
+    # cases" in the table): of its purpose and assigned to it, as its standing is decided.
+    principal = info.context.principal
+    as_processor = root.decision("support_cases").relation is Relation.PROCESSOR
     return await _owned(
         info,
         root,
         "SupportCase",
         c.SUPPORT_CASES,
         key="subject",
-        where={"status": "OPEN"} if only_open else None,
+        where=handled_by(principal.id, principal.purpose) if as_processor else None,
         sort=(("opened_at", -1),),
     )
 

@@ -53,6 +53,7 @@ CALLS: dict[str, str] = {
     "openSupportCase": 'openSupportCase(input: {text: "help"}) { caseId }',
     "postSupportMessage": 'postSupportMessage(input: {caseId: "case-alice-login", text: "hi"})'
     " { caseId }",
+    "claimSupportCase": "claimSupportCase(input: {}) { caseId }",
     "replyToSupportCase": 'replyToSupportCase(input: {caseId: "case-alice-login", text: "hi"})'
     " { caseId }",
     "closeSupportCase": 'closeSupportCase(input: {caseId: "case-alice-login"}) { caseId }',

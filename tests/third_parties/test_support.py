@@ -59,6 +59,10 @@ async def test_a_case_from_opening_to_closing_and_access_ends_with_it(
         as_="bob",
     )
     assert more["data"]["postSupportMessage"]["status"] == "OPEN"
+    claimed = await gateway.query(
+        "mutation { claimSupportCase(input: {}) { caseId } }", as_="helpdesk-co"
+    )
+    assert claimed["data"]["claimSupportCase"]["caseId"] == case_id
     listed = await gateway.query(CASES, as_="helpdesk-co")
     assert case_id in {case["id"] for case in listed["data"]["supportCases"]}
 
