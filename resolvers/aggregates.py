@@ -1,19 +1,30 @@
 """Counts for partners, computed by the server: no document about a person leaves the database.
 
-Every pipeline ends in `$group`, so only counts per group come back over the wire.
+Every pipeline ends in `$group`, so only counts per group come back over the wire. A count is
+kept the first time it is published (`published_counts`) and answered from there after: an
+erasure, a deleted item or a changed setting later never changes a published number, so two
+answers cannot be differenced to that one change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, assert_never
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.aggregates import Cell
 from authz.periods import PeriodKind
-from resolvers.collections import ACCOUNTS, CONTENT, SIGN_INS
+from resolvers.collections import (
+    ACCOUNTS,
+    CONTENT,
+    CONTENT_KINDS,
+    PUBLISHED_COUNTS,
+    SIGN_INS,
+)
 
 _DAY_MS = 86_400_000
 
@@ -28,6 +39,10 @@ class Metric:
     account: str
     split: str | None = None
     distinct: bool = False
+
+    @property
+    def splits(self) -> tuple[str | None, ...]:
+        return tuple(CONTENT_KINDS) if self.split == "kind" else (None,)
 
 
 SIGN_UPS = Metric(ACCOUNTS, "created_at", "_id")
@@ -56,9 +71,46 @@ def _label(kind: PeriodKind, field: str) -> dict[str, Any]:
 
 
 async def cells(
+    db: AsyncDatabase[Any],
+    metric: Metric,
+    kind: PeriodKind,
+    since: datetime,
+    until: datetime,
+    labels: Sequence[str],
+) -> dict[tuple[str, str | None], Cell]:
+    """Per period of `kind` (its `labels` cover [since, until), all ended) and per split value:
+    the count and its accounts, as first published."""
+    live = await _live_cells(db, metric, kind, since, until)
+    keys = [(label, split) for label in labels for split in metric.splits]
+    ids = {key: f"{metric.collection}|{metric.at}|{key[0]}|{key[1]}" for key in keys}
+    stored = await _published(db, {ids[key]: live.get(key, Cell()) for key in keys})
+    return {key: stored[ids[key]] for key in keys}
+
+
+async def _published(db: AsyncDatabase[Any], counted: dict[str, Cell]) -> dict[str, Cell]:
+    """The cells as first published: stores the ones never published, reads back all."""
+    if not counted:
+        return {}
+    await db[PUBLISHED_COUNTS].bulk_write(
+        [
+            UpdateOne(
+                {"_id": key},
+                {"$setOnInsert": {"value": cell.value, "accounts": cell.accounts}},
+                upsert=True,
+            )
+            for key, cell in counted.items()
+        ],
+        ordered=False,
+    )
+    return {
+        doc["_id"]: Cell(doc["value"], doc["accounts"])
+        async for doc in db[PUBLISHED_COUNTS].find({"_id": {"$in": list(counted)}})
+    }
+
+
+async def _live_cells(
     db: AsyncDatabase[Any], metric: Metric, kind: PeriodKind, since: datetime, until: datetime
 ) -> dict[tuple[str, str | None], Cell]:
-    """Per period of `kind` in [since, until) and per split value: the count and its accounts."""
     split = f"${metric.split}" if metric.split else None
     pipeline: list[dict[str, Any]] = [
         {"$match": {metric.at: {"$gte": since, "$lt": until}}},
@@ -79,8 +131,11 @@ async def cells(
     }
 
 
-async def audience_size(db: AsyncDatabase[Any], interest: str) -> int:
-    """Active accounts that allow personalised ads and list `interest`."""
-    return await db[ACCOUNTS].count_documents(
+async def audience_size(db: AsyncDatabase[Any], interest: str, period: str) -> int:
+    """Active accounts that allow personalised ads and list `interest`, as first published in
+    the aligned `period` (one number per interest and period, however often it is asked)."""
+    count = await db[ACCOUNTS].count_documents(
         {"ad_interests": interest, "settings.personalized_ads": True, "status": "ACTIVE"}
     )
+    key = f"audience|{interest}|{period}"
+    return (await _published(db, {key: Cell(count, count)}))[key].value

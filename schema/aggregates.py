@@ -82,10 +82,11 @@ async def resolve_usage_trends(
         raise bad_user_input("since", f"At most {MAX_WEEKS} weeks per call.")
     periods = span(first, last)
     finer = LEVELS[: LEVELS.index(kind) + 1]
+    labels = {level: _labels(level, first, last) for level in finer}
     metrics = (SIGN_UPS, ACTIVE_ACCOUNTS, CONTENT_CREATED)
     counted = await asyncio.gather(
         *(
-            cells(info.context.db, metric, level, first.start, last.end)
+            cells(info.context.db, metric, level, first.start, last.end, labels[level])
             for metric in metrics
             for level in finer
         )
@@ -114,6 +115,13 @@ async def resolve_usage_trends(
     ]
 
 
+def _labels(level: PeriodKind, first: Period, last: Period) -> list[str]:
+    """Every period of `level` that makes up `first` to `last`."""
+    return [
+        p.label for p in span(period_of(level, first.start), period_of(level, last.end - _INSTANT))
+    ]
+
+
 def _latest(kind: PeriodKind, now: datetime) -> timedelta:
     """How far back the last ended period of `kind` ends: just before the current one starts."""
     return now - period_of(kind, now).start + _INSTANT
@@ -135,5 +143,6 @@ async def resolve_ad_audience(info: Info, interest: str | None) -> AdAudience:
     if problem := interest_problem(interest):
         raise bad_user_input("interest", f"{problem}.")
     clean = normalized(interest)
-    count = suppressed(await audience_size(info.context.db, clean))
+    week = period_of(PeriodKind.WEEK, info.context.now).label
+    count = suppressed(await audience_size(info.context.db, clean, week))
     return AdAudience(interest=clean, accounts=count, suppressed=count is None)

@@ -162,7 +162,10 @@ class Query:
     ) -> list[UsageTrend]:
         return await resolve_usage_trends(info, period, since, until)
 
-    @strawberry.field(description="How many accounts allowing ads list an interest (k = 5).")
+    @strawberry.field(
+        description="How many accounts allowing ads list an interest (k = 5), counted once"
+        " per ISO week (UTC): asked again in the same week, the same number."
+    )
     async def ad_audience(self, info: Info, interest: str | None = None) -> AdAudience:
         return await resolve_ad_audience(info, interest)
 

@@ -110,6 +110,35 @@ async def test_usage_trends_never_narrow_below_a_whole_period(
     assert december["signUps"] is None
 
 
+async def test_a_published_period_never_changes(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    """An erasure after publication would otherwise show as a difference of one account."""
+    weeks = await trends(gateway, "WEEK", "2026-W02", "2026-W02")
+    assert weeks["2026-W02"]["signUps"] == 53
+    erased = await gateway.query(
+        "mutation { deleteMyAccount(input: {confirm: true}) { erased } }", as_="bob"
+    )
+    assert erased["data"]["deleteMyAccount"]["erased"] is True
+    assert await demo_db[c.ACCOUNTS].count_documents({}) == 52
+    again = await trends(gateway, "WEEK", "2026-W01", "2026-W03")
+    assert again["2026-W02"]["signUps"] == 53
+    # January, first asked now, counts 52: shown beside W02's 53 it would tell of the erasure.
+    [january] = (await trends(gateway, "MONTH", "2026-01", "2026-01")).values()
+    assert january["signUps"] is None
+
+
+async def test_an_audience_is_published_once_per_week(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    """Asked again after one account changed, a live count would show that change."""
+    first = await gateway.query(AUDIENCE, {"i": "gardening"}, as_="adnet")
+    await clone_learners(demo_db, "gardening", 1)
+    again = await gateway.query(AUDIENCE, {"i": "gardening"}, as_="adnet")
+    assert again["data"]["adAudience"] == first["data"]["adAudience"]
+    assert first["data"]["adAudience"]["accounts"] is not None
+
+
 @pytest.mark.parametrize(
     ("period", "since", "until", "field"),
     [
