@@ -1,8 +1,8 @@
 """Ids of other people's things answer exactly like ids that do not exist (audit finding 11).
 
 For every mutation that takes the id of something a person owns (a consent, a support case,
-a content item, a notification), a caller who may not touch it gets the very answer a missing
-id gets: same code, message and field, and nothing changes.
+a content item, a notification) or of a legal request, a caller who may not touch it gets the
+very answer a missing id gets: same code, message and field, and nothing changes.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ CALLS = {
     "update": 'updateContent(input: {id: "ID", body: "x"}) { content { id } }',
     "delete": 'deleteContent(input: {id: "ID"}) { deletedId }',
     "read": 'markNotificationRead(input: {notificationId: "ID"}) { ok }',
+    "end": 'closeLegalRequest(input: {id: "ID"}) { legalRequest { id } }',
 }
 #: (call, caller, an id of something the caller may not touch).
 PROBES = [
@@ -42,6 +43,8 @@ PROBES = [
     ("delete", "bob", "post-alice-garden"),
     ("read", "bob", "note-alice-1"),
     ("post", None, "case-alice-login"),
+    ("end", "police-graz", "lr-police-graz-bob"),
+    ("end", "bob", "lr-police-graz-bob"),
 ]
 
 
