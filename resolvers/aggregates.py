@@ -89,23 +89,33 @@ async def cells(
 
 async def _published(db: AsyncDatabase[Any], counted: dict[str, Cell]) -> dict[str, Cell]:
     """The cells as first published: stores the ones never published, reads back all."""
-    if not counted:
-        return {}
-    await db[PUBLISHED_COUNTS].bulk_write(
-        [
-            UpdateOne(
-                {"_id": key},
-                {"$setOnInsert": {"value": cell.value, "accounts": cell.accounts}},
-                upsert=True,
-            )
-            for key, cell in counted.items()
-        ],
-        ordered=False,
-    )
-    return {
-        doc["_id"]: Cell(doc["value"], doc["accounts"])
-        async for doc in db[PUBLISHED_COUNTS].find({"_id": {"$in": list(counted)}})
-    }
+
+    async def read(keys: list[str]) -> dict[str, Cell]:
+        found = db[PUBLISHED_COUNTS].find({"_id": {"$in": keys}})
+        return {doc["_id"]: Cell(doc["value"], doc["accounts"]) async for doc in found}
+
+    stored = await read(list(counted))
+    new = [key for key in counted if key not in stored]
+    if new:
+        # `$setOnInsert`: of two first publications at once, the first one stored wins.
+        await db[PUBLISHED_COUNTS].bulk_write(
+            [
+                UpdateOne(
+                    {"_id": key},
+                    {
+                        "$setOnInsert": {
+                            "value": counted[key].value,
+                            "accounts": counted[key].accounts,
+                        }
+                    },
+                    upsert=True,
+                )
+                for key in new
+            ],
+            ordered=False,
+        )
+        stored |= await read(new)
+    return stored
 
 
 async def _live_cells(
