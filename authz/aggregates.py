@@ -52,7 +52,7 @@ def shown(cell_of: Callable[[Period], Cell], periods: Iterable[Period]) -> dict[
         if period in frontiers:
             return frontiers[period]
         cell = cell_of(period)
-        inner = [shown for child in children(period) for shown in frontier(child)]
+        inner = [found for child in children(period) for found in frontier(child)]
         adds_nothing = not inner or sum(cell_of(p).value for p in inner) == cell.value
         visible = cell.accounts >= K and cell.value >= K and adds_nothing
         frontiers[period] = [period] if visible else inner
