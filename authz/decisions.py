@@ -19,6 +19,8 @@ class Decision:
     relation: Relation | None
     rule: str
     reason: str
+    #: The purpose a PARTNER read serves: that of the consents naming the field.
+    purpose: str | None = None
 
     @property
     def recorded(self) -> bool:
@@ -39,6 +41,9 @@ def decide(type_name: str, field_name: str, standing: Standing) -> Decision:
                 grant.relation,
                 describe(rule),
                 f"granted to {grant.relation.value}",
+                dict(standing.consent_purposes).get(rule.scope or "")
+                if grant.relation is Relation.PARTNER
+                else None,
             )
     return Decision(
         coordinate, False, None, describe(rule), f"the caller holds none of: {describe(rule)}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, assert_never
 
 from authz.decisions import Decision
 from authz.principals import Principal
@@ -19,11 +19,11 @@ from authz.relations import Relation, Standing
 class DisclosureLog:
     def __init__(self, principal: Principal) -> None:
         self.principal = principal
-        self._fields: dict[tuple[str, Relation, str | None], set[str]] = {}
+        self._fields: dict[tuple[str, Relation, str | None, str | None], set[str]] = {}
 
     def note(self, subject: str, decision: Decision, standing: Standing) -> None:
         assert decision.relation is not None
-        key = (subject, decision.relation, standing.legal_request)
+        key = (subject, decision.relation, standing.legal_request, _purpose(decision, standing))
         self._fields.setdefault(key, set()).add(decision.coordinate)
 
     def __bool__(self) -> bool:
@@ -41,9 +41,30 @@ class DisclosureLog:
                 "principal_id": principal.id,
                 "relation": relation.value,
                 "fields": sorted(fields),
-                "purpose": principal.purpose if relation is Relation.PROCESSOR else None,
+                "purpose": purpose,
                 "legal_request": legal_request,
                 "at": at,
             }
-            for (subject, relation, legal_request), fields in noted.items()
+            for (subject, relation, legal_request, purpose), fields in noted.items()
         ]
+
+
+def _purpose(decision: Decision, standing: Standing) -> str | None:
+    """What a disclosure was made for (SPEC §8): the processor's purpose, the consents'
+    purposes; an authority's record names its legal request instead."""
+    match decision.relation:
+        case Relation.PROCESSOR:
+            return standing.purpose
+        case Relation.PARTNER:
+            return decision.purpose
+        case (
+            Relation.AUTHORITY
+            | Relation.DOMAIN_ADMIN
+            | Relation.SELF
+            | Relation.VIEWER
+            | Relation.PUBLIC
+            | None
+        ):
+            return None
+        case _ as unreachable:
+            assert_never(unreachable)

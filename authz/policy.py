@@ -183,6 +183,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
         "ExportMyDataPayload": same(EVERYONE, "schemaVersion", "document", "downloadPath"),
         "DeleteMyAccountPayload": same(EVERYONE, "erased"),
         "SupportCasePayload": same(EVERYONE, "caseId", "status"),
+        "ClaimSupportCasePayload": same(EVERYONE, "caseId"),
         "ConsentPayload": same(EVERYONE, "consent"),
         "LegalRequestPayload": same(EVERYONE, "legalRequest"),
         "PolicyVersionPayload": same(EVERYONE, "policyVersion"),
@@ -210,7 +211,9 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
             "closedAt",
         ),
         # Aggregates without identifiers, every group under k suppressed (`authz.aggregates`).
-        "UsageTrend": same(EVERYONE, "period", "signUps", "activeAccounts", "contentCreated"),
+        "UsageTrend": same(
+            EVERYONE, "period", "since", "until", "signUps", "activeAccounts", "contentCreated"
+        ),
         "KindCount": same(EVERYONE, "kind", "count"),
         "AdAudience": same(EVERYONE, "interest", "accounts", "suppressed"),
         # Public by the SPEC: no subjects, only numbers per type; and the policy itself.

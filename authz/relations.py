@@ -42,3 +42,5 @@ class Standing:
     consented_explicitly: frozenset[str] = frozenset()
     legal_fields: frozenset[str] = frozenset()
     legal_request: str | None = None
+    #: (consented field, the purposes of the consents naming it), as a disclosure names them.
+    consent_purposes: frozenset[tuple[str, str]] = frozenset()

@@ -37,9 +37,13 @@ class LegalRequestFact:
         return self.approved and self.authority == principal.id and now < self.expires_at
 
 
+#: The purpose a disclosure names for a consent that named fields but no purpose.
+NO_NARROWER_PURPOSE = "consent"
+
+
 class FactSource(Protocol):
     async def open_cases(self, subjects: Sequence[str], purpose: str, processor: str) -> set[str]:
-        """The subjects with an open case of `purpose` that `processor` may handle."""
+        """The subjects with an open case of `purpose` assigned to `processor`."""
 
     async def active_consents(
         self, subjects: Sequence[str], recipient: str, now: datetime
@@ -138,18 +142,24 @@ class Standings:
         """PARTNER while an active consent of `subject` names fields for this partner."""
         consented: set[str] = set()
         explicit: set[str] = set()
+        purposes: dict[str, set[str]] = {}
         for consent in self._consents.get(subject, ()):
             # Named fields are the consent; a purpose speaks only for a consent naming none.
             fields = consent.fields or PURPOSE_FIELDS.get(consent.purpose or "", frozenset())
             consented |= fields
             if consent.explicit:
                 explicit |= fields
+            for field in fields:
+                purposes.setdefault(field, set()).add(consent.purpose or NO_NARROWER_PURPOSE)
         if not consented:
             return standing
         return replace(
             _with(standing, Relation.PARTNER, True),
             consented=frozenset(consented),
             consented_explicitly=frozenset(explicit),
+            consent_purposes=frozenset(
+                (field, ", ".join(sorted(named))) for field, named in purposes.items()
+            ),
         )
 
     def _as_authority(self, standing: Standing, subject: str) -> Standing:

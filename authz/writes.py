@@ -77,6 +77,8 @@ WRITES: Mapping[str, WriteRule] = MappingProxyType(
         ),
         "openSupportCase": SELF,
         "postSupportMessage": SELF,
+        # Takes the oldest case of the processor's purpose that waits for a processor.
+        "claimSupportCase": by_caller(PrincipalKind.PROCESSOR),
         "replyToSupportCase": by_subject(Relation.PROCESSOR),
         "closeSupportCase": by_subject(Relation.SELF, Relation.PROCESSOR),
         "grantConsent": SELF,

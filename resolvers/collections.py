@@ -40,6 +40,8 @@ PARTNERS = "partners"
 ADMIN_AUDIT = "admin_audit"
 POLICY_VERSIONS = "policy_versions"
 SIGN_IN_FAILURES = "sign_in_failures"
+#: Aggregate counts as first published: a published number never changes (`resolvers.aggregates`).
+PUBLISHED_COUNTS = "published_counts"
 
 ALL = (
     ACCOUNTS,
@@ -61,6 +63,7 @@ ALL = (
     ADMIN_AUDIT,
     POLICY_VERSIONS,
     SIGN_IN_FAILURES,
+    PUBLISHED_COUNTS,
 )
 
 CONTENT_KINDS = ["POST", "COMMENT", "PHOTO", "VIDEO", "DOCUMENT", "SPREADSHEET", "EMAIL"]

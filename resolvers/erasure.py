@@ -109,7 +109,9 @@ async def _run(db: AsyncDatabase[Any], account: str) -> None:
             continue
         await step(db, account, job["pseudonym"])
         await db[c.ERASURES].update_one({"_id": account}, {"$addToSet": {"done": name}})
-        log.info("erasure step done", extra={"step": name, "pseudonym": job["pseudonym"]})
+        # The step only: every line carries its request id, which other lines tie to the
+        # account, so a pseudonym here would link it back to the person.
+        log.info("erasure step done", extra={"step": name})
     # The job held the only link between the account id and its pseudonym: drop it.
     await db[c.ERASURES].delete_one({"_id": account})
 

@@ -31,8 +31,29 @@ async def open_case(db: AsyncDatabase[Any], subject: str, text: str, now: dateti
 
 
 def handled_by(processor: str | None, purpose: str | None) -> dict[str, Any]:
-    """Open cases a processor may handle: of its purpose, assigned to it or to nobody yet."""
-    return {"status": "OPEN", "purpose": purpose, "processor": {"$in": [processor, None]}}
+    """Open cases a processor handles: of its purpose, and assigned to it (`claim_next`).
+
+    A case waiting for a processor is nobody's: were it every processor's of the purpose,
+    each of them would read every new case's person.
+    """
+    return {"status": "OPEN", "purpose": purpose, "processor": processor}
+
+
+async def claim_next(
+    db: AsyncDatabase[Any], processor: str, purpose: str, text: str | None, now: datetime
+) -> str | None:
+    """Assign the oldest open case of `purpose` waiting for a processor to `processor`, with
+    an optional first message; its id, or `None` when no case is waiting."""
+    update: dict[str, Any] = {"$set": {"processor": processor}}
+    if text is not None:
+        update["$push"] = {"messages": {"author": processor, "at": now, "text": text}}
+    claimed = await db[SUPPORT_CASES].find_one_and_update(
+        {"status": "OPEN", "purpose": purpose, "processor": None},
+        update,
+        sort=[("opened_at", 1), ("_id", 1)],
+        projection={"_id": 1},
+    )
+    return claimed["_id"] if claimed else None
 
 
 async def add_message(

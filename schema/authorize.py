@@ -2,9 +2,10 @@
 
 `AuthorizeRoot` runs before each root query field and asks `authz.roots.decide_root`: a
 synchronous decision from the token alone. `AuthorizeWrite` runs before each mutation's
-resolver: it finds the write's subject (the `accountId` of the input, else the caller's own
-account), reads what the decision needs (the subject's domain and rights limits) and asks
-`authz.writes.decide_write`. A refused write never reaches its resolver: it changes nothing.
+resolver: it finds the write's subject (the `accountId` of the input, the owner of the thing
+an `Owned` input names, else the caller's own account), reads what the decision needs (the
+subject's domain and rights limits) and asks `authz.writes.decide_write`. A refused write
+never reaches its resolver: it changes nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from resolvers.admin import audit_attempt, audit_outcome
 from schema.context import Context
 from schema.errors import ErrorCode, client_error, unauthenticated
 from schema.loading import standing_toward
+from schema.owned import Owned
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +38,16 @@ class WriteGrant:
 
 
 async def authorize_write(
-    context: Context, mutation: str, subject: str | None = None
+    context: Context,
+    mutation: str,
+    subject: str | None = None,
+    unseen: Callable[[], Exception] | None = None,
 ) -> WriteGrant:
-    """The grant for `mutation` by the context's caller, or UNAUTHENTICATED / FORBIDDEN."""
+    """The grant for `mutation` by the context's caller, or UNAUTHENTICATED / FORBIDDEN.
+
+    `unseen` is for writes about a thing someone owns: a caller who holds no relation the
+    write needs toward its owner gets the error a missing thing gets, so ids cannot be probed.
+    """
     principal = context.principal
     rule = WRITES.get(mutation)
     held: frozenset[Any] = frozenset()
@@ -52,6 +61,8 @@ async def authorize_write(
             held = standing.held
             limits = account.get("rights_limits") or {}
     decision = decide_write(mutation, principal.kind, held, limits)
+    if unseen is not None and decision.relation is None and principal.signed_in:
+        raise unseen()
     return WriteGrant(_enforce(decision, principal, mutation), subject, standing)
 
 
@@ -130,21 +141,24 @@ class AuthorizeWrite(FieldExtension):
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
     ) -> Any:
         context = info.context
-        grant = await authorize_write(context, self.mutation, await write_subject(context, kwargs))
+        grant = await authorize_input(context, self.mutation, kwargs.get("input"))
         return await perform_recorded(context, grant, lambda: next_(source, info, **kwargs))
 
 
-async def write_subject(context: Context, kwargs: dict[str, Any]) -> str | None:
-    """The account a write is about: the input's `accountId`, or what the input points at.
+async def authorize_input(context: Context, mutation: str, input_: Any) -> WriteGrant:
+    """The grant for `mutation` given its `input`: about the account the input names."""
+    unseen = input_.unseen if isinstance(input_, Owned) else None
+    return await authorize_write(context, mutation, await _subject(context, input_), unseen)
 
-    Inputs that name another thing (a support case, a consent) say whose it is through an
-    async `locate_subject(db)` method; a thing that does not exist has no subject, and the write is
-    then decided as one about nobody: refused.
-    """
-    input_ = kwargs.get("input")
-    locate = getattr(input_, "locate_subject", None)
-    if callable(locate):
-        found: str | None = await locate(context.db)
+
+async def _subject(context: Context, input_: Any) -> str | None:
+    """The account a write is about: the input's `accountId`, or the owner of the thing an
+    `Owned` input names; a signed-in caller naming a thing that does not exist is answered
+    like one naming another person's (`Owned.unseen`)."""
+    if isinstance(input_, Owned):
+        found = await input_.locate_subject(context.db)
+        if found is None and context.principal.signed_in:
+            raise input_.unseen()
         return found
     account = getattr(input_, "account_id", None)
     return str(account) if account else None

@@ -41,6 +41,9 @@ class RevokeConsentInput:
         consent_id = valid.identifier("consentId", str(self.consent_id))
         return await subject_of(db, CONSENTS, consent_id)
 
+    def unseen(self) -> Exception:
+        return bad_user_input("consentId", "You have no such active consent.")
+
 
 @strawberry.input
 class ContactBusinessInput:
@@ -111,7 +114,7 @@ class ConsentMutations:
         context = info.context
         consent_id = str(input.consent_id)
         if not await ledger.revoke(context.db, str(context.principal.id), consent_id, context.now):
-            raise bad_user_input("consentId", "You have no such active consent.")
+            raise input.unseen()
         return ConsentPayload(consent_id=consent_id)
 
     @strawberry.mutation(description='Press "call" on a business: it may see your phone number.')

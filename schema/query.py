@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -150,17 +149,23 @@ class Query:
     async def partner_contacts(self, info: Info) -> list[PartnerContact]:
         return await resolve_partner_contacts(info)
 
-    @strawberry.field(description="Sign-ups, active accounts and content per period (k = 5).")
+    @strawberry.field(
+        description="Sign-ups, active accounts and content per whole period that has ended"
+        " (k = 5): `since` and `until` name the first and last period, like `2026-W02`."
+    )
     async def usage_trends(
         self,
         info: Info,
         period: TrendPeriod = TrendPeriod.WEEK,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> list[UsageTrend]:
         return await resolve_usage_trends(info, period, since, until)
 
-    @strawberry.field(description="How many accounts allowing ads list an interest (k = 5).")
+    @strawberry.field(
+        description="How many accounts allowing ads list an interest (k = 5), counted once"
+        " per ISO week (UTC): asked again in the same week, the same number."
+    )
     async def ad_audience(self, info: Info, interest: str | None = None) -> AdAudience:
         return await resolve_ad_audience(info, interest)
 

@@ -17,6 +17,7 @@ from resolvers.documents import NOTHING, subject_of
 from resolvers.support import (
     add_message,
     cases,
+    claim_next,
     close_case,
     handled_by,
     open_case,
@@ -42,6 +43,16 @@ class _AboutCase:
     async def locate_subject(self, db: AsyncDatabase[Any]) -> str | None:
         return await subject_of(db, SUPPORT_CASES, valid.identifier("caseId", str(self.case_id)))
 
+    def unseen(self) -> Exception:
+        return bad_user_input("caseId", "There is no such open case.")
+
+
+@strawberry.input
+class ClaimSupportCaseInput:
+    text: str | None = strawberry.field(
+        default=None, description="A first message to the person, sent with the claim."
+    )
+
 
 @strawberry.input
 class PostSupportMessageInput(_AboutCase):
@@ -65,6 +76,11 @@ class CloseSupportCaseInput(_AboutCase):
 class SupportCasePayload:
     case_id: strawberry.ID
     status: str
+
+
+@strawberry.type
+class ClaimSupportCasePayload:
+    case_id: strawberry.ID | None = strawberry.field(description="Null when no case is waiting.")
 
 
 def _own_cases(context: Context) -> dict[str, Any]:
@@ -107,13 +123,27 @@ class SupportMutations:
     async def post_support_message(
         self, info: Info, input: PostSupportMessageInput
     ) -> SupportCasePayload:
-        return await _write(info, input.case_id, input.text, close=False)
+        return await _write(info, input, input.text, close=False)
+
+    @strawberry.mutation(
+        description="A processor takes the oldest case of its purpose that waits for one;"
+        " from then on it alone handles it."
+    )
+    async def claim_support_case(
+        self, info: Info, input: ClaimSupportCaseInput
+    ) -> ClaimSupportCasePayload:
+        context = info.context
+        principal = context.principal
+        assert principal.id is not None and principal.purpose is not None, "a processor's token"
+        text = _message(input.text) if input.text is not None else None
+        case_id = await claim_next(context.db, principal.id, principal.purpose, text, context.now)
+        return ClaimSupportCasePayload(case_id=strawberry.ID(case_id) if case_id else None)
 
     @strawberry.mutation(description="A processor answers an open case it handles.")
     async def reply_to_support_case(
         self, info: Info, input: ReplyToSupportCaseInput
     ) -> SupportCasePayload:
-        return await _write(info, input.case_id, input.text, close=input.close)
+        return await _write(info, input, input.text, close=input.close)
 
     @strawberry.mutation(description="Close a case: the processor's access ends with it.")
     async def close_support_case(
@@ -122,21 +152,19 @@ class SupportMutations:
         context = info.context
         case_id = str(input.case_id)
         if not await close_case(context.db, case_id, context.now, _own_cases(context)):
-            raise bad_user_input("caseId", "There is no such open case.")
+            raise input.unseen()
         return SupportCasePayload(case_id=strawberry.ID(case_id), status="CLOSED")
 
 
-async def _write(
-    info: Info, case_id: strawberry.ID, text: str, *, close: bool
-) -> SupportCasePayload:
+async def _write(info: Info, case: _AboutCase, text: str, *, close: bool) -> SupportCasePayload:
     context = info.context
     where = {"status": "OPEN", **_own_cases(context)}
     author = str(context.principal.id)
     if not await add_message(
-        context.db, str(case_id), author, _message(text), context.now, where, close=close
+        context.db, str(case.case_id), author, _message(text), context.now, where, close=close
     ):
-        raise bad_user_input("caseId", "There is no such open case.")
-    return SupportCasePayload(case_id=case_id, status="CLOSED" if close else "OPEN")
+        raise case.unseen()
+    return SupportCasePayload(case_id=case.case_id, status="CLOSED" if close else "OPEN")
 
 
 async def resolve_processor_cases(info: Info) -> list[SupportCase]:

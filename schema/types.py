@@ -12,9 +12,11 @@ from typing import Any, assert_never
 
 import strawberry
 
+from authz.principals import Principal
 from authz.relations import Relation
 from resolvers import collections as c
 from resolvers.documents import NOTHING
+from resolvers.support import handled_by
 from schema.context import Info
 from schema.loading import (
     account_loader,
@@ -232,19 +234,20 @@ async def _support_cases(root: strawberry.Parent[Any], info: Info) -> list[Suppo
         "SupportCase",
         c.SUPPORT_CASES,
         key="subject",
-        where=_cases_read_under(root.decision("support_cases").relation),
+        where=_cases_read_under(root.decision("support_cases").relation, info.context.principal),
         sort=(("opened_at", -1),),
     )
 
 
-def _cases_read_under(relation: Relation | None) -> dict[str, Any] | None:
-    """Which of an account's cases a relation reads: all for SELF, open ones for PROCESSOR
-    ("open cases" in the table), none under any other."""
+def _cases_read_under(relation: Relation | None, principal: Principal) -> dict[str, Any] | None:
+    """Which of an account's cases a relation reads: all for SELF; for PROCESSOR the open
+    cases the processor handles ("open cases" in the table: of its purpose, assigned to it),
+    as its standing is decided; none under any other."""
     match relation:
         case Relation.SELF:
             return None
         case Relation.PROCESSOR:
-            return {"status": "OPEN"}
+            return handled_by(principal.id, principal.purpose)
         case (
             Relation.PUBLIC
             | Relation.VIEWER

@@ -125,6 +125,7 @@ WRITE_ACCESS: dict[str, frozenset[str | None]] = {
     "limitRights": frozenset({"dora"}),
     "openSupportCase": USERS,
     "postSupportMessage": frozenset({"alice"}),
+    "claimSupportCase": frozenset({"helpdesk-co"}),
     "replyToSupportCase": frozenset({"helpdesk-co"}),
     "closeSupportCase": frozenset({"alice", "helpdesk-co"}),
     "grantConsent": USERS,
