@@ -23,6 +23,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
+from resolvers.admin import end_access
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,8 @@ Step = Callable[[AsyncDatabase[Any], str, str], Awaitable[None]]
 
 
 async def _lock_out(db: AsyncDatabase[Any], account: str, _: str) -> None:
-    await db[c.ACCOUNTS].update_one({"_id": account}, {"$set": {"password_hash": None}})
-    await db[c.SESSIONS].delete_many({"account": account})
+    """No password, reset code, session or token works from the first step on."""
+    await end_access(db, account, {"password_hash": None, "password_reset": None}, None)
 
 
 async def _forget_sign_in_failures(db: AsyncDatabase[Any], account: str, _: str) -> None:

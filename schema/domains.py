@@ -163,5 +163,5 @@ class DomainAdminMutations:
 async def _change_state(
     info: Info, account_id: strawberry.ID, changes: dict[str, Any]
 ) -> AccountPayload:
-    await set_account_state(info.context.db, str(account_id), changes, info.context.now)
+    await set_account_state(info.context.db, str(account_id), changes)
     return AccountPayload(account_id=str(account_id))

@@ -13,6 +13,7 @@ from authz.passwords import hash_password, verify_password
 from authz.principals import PrincipalKind
 from resolvers import lockout, sessions
 from resolvers.accounts import AccountExists, account_by_username, insert_account
+from resolvers.admin import set_account_state
 from resolvers.collections import DOMAINS
 from resolvers.devices import SignInSource, adopt_device_settings, record_sign_in
 from resolvers.documents import by_id
@@ -185,13 +186,17 @@ class SessionMutations:
             raise client_error(ErrorCode.UNAUTHENTICATED, "The refresh token is invalid or used.")
         return await _token_pair(context, session)
 
-    @strawberry.mutation(description="End this session (or all): tokens stop working at once.")
+    @strawberry.mutation(
+        description="End this token and its session; with `allDevices`, every session and"
+        " token of the account. Any signed-in caller may sign out."
+    )
     async def sign_out(self, info: Info, input: SignOutInput) -> SignOutPayload:
         context = info.context
         principal = context.principal
         # Sessions end first: if the revocation after it fails, signing out again still works.
         if input.all_devices and principal.id:
-            await sessions.end_all_sessions(context.db, principal.id)
+            # The account's cut-off ends the access tokens of other devices too, at once.
+            await set_account_state(context.db, principal.id, {})
         elif principal.session_id:
             await sessions.end_family(context.db, principal.session_id)
         if principal.token_id and principal.token_expires_at:

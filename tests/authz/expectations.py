@@ -108,7 +108,7 @@ WRITE_ACCESS: dict[str, frozenset[str | None]] = {
     "signUp": frozenset({None}),
     "signIn": frozenset({None}),
     "refreshToken": ALL_CALLERS,
-    "signOut": USERS,
+    "signOut": ALL_CALLERS - {None},
     "updateDeviceSettings": frozenset({None}),
     "markNotificationRead": USERS,
     "updateProfile": USERS,
