@@ -52,8 +52,11 @@ SIGNED_IN = tuple(kind for kind in PrincipalKind if kind is not PrincipalKind.AN
 
 WRITES: Mapping[str, WriteRule] = MappingProxyType(
     {
-        "signUp": by_caller(PrincipalKind.ANONYMOUS),
-        "signIn": by_caller(PrincipalKind.ANONYMOUS),
+        # Credentials and mailed codes are the caller's proof; only anonymous callers use them.
+        **dict.fromkeys(
+            ("signUp", "confirmSignUp", "signIn", "resetPassword"),
+            by_caller(PrincipalKind.ANONYMOUS),
+        ),
         # The refresh token in the input is the credential; an expired access token may be gone.
         "refreshToken": by_caller(*PrincipalKind),
         # Every signed-in caller can end its own token, whatever its kind.

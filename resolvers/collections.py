@@ -30,6 +30,7 @@ PARTNERS = "partners"
 ADMIN_AUDIT = "admin_audit"
 POLICY_VERSIONS = "policy_versions"
 SIGN_IN_FAILURES = "sign_in_failures"
+SIGN_UPS = "sign_ups"
 
 ALL = (
     ACCOUNTS,
@@ -51,6 +52,7 @@ ALL = (
     ADMIN_AUDIT,
     POLICY_VERSIONS,
     SIGN_IN_FAILURES,
+    SIGN_UPS,
 )
 
 CONTENT_KINDS = ["POST", "COMMENT", "PHOTO", "VIDEO", "DOCUMENT", "SPREADSHEET", "EMAIL"]
@@ -103,6 +105,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel("username", unique=True, name="username_unique"),
         IndexModel("email", unique=True, name="email_unique"),
         IndexModel("domain", name="by_domain"),
+        # A reset code is looked up by its hash; only accounts in a reset carry one.
+        IndexModel("password_reset.code_hash", unique=True, sparse=True, name="reset_code"),
     ],
     CONTENT: [
         IndexModel([("owner", ASCENDING), ("visibility", ASCENDING)], name="by_owner_visibility"),
@@ -137,6 +141,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     LEGAL_REQUESTS: [IndexModel([("registered_at", ASCENDING)], name="by_registration")],
     POLICY_VERSIONS: [IndexModel("state", name="by_state")],
     SIGN_IN_FAILURES: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
+    SIGN_UPS: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
 }
 
 

@@ -106,7 +106,9 @@ ALL_CALLERS = frozenset(
 )
 WRITE_ACCESS: dict[str, frozenset[str | None]] = {
     "signUp": frozenset({None}),
+    "confirmSignUp": frozenset({None}),
     "signIn": frozenset({None}),
+    "resetPassword": frozenset({None}),
     "refreshToken": ALL_CALLERS,
     "signOut": ALL_CALLERS - {None},
     "updateDeviceSettings": frozenset({None}),
