@@ -22,6 +22,7 @@ from tests.conftest import GatewayClient
 DORA = account_id("dora")
 MEMBERS = '{ domain(id: "uni-graz") { members(first: 5) { edges { node { email } } } } }'
 SUSPEND = 'mutation { suspendAccount(input: {accountId: "acct-learner03"}) { account { id } } }'
+SUSPEND_ANY = "mutation($id: ID!) { suspendAccount(input: {accountId: $id}) { account { id } } }"
 RESTORE = 'mutation { restoreAccount(input: {accountId: "acct-learner03"}) { account { id } } }'
 
 
@@ -84,29 +85,33 @@ async def test_every_principal_can_sign_out(gateway: GatewayClient, handle: str)
     assert await _status(gateway, "{ __typename }", token) == 401
 
 
-async def _at_the_start_of_a_second() -> None:
-    await asyncio.sleep(1.02 - time.time() % 1)
+async def _suspend_in_the_second_of(
+    gateway: GatewayClient, db: AsyncDatabase[Any], handle: str
+) -> str:
+    """A token of `handle` issued, then a suspension of its account, within one second.
+
+    Starts at the beginning of a second; a machine too busy to do both in one second tries
+    again. The account is active again afterwards; its cut-off stays.
+    """
+    account = account_id(handle)
+    for _ in range(3):
+        await asyncio.sleep(1.02 - time.time() % 1)
+        older = gateway.token(handle)
+        await gateway.query(SUSPEND_ANY, {"id": account}, as_="dora")
+        stored = await db[c.ACCOUNTS].find_one({"_id": account})
+        assert stored is not None
+        await db[c.ACCOUNTS].update_one({"_id": account}, {"$set": {"status": "ACTIVE"}})
+        issued = jwt.decode(older, options={"verify_signature": False})["iat"]
+        if int(issued) == int(stored["tokens_valid_after"].timestamp()):
+            return older
+    raise AssertionError("could not issue a token and suspend within one second")
 
 
 @pytest.mark.parametrize("handle", ["bob", "dora"])
 async def test_a_token_from_the_same_second_as_a_cut_off_is_refused(
     gateway: GatewayClient, demo_db: AsyncDatabase[Any], handle: str
 ) -> None:
-    await _at_the_start_of_a_second()
-    older = gateway.token(handle)
-    await gateway.query(
-        f'mutation {{ suspendAccount(input: {{accountId: "{account_id(handle)}"}})'
-        " { account { id } } }",
-        as_="dora",
-    )
-    stored = await demo_db[c.ACCOUNTS].find_one({"_id": account_id(handle)})
-    assert stored is not None
-    cut_off = stored["tokens_valid_after"].timestamp()
-    issued = jwt.decode(older, options={"verify_signature": False})["iat"]
-    assert int(issued) == int(cut_off)  # the case the audit found: one second for both
-    await demo_db[c.ACCOUNTS].update_one(
-        {"_id": account_id(handle)}, {"$set": {"status": "ACTIVE"}}
-    )
+    older = await _suspend_in_the_second_of(gateway, demo_db, handle)
     query = "{ me { id } }" if handle == "bob" else MEMBERS
     assert await _status(gateway, query, older) == 401
     newer = gateway.token(handle)
