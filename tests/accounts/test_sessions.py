@@ -199,6 +199,28 @@ async def test_sign_out_revokes_the_access_and_refresh_tokens(
     assert error_codes(refreshed) == ["UNAUTHENTICATED"]
 
 
+async def test_signing_out_of_all_devices_ends_the_other_devices_access_tokens_at_once(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    await sign_up(gateway, demo_db, "nora")
+    laptop = (await sign_in(gateway, "nora", "laptop"))["data"]["signIn"]
+    phone = (await sign_in(gateway, "nora", "phone"))["data"]["signIn"]
+    body = await gateway.query(
+        "mutation { signOut(input: {allDevices: true}) { signedOut } }",
+        token=laptop["accessToken"],
+    )
+    assert body["data"]["signOut"]["signedOut"] is True
+    for token in (laptop["accessToken"], phone["accessToken"]):
+        response = await gateway.post("{ me { id } }", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401
+    refreshed = await gateway.query(
+        "mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken } }",
+        {"t": phone["refreshToken"]},
+    )
+    assert error_codes(refreshed) == ["UNAUTHENTICATED"]
+    assert "errors" not in await sign_in(gateway, "nora", "phone")
+
+
 async def test_sign_out_needs_a_signed_in_caller(gateway: GatewayClient) -> None:
     body = await gateway.query("mutation { signOut(input: {}) { signedOut } }")
     assert error_codes(body) == ["UNAUTHENTICATED"]
