@@ -66,5 +66,5 @@ def _purpose(decision: Decision, standing: Standing) -> str | None:
             | None
         ):
             return None
-        case _ as unreachable:
-            assert_never(unreachable)
+        case _:
+            assert_never(decision.relation)

@@ -84,8 +84,8 @@ def parse(kind: PeriodKind, label: str) -> Period:
                 monday = _first_week_of_month(year, 3 * part - 2)
             case PeriodKind.YEAR:
                 monday = date.fromisocalendar(year, 1, 1)
-            case _ as unreachable:
-                assert_never(unreachable)
+            case _:
+                assert_never(kind)
     except ValueError as error:
         raise NotAPeriod(label) from error
     period = _of_week(kind, monday)
@@ -135,8 +135,8 @@ def _of_week(kind: PeriodKind, monday: date) -> Period:
             first = date.fromisocalendar(year, 1, 1)
             after = date.fromisocalendar(year + 1, 1, 1)
             label = str(year)
-        case _ as unreachable:
-            assert_never(unreachable)
+        case _:
+            assert_never(kind)
     return Period(_midnight(first), _midnight(after), kind, label)
 
 

@@ -171,7 +171,8 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
         "DeviceSettings": same(EVERYONE, "deviceId", "language", "theme"),
         # Results of the caller's own writes (`authz.writes` decided the write); the accounts
         # and items inside them are decided as anywhere else.
-        "SignUpPayload": same(EVERYONE, "accountId"),
+        "SignUpPayload": same(EVERYONE, "mailSent"),
+        "ConfirmSignUpPayload": same(EVERYONE, "accountId"),
         "AuthPayload": same(
             EVERYONE, "accessToken", "refreshToken", "tokenType", "expiresIn", "accountId"
         ),

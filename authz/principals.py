@@ -44,7 +44,7 @@ class Principal:
     legal_request: str | None = None
     token_id: str | None = None
     token_expires_at: int | None = None
-    token_issued_at: int | None = None
+    token_issued_at: float | None = None
     session_id: str | None = None
 
     @classmethod

@@ -34,14 +34,16 @@ class TokenIssuer:
     audience: str
 
     def issue(self, claims: Mapping[str, Any], ttl_seconds: int) -> str:
-        now = int(time.time())
+        """A signed token; `iat` keeps sub-second precision (RFC 7519 allows a non-integer
+        NumericDate), so an account's cut-off can tell tokens of the same second apart."""
+        now = time.time()
         payload = {
             **claims,
             "iss": self.issuer,
             "aud": self.audience,
             "iat": now,
-            "nbf": now,
-            "exp": now + ttl_seconds,
+            "nbf": int(now),
+            "exp": int(now) + ttl_seconds,
             "jti": uuid.uuid4().hex,
         }
         return jwt.encode(

@@ -48,14 +48,19 @@ def by_caller(*kinds: PrincipalKind) -> WriteRule:
 
 
 SELF = by_subject(Relation.SELF)
+SIGNED_IN = tuple(kind for kind in PrincipalKind if kind is not PrincipalKind.ANONYMOUS)
 
 WRITES: Mapping[str, WriteRule] = MappingProxyType(
     {
-        "signUp": by_caller(PrincipalKind.ANONYMOUS),
-        "signIn": by_caller(PrincipalKind.ANONYMOUS),
+        # Credentials and mailed codes are the caller's proof; only anonymous callers use them.
+        **dict.fromkeys(
+            ("signUp", "confirmSignUp", "signIn", "resetPassword"),
+            by_caller(PrincipalKind.ANONYMOUS),
+        ),
         # The refresh token in the input is the credential; an expired access token may be gone.
         "refreshToken": by_caller(*PrincipalKind),
-        "signOut": SELF,
+        # Every signed-in caller can end its own token, whatever its kind.
+        "signOut": by_caller(*SIGNED_IN),
         "updateDeviceSettings": by_caller(PrincipalKind.ANONYMOUS),
         "markNotificationRead": SELF,
         "updateProfile": by_subject(Relation.SELF, limited_by="edit"),

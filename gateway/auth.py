@@ -6,12 +6,11 @@ is calling.
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authz.principals import Principal, PrincipalKind
+from authz.principals import Principal
+from authz.token_accounts import refusal
 from authz.tokens import TokenRejected, TokenVerifier
 from gateway.responses import error_response
 from resolvers.admin import account_standing_of_token
@@ -39,8 +38,10 @@ class Authenticator:
         db = request.app.state.db
         if principal.token_id and await is_revoked(db, principal.token_id):
             raise TokenRejected(f"token {principal.token_id} has been revoked", "revoked")
-        if principal.kind is PrincipalKind.USER and principal.id:
-            await _check_account(db, principal)
+        if principal.id is not None:
+            account = await account_standing_of_token(db, principal.id)
+            if reason := refusal(principal, account):
+                raise TokenRejected(reason, "account")
         return principal
 
     def client(self, request: Request) -> Client:
@@ -61,22 +62,6 @@ class Authenticator:
                 "token_refused", error.reason, detail=str(error), client=self.client(request).ip
             )
             return unauthenticated_response()
-
-
-async def _check_account(db: Any, principal: Principal) -> None:
-    """A user's token works only while its account exists, is active, and was not cut off.
-
-    Read on every request, so suspending, blocking, erasing or resetting a password takes
-    effect on the next request, not when the token expires.
-    """
-    account = await account_standing_of_token(db, str(principal.id))
-    if account is None:
-        raise TokenRejected("the token's account no longer exists", "account")
-    if account["status"] != "ACTIVE":
-        raise TokenRejected(f"the token's account is {account['status'].lower()}", "account")
-    cut_off = account.get("tokens_valid_after")
-    if cut_off and (principal.token_issued_at or 0) < cut_off.timestamp():
-        raise TokenRejected("the token was issued before its account's cut-off", "account")
 
 
 def unauthenticated_response() -> Response:

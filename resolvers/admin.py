@@ -4,28 +4,47 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import ACCOUNTS, ADMIN_AUDIT, SESSIONS
 from resolvers.transactions import atomic
 
 
-async def set_account_state(
-    db: AsyncDatabase[Any], account: str, changes: Mapping[str, Any], now: datetime
-) -> None:
-    """Change an account and end its sessions: tokens issued before `now` stop working.
+def cut_off_after(now: datetime) -> datetime:
+    """`now` rounded up to the millisecond the database stores: a token issued before `now`,
+    even in the same second or millisecond, is older than the cut-off (a token issued within
+    the same millisecond after it is refused too: the safe side)."""
+    return now + timedelta(microseconds=-now.microsecond % 1000)
 
-    The cut-off is whole seconds, as a token's `iat` is.
+
+async def end_access(
+    db: AsyncDatabase[Any],
+    account: str,
+    changes: Mapping[str, Any],
+    session: AsyncClientSession | None,
+) -> None:
+    """Change an account, end its refresh sessions and cut off every token issued until now.
+
+    The cut-off is taken when the write happens, not when the request began, so a token
+    issued while the request ran is cut off too.
     """
-    cut_off = now.replace(microsecond=0)
+    cut_off = cut_off_after(datetime.now(UTC))
+    await db[ACCOUNTS].update_one(
+        {"_id": account}, {"$set": {**changes, "tokens_valid_after": cut_off}}, session=session
+    )
+    await db[SESSIONS].delete_many({"account": account}, session=session)
+
+
+async def set_account_state(
+    db: AsyncDatabase[Any], account: str, changes: Mapping[str, Any]
+) -> None:
+    """`end_access` in one transaction: the change and the end of the sessions, or neither."""
     async with atomic(db) as session:
-        await db[ACCOUNTS].update_one(
-            {"_id": account}, {"$set": {**changes, "tokens_valid_after": cut_off}}, session=session
-        )
-        await db[SESSIONS].delete_many({"account": account}, session=session)
+        await end_access(db, account, changes, session)
 
 
 async def audit_attempt(

@@ -66,8 +66,8 @@ def _label(kind: PeriodKind, field: str) -> dict[str, Any]:
             return {"$concat": [year, "-Q", {"$toString": quarter}]}
         case PeriodKind.YEAR:
             return {"$dateToString": {"format": "%G", "date": at}}
-        case _ as unreachable:
-            assert_never(unreachable)
+        case _:
+            assert_never(kind)
 
 
 async def cells(

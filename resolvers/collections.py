@@ -42,6 +42,7 @@ POLICY_VERSIONS = "policy_versions"
 SIGN_IN_FAILURES = "sign_in_failures"
 #: Aggregate counts as first published: a published number never changes (`resolvers.aggregates`).
 PUBLISHED_COUNTS = "published_counts"
+SIGN_UPS = "sign_ups"
 
 ALL = (
     ACCOUNTS,
@@ -64,6 +65,7 @@ ALL = (
     POLICY_VERSIONS,
     SIGN_IN_FAILURES,
     PUBLISHED_COUNTS,
+    SIGN_UPS,
 )
 
 CONTENT_KINDS = ["POST", "COMMENT", "PHOTO", "VIDEO", "DOCUMENT", "SPREADSHEET", "EMAIL"]
@@ -135,6 +137,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel("username", unique=True, name="username_unique"),
         IndexModel("email", unique=True, name="email_unique"),
         IndexModel("domain", name="by_domain"),
+        # A reset code is looked up by its hash; only accounts in a reset carry one.
+        IndexModel("password_reset.code_hash", unique=True, sparse=True, name="reset_code"),
     ],
     CONTENT: [
         IndexModel([("owner", ASCENDING), ("visibility", ASCENDING)], name="by_owner_visibility"),
@@ -169,6 +173,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     LEGAL_REQUESTS: [IndexModel([("registered_at", ASCENDING)], name="by_registration")],
     POLICY_VERSIONS: [IndexModel("state", name="by_state")],
     SIGN_IN_FAILURES: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
+    SIGN_UPS: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
 }
 
 

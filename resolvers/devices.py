@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -22,10 +23,18 @@ class SignInSource:
     ip: str | None
 
 
+class SignInDevice(Enum):
+    """What a sign-in's device is to its account."""
+
+    FIRST = "the account's first sign-in ever, on its first device"
+    KNOWN = "a device the account used before"
+    NEW = "a device new to an account that has used others: suspicious"
+
+
 async def record_sign_in(
     db: AsyncDatabase[Any], account: str, source: SignInSource, now: datetime
-) -> bool:
-    """Record a sign-in and its device; `True` (suspicious) for a device new to the account.
+) -> SignInDevice:
+    """Record a sign-in and its device, and say what the device is to the account.
 
     An account's very first device is not suspicious: there is nothing it differs from.
     """
@@ -39,10 +48,10 @@ async def record_sign_in(
             upsert=True,
             session=session,
         )
-        new_device = result.upserted_id is not None
-        if new_device:
+        device = SignInDevice.KNOWN
+        if result.upserted_id is not None:
             known = await db[DEVICES].count_documents({"account": account}, session=session)
-            new_device = known > 1
+            device = SignInDevice.NEW if known > 1 else SignInDevice.FIRST
         await db[SIGN_INS].insert_one(
             {
                 "_id": uuid.uuid4().hex,
@@ -51,14 +60,14 @@ async def record_sign_in(
                 "device_id": source.device_id,
                 "user_agent": source.user_agent,
                 "ip": source.ip,
-                "suspicious": new_device,
+                "suspicious": device is SignInDevice.NEW,
             },
             session=session,
         )
         await db[ACCOUNTS].update_one(
             {"_id": account}, {"$set": {"stats.last_sign_in_at": now}}, session=session
         )
-    return new_device
+    return device
 
 
 async def update_device_settings(
@@ -75,7 +84,12 @@ DEVICE_SETTING_KEYS = ("language", "theme")
 
 
 async def adopt_device_settings(db: AsyncDatabase[Any], account: str, device_id: str) -> None:
-    """Copy a device's settings to the account, for each setting the account has none of."""
+    """Copy a device's settings to the account, for each setting the account has none of.
+
+    A settings write on the account: the caller decides it like `updateSettings`, and calls
+    this only at an account's first sign-in (anyone who knows a device id can set what the
+    device remembers, so a device the account already used must not speak for it).
+    """
     remembered = await by_id(db, DEVICE_SETTINGS, device_id)
     if not remembered:
         return

@@ -25,6 +25,7 @@ from typing import Any, assert_never
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
+from resolvers.admin import end_access
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ async def _erase(db: AsyncDatabase[Any], row: c.Owned, account: str, alias: str)
     collection = db[row.collection]
     match row.erasure:
         case c.Erasure.LOCK:
-            await collection.update_one({row.key: account}, {"$set": {"password_hash": None}})
+            # No password, reset code, session or token works from the first step on.
+            await end_access(db, account, {"password_hash": None, "password_reset": None}, None)
         case c.Erasure.DELETE:
             await collection.delete_many({row.key: account})
         case c.Erasure.DELETE_REPLIES:

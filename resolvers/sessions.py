@@ -75,7 +75,3 @@ async def rotate_session(
 
 async def end_family(db: AsyncDatabase[Any], family: str) -> None:
     await db[SESSIONS].delete_many({"family": family})
-
-
-async def end_all_sessions(db: AsyncDatabase[Any], account: str) -> None:
-    await db[SESSIONS].delete_many({"account": account})

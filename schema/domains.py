@@ -11,14 +11,15 @@ from typing import Any
 import strawberry
 
 from authz.decisions import Decision, decide
-from authz.passwords import hash_password
-from resolvers.accounts import update_account
+from resolvers.accounts import accounts_by_id, update_account
 from resolvers.admin import set_account_state
 from resolvers.collections import DOMAINS
 from resolvers.documents import by_id
 from resolvers.domains import domain_stats, member_ids, members_between
+from resolvers.password_resets import Member, reset_by_admin
 from schema import validation as valid
 from schema.context import Context, Info
+from schema.errors import bad_user_input
 from schema.guard import forbidden
 from schema.loading import account_loader
 from schema.paging import cursors, page_size, read_after
@@ -131,10 +132,9 @@ async def resolve_domain(info: Info, id: strawberry.ID) -> Domain | None:
     return Domain(id=strawberry.ID(doc["_id"]), name=doc["name"]) if doc else None
 
 
-@strawberry.input
+@strawberry.input(description="The member whose password is reset; the admin never chooses it.")
 class SetPasswordInput:
     account_id: strawberry.ID
-    password: str
 
 
 @strawberry.input
@@ -152,10 +152,20 @@ class LimitRightsInput:
 
 @strawberry.type
 class DomainAdminMutations:
-    @strawberry.mutation(description="Set a member's password; their sessions end.")
+    @strawberry.mutation(
+        description="Reset a member's password: their password, sessions and tokens stop"
+        " working, and a one-time code to choose a new one goes to their e-mail only."
+    )
     async def set_password(self, info: Info, input: SetPasswordInput) -> AccountPayload:
-        password_hash = hash_password(valid.password(input.password))
-        return await _change_state(info, input.account_id, {"password_hash": password_hash})
+        context = info.context
+        member, admin = str(input.account_id), str(context.principal.id)
+        found = await accounts_by_id(context.db, [member, admin], ["email", "display_name"])
+        email = found.get(member, {}).get("email")
+        if not email:
+            raise bad_user_input("accountId", "This member has no e-mail address for a code.")
+        reset_by = found.get(admin, {}).get("display_name", admin)
+        await reset_by_admin(context.db, Member(member, email, reset_by), context.now)
+        return AccountPayload(account_id=member)
 
     @strawberry.mutation(description="Suspend a member: no sign-in, and their tokens stop working.")
     async def suspend_account(self, info: Info, input: AccountActionInput) -> AccountPayload:
@@ -181,5 +191,5 @@ class DomainAdminMutations:
 async def _change_state(
     info: Info, account_id: strawberry.ID, changes: dict[str, Any]
 ) -> AccountPayload:
-    await set_account_state(info.context.db, str(account_id), changes, info.context.now)
+    await set_account_state(info.context.db, str(account_id), changes)
     return AccountPayload(account_id=str(account_id))

@@ -1,26 +1,30 @@
-"""Signing up, signing in, refreshing and signing out (SPEC §7)."""
+"""Signing in, refreshing and signing out (SPEC §7); signing up is `schema.sign_up`."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import assert_never
 
 import strawberry
 
 from authz.passwords import hash_password, verify_password
 from authz.principals import PrincipalKind
+from authz.relations import Relation
+from authz.writes import decide_write
 from resolvers import lockout, sessions
-from resolvers.accounts import AccountExists, account_by_username, insert_account
-from resolvers.collections import DOMAINS
-from resolvers.devices import SignInSource, adopt_device_settings, record_sign_in
-from resolvers.documents import by_id
+from resolvers.accounts import account_by_username
+from resolvers.admin import set_account_state
+from resolvers.devices import SignInDevice, SignInSource, adopt_device_settings, record_sign_in
 from resolvers.notifications import notify
 from resolvers.tokens import revoke
 from schema import validation as valid
 from schema.context import Context, Info
-from schema.errors import ErrorCode, bad_user_input, client_error
+from schema.errors import ErrorCode, client_error
+
+#: What a signed-in account holder holds toward their own account.
+OWN = frozenset({Relation.SELF})
 
 #: One answer for an unknown user and a wrong password, so neither can be told apart.
 BAD_CREDENTIALS = "The username or password is wrong."
@@ -30,24 +34,6 @@ BAD_CREDENTIALS = "The username or password is wrong."
 def _decoy_hash() -> str:
     """Verified against when the user does not exist, so both failures take as long."""
     return hash_password(uuid.uuid4().hex)
-
-
-@strawberry.input
-class SignUpInput:
-    username: str
-    password: str
-    email: str
-    display_name: str
-    phone: str | None = None
-    language: str | None = None
-    domain: str | None = strawberry.field(
-        default=None, description="An institution domain; the e-mail must belong to it."
-    )
-
-
-@strawberry.type
-class SignUpPayload:
-    account_id: strawberry.ID
 
 
 @strawberry.input
@@ -81,6 +67,13 @@ class SignOutPayload:
     signed_out: bool
 
 
+def limit_attempts(context: Context) -> None:
+    """Refuse (429) past the per-address rate of attempts at credentials and mailed codes."""
+    limiter, address = context.sessions.sign_in_limiter, context.client.ip
+    if limiter and (wait := limiter.acquire(address or "-")):
+        raise context.too_many(wait, "sign-in attempts from this address")
+
+
 async def _token_pair(context: Context, session: sessions.Session) -> AuthPayload:
     issuer = context.sessions.issuer
     if issuer is None:
@@ -98,50 +91,17 @@ async def _token_pair(context: Context, session: sessions.Session) -> AuthPayloa
 
 @strawberry.type
 class SessionMutations:
-    @strawberry.mutation(description="Create an account (anonymous callers only).")
-    async def sign_up(self, info: Info, input: SignUpInput) -> SignUpPayload:
-        context = info.context
-        username = valid.username(input.username)
-        email = valid.email("email", input.email)
-        doc: dict[str, Any] = {
-            "_id": f"acct-{uuid.uuid4().hex[:20]}",
-            "username": username,
-            "email": email,
-            "password_hash": hash_password(valid.password(input.password)),
-            "display_name": valid.text("displayName", input.display_name, max_length=100),
-            "photo_url": None,
-            "phone": valid.phone("phone", input.phone) if input.phone else None,
-            "domain": await _domain_of(context, input.domain, email),
-            "status": "ACTIVE",
-            "rights_limits": {"edit": False, "delete": False, "privacy": False},
-            "settings": {
-                "language": valid.language("language", input.language) if input.language else None,
-                "personalized_ads": False,
-                "friends_recommendations": True,
-                "profile_visibility": "PUBLIC",
-            },
-            "stats": {"apps_installed": 0, "last_sign_in_at": None},
-            "ad_interests": [],
-            "created_at": context.now,
-        }
-        try:
-            await insert_account(context.db, doc)
-        except AccountExists as taken:
-            raise bad_user_input(taken.field, f"This {taken.field} is already taken.") from None
-        return SignUpPayload(account_id=strawberry.ID(doc["_id"]))
-
     @strawberry.mutation(description="Sign in; a device the account never used raises an alert.")
     async def sign_in(self, info: Info, input: SignInInput) -> AuthPayload:
         context = info.context
         policy, address = context.sessions, context.client.ip
         device_id = valid.identifier("deviceId", input.device_id)
         username = input.username.strip().lower()
-        if policy.sign_in_limiter and (wait := policy.sign_in_limiter.acquire(address or "-")):
-            raise context.too_many(wait, "sign-in attempts from this address")
+        limit_attempts(context)
         if locked := await lockout.locked_for(context.db, username, address, context.now):
             raise context.too_many(locked, "failed sign-ins for this account")
         account = await account_by_username(
-            context.db, username, ["password_hash", "status", "email"]
+            context.db, username, ["password_hash", "status", "email", "rights_limits"]
         )
         stored_hash = (account or {}).get("password_hash")
         verified = verify_password(stored_hash or _decoy_hash(), input.password)
@@ -160,16 +120,26 @@ class SessionMutations:
         if account["status"] != "ACTIVE":
             raise client_error(ErrorCode.FORBIDDEN, "This account is suspended or blocked.")
         source = SignInSource(device_id, context.client.user_agent, context.client.ip)
-        if await record_sign_in(context.db, account["_id"], source, context.now):
-            await notify(
-                context.db,
-                account["_id"],
-                "SUSPICIOUS_SIGN_IN",
-                f"New sign-in from an unknown device ({source.user_agent or 'unknown browser'}).",
-                context.now,
-                mail_to=account.get("email"),
-            )
-        await adopt_device_settings(context.db, account["_id"], device_id)
+        browser = source.user_agent or "unknown browser"
+        device = await record_sign_in(context.db, account["_id"], source, context.now)
+        match device:
+            case SignInDevice.NEW:
+                await notify(
+                    context.db,
+                    account["_id"],
+                    "SUSPICIOUS_SIGN_IN",
+                    f"New sign-in from an unknown device ({browser}).",
+                    context.now,
+                    mail_to=account.get("email"),
+                )
+            case SignInDevice.FIRST:
+                limits = account.get("rights_limits") or {}
+                if decide_write("updateSettings", PrincipalKind.USER, OWN, limits).allowed:
+                    await adopt_device_settings(context.db, account["_id"], device_id)
+            case SignInDevice.KNOWN:
+                pass
+            case _:
+                assert_never(device)
         session = await sessions.start_session(
             context.db, account["_id"], device_id, context.now, context.sessions.refresh_ttl
         )
@@ -185,13 +155,17 @@ class SessionMutations:
             raise client_error(ErrorCode.UNAUTHENTICATED, "The refresh token is invalid or used.")
         return await _token_pair(context, session)
 
-    @strawberry.mutation(description="End this session (or all): tokens stop working at once.")
+    @strawberry.mutation(
+        description="End this token and its session; with `allDevices`, every session and"
+        " token of the account. Any signed-in caller may sign out."
+    )
     async def sign_out(self, info: Info, input: SignOutInput) -> SignOutPayload:
         context = info.context
         principal = context.principal
         # Sessions end first: if the revocation after it fails, signing out again still works.
         if input.all_devices and principal.id:
-            await sessions.end_all_sessions(context.db, principal.id)
+            # The account's cut-off ends the access tokens of other devices too, at once.
+            await set_account_state(context.db, principal.id, {})
         elif principal.session_id:
             await sessions.end_family(context.db, principal.session_id)
         if principal.token_id and principal.token_expires_at:
@@ -199,12 +173,3 @@ class SessionMutations:
             expires = datetime.fromtimestamp(principal.token_expires_at, UTC) + timedelta(minutes=5)
             await revoke(context.db, principal.token_id, expires)
         return SignOutPayload(signed_out=True)
-
-
-async def _domain_of(context: Context, domain_id: str | None, email: str) -> str | None:
-    if domain_id is None:
-        return None
-    domain = await by_id(context.db, DOMAINS, valid.identifier("domain", domain_id))
-    if domain is None or not email.endswith("@" + domain["email_domain"]):
-        raise bad_user_input("domain", "The e-mail address does not belong to this domain.")
-    return str(domain["_id"])

@@ -20,7 +20,7 @@ from resolvers import erasure
 from resolvers.collections import OWNED, Erasure
 from resolvers.demo_world import account_id
 from resolvers.export import SECTIONS
-from tests.accounts.conftest import sign_in, sign_up
+from tests.accounts.conftest import PASSWORD, SIGN_UP, sign_in, sign_up
 from tests.conftest import GatewayClient
 
 #: Collections that hold account ids only while a job runs: the erasure job's own record,
@@ -48,10 +48,12 @@ async def ok(gateway: GatewayClient, query: str, variables: Any = None, **who: A
     return body["data"]
 
 
-async def every_kind_of_document(gateway: GatewayClient) -> str:
+async def every_kind_of_document(gateway: GatewayClient, db: AsyncDatabase[Any]) -> str:
     """One flow through the API that writes a document of every kind, as callers would;
     returns the id of its new account, `nora`."""
-    nora = await sign_up(gateway, "nora")
+    nora = await sign_up(gateway, db, "nora")
+    taken = {"username": "nora2", "password": PASSWORD, "email": "nora@mail.example"}
+    await ok(gateway, SIGN_UP, {"input": {**taken, "displayName": "N"}})  # mail to its owner
     await sign_in(gateway, "nora", "laptop")
     signed_in = await sign_in(gateway, "nora", "phone")  # a new device: notification and mail
     token = signed_in["data"]["signIn"]["accessToken"]
@@ -82,6 +84,7 @@ async def every_kind_of_document(gateway: GatewayClient) -> str:
         token=token,
     )
     await gateway.query("{ partnerContacts { account { email } } }", as_="flowershop")
+    await ok(gateway, '{ adAudience(interest: "chess") { accounts } }', as_="adnet")
     await ok(
         gateway,
         "mutation($input: RegisterLegalRequestInput!) {"
@@ -102,6 +105,7 @@ async def every_kind_of_document(gateway: GatewayClient) -> str:
     member = '(input: {accountId: "acct-bob"}) { account { id } } }'
     await ok(gateway, "mutation { suspendAccount" + member, as_="dora")
     await ok(gateway, "mutation { restoreAccount" + member, as_="dora")
+    await ok(gateway, "mutation { setPassword" + member, as_="dora")  # a reset code
     await ok(
         gateway,
         'mutation { publishPolicyVersion(input: {summary: "New terms.", reason: "law"})'
@@ -129,7 +133,7 @@ async def holders(db: AsyncDatabase[Any], accounts: set[str]) -> set[tuple[str, 
 async def test_every_field_holding_an_account_id_is_declared(
     gateway: GatewayClient, demo_db: AsyncDatabase[Any]
 ) -> None:
-    await every_kind_of_document(gateway)
+    await every_kind_of_document(gateway, demo_db)
     # The flow reaches every collection, so a new one is inspected here too.
     empty = [name for name in c.ALL if not await demo_db[name].count_documents({})]
     assert sorted(set(empty) - TRANSIENT) == []
@@ -144,7 +148,7 @@ async def test_every_field_holding_an_account_id_is_declared(
 async def test_erasure_after_every_kind_of_document_keeps_the_id_nowhere(
     gateway: GatewayClient, demo_db: AsyncDatabase[Any]
 ) -> None:
-    nora = await every_kind_of_document(gateway)
+    nora = await every_kind_of_document(gateway, demo_db)
     signed_in = await sign_in(gateway, "nora", "laptop")
     token = signed_in["data"]["signIn"]["accessToken"]
     erased = await ok(

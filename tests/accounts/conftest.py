@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from pymongo.asynchronous.database import AsyncDatabase
+
+from resolvers import collections as c
 from tests.conftest import GatewayClient
 
 SIGN_UP = """
-mutation($input: SignUpInput!) { signUp(input: $input) { accountId } }
+mutation($input: SignUpInput!) { signUp(input: $input) { mailSent } }
+"""
+CONFIRM_SIGN_UP = """
+mutation($code: String!) { confirmSignUp(input: {code: $code}) { accountId } }
 """
 SIGN_IN = """
 mutation($input: SignInInput!) {
@@ -17,21 +24,37 @@ mutation($input: SignInInput!) {
 PASSWORD = "correct horse battery staple"
 
 
-async def sign_up(gateway: GatewayClient, username: str, **fields: Any) -> str:
+async def mailed_code(db: AsyncDatabase[Any], to: str, kind: str) -> str:
+    """The one-time code in the newest mail of `kind` to `to`, as the mailbox's owner reads it."""
+    mail = await db[c.MAIL_OUTBOX].find_one({"to": to, "kind": kind}, sort=[("created_at", -1)])
+    assert mail is not None, f"no {kind} mail to {to}"
+    found = re.search(r"code: (\S+)", mail["body"])
+    assert found is not None, mail
+    return found.group(1)
+
+
+async def sign_up(
+    gateway: GatewayClient, db: AsyncDatabase[Any], username: str, **fields: Any
+) -> str:
+    """Sign up and confirm with the code mailed to the address: the new account's id."""
+    email = fields.pop("email", f"{username}@mail.example")
     body = await gateway.query(
         SIGN_UP,
         {
             "input": {
                 "username": username,
                 "password": PASSWORD,
-                "email": f"{username}@mail.example",
+                "email": email,
                 "displayName": username.title(),
                 **fields,
             }
         },
     )
-    assert "errors" not in body, body
-    account_id: str = body["data"]["signUp"]["accountId"]
+    assert body == {"data": {"signUp": {"mailSent": True}}}, body
+    code = await mailed_code(db, email, "SIGN_UP_CODE")
+    confirmed = await gateway.query(CONFIRM_SIGN_UP, {"code": code})
+    assert "errors" not in confirmed, confirmed
+    account_id: str = confirmed["data"]["confirmSignUp"]["accountId"]
     return account_id
 
 

@@ -25,7 +25,7 @@ DELETE = "mutation { deleteMyAccount(input: {confirm: true}) { erased } }"
 
 async def lived_in_account(gateway: GatewayClient, demo_db: AsyncDatabase[Any]) -> dict[str, Any]:
     """A new user with two devices, items of every audience, a comment, and a disclosure."""
-    account = await sign_up(gateway, "nora", phone="+43 660 7654321")
+    account = await sign_up(gateway, demo_db, "nora", phone="+43 660 7654321")
     await sign_in(gateway, "nora", "laptop")
     token = (await sign_in(gateway, "nora", "phone"))["data"]["signIn"]["accessToken"]
     items = []

@@ -106,9 +106,11 @@ ALL_CALLERS = frozenset(
 )
 WRITE_ACCESS: dict[str, frozenset[str | None]] = {
     "signUp": frozenset({None}),
+    "confirmSignUp": frozenset({None}),
     "signIn": frozenset({None}),
+    "resetPassword": frozenset({None}),
     "refreshToken": ALL_CALLERS,
-    "signOut": USERS,
+    "signOut": ALL_CALLERS - {None},
     "updateDeviceSettings": frozenset({None}),
     "markNotificationRead": USERS,
     "updateProfile": USERS,

@@ -29,7 +29,9 @@ from tests.conftest import GatewayClient, error_codes, running
 #: One small, valid call of each mutation: refused only for who is calling, never for input.
 CALLS: dict[str, str] = {
     "signUp": 'signUp(input: {username: "newcomer", password: "a long password",'
-    ' email: "newcomer@mail.example", displayName: "New"}) { accountId }',
+    ' email: "newcomer@mail.example", displayName: "New"}) { mailSent }',
+    "confirmSignUp": 'confirmSignUp(input: {code: "unknown"}) { accountId }',
+    "resetPassword": 'resetPassword(input: {code: "unknown", password: "a long password"}) { ok }',
     "signIn": 'signIn(input: {username: "alice", password: "imoox-demo-password",'
     ' deviceId: "d-1"}) { accountId }',
     "refreshToken": 'refreshToken(input: {refreshToken: "unknown"}) { accountId }',
@@ -44,8 +46,7 @@ CALLS: dict[str, str] = {
     "deleteContent": 'deleteContent(input: {id: "post-alice-garden"}) { deletedId }',
     "exportMyData": "exportMyData(input: {}) { schemaVersion }",
     "deleteMyAccount": "deleteMyAccount(input: {confirm: true}) { erased }",
-    "setPassword": 'setPassword(input: {accountId: "acct-alice", password: "a long password"})'
-    " { account { id } }",
+    "setPassword": 'setPassword(input: {accountId: "acct-alice"}) { account { id } }',
     "suspendAccount": 'suspendAccount(input: {accountId: "acct-alice"}) { account { id } }',
     "blockAccount": 'blockAccount(input: {accountId: "acct-alice"}) { account { id } }',
     "restoreAccount": 'restoreAccount(input: {accountId: "acct-alice"}) { account { id } }',

@@ -145,19 +145,16 @@ async def test_suspending_a_member_ends_their_tokens_and_sign_in_and_is_recorded
     assert "errors" not in await sign_in(gateway, "alice", "d1", password=DEMO_PASSWORD)
 
 
-async def test_blocking_and_setting_a_password(
+async def test_resetting_a_password_and_blocking(
     gateway: GatewayClient, demo_db: AsyncDatabase[Any]
 ) -> None:
     body = await gateway.query(
-        'mutation { setPassword(input: {accountId: "acct-bob", password: "brand new password"})'
-        " { account { id } } }",
-        as_="dora",
+        'mutation { setPassword(input: {accountId: "acct-bob"}) { account { id } } }', as_="dora"
     )
     assert "errors" not in body, body
     assert error_codes(await sign_in(gateway, "bob", "d", password=DEMO_PASSWORD)) == [
         "UNAUTHENTICATED"
     ]
-    assert "errors" not in await sign_in(gateway, "bob", "d", password="brand new password")
     await gateway.query(
         'mutation { blockAccount(input: {accountId: "acct-bob"}) { account { id } } }', as_="dora"
     )
@@ -186,8 +183,7 @@ async def test_limited_rights_refuse_the_members_own_writes(gateway: GatewayClie
     "mutation",
     [
         'suspendAccount(input: {accountId: "acct-carol"}) { account { id } }',
-        'setPassword(input: {accountId: "acct-carol", password: "a long password"})'
-        " { account { id } }",
+        'setPassword(input: {accountId: "acct-carol"}) { account { id } }',
         'limitRights(input: {accountId: "acct-carol", delete: true}) { account { id } }',
         'suspendAccount(input: {accountId: "acct-nobody"}) { account { id } }',
     ],
