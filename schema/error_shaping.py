@@ -70,18 +70,37 @@ def opaque_document_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
     return [GraphQLError(OPAQUE_MESSAGE, extensions={"code": code, "requestId": request_id})]
 
 
-class OpaqueDocumentErrors(SchemaExtension):
-    """Production only: validation and variable-coercion errors name nothing of the schema.
+#: Production's texts for refusals (SPEC §11: error texts name no type or field); the code
+#: and `extensions.coordinate` (SPEC §8) still say what was refused.
+_REFUSAL_TEXTS: dict[str, str] = {
+    ErrorCode.FORBIDDEN: "Permission denied.",
+    ErrorCode.UNAUTHENTICATED: "Authentication required.",
+}
 
-    Runs when the operation ends, so it sees validation errors and the variable-coercion
-    errors that execution reports, before the transport shapes them.
+
+def plain_refusals(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """`errors` with each refusal's text replaced by its code's plain sentence."""
+    for error in errors:
+        text = _REFUSAL_TEXTS.get(str((error.extensions or {}).get("code")))
+        if text is not None:
+            error.message = text
+    return errors
+
+
+class OpaqueDocumentErrors(SchemaExtension):
+    """Production only: no error text names anything of the schema.
+
+    Validation and variable-coercion errors become one generic error; refusals keep their
+    code and coordinate, not their text. Runs when the operation ends, so it sees validation
+    errors and the variable-coercion errors that execution reports, before the transport
+    shapes them.
     """
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            result.errors = opaque_document_errors(list(result.errors))
+            result.errors = plain_refusals(opaque_document_errors(list(result.errors)))
 
 
 def shape_error(error: GraphQLError, principal: Principal | None) -> GraphQLError:

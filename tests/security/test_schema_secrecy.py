@@ -235,6 +235,24 @@ async def test_development_keeps_the_helpful_messages(
     assert all("locations" in error for error in missing["errors"])
 
 
+async def test_production_refusals_name_nothing_in_their_text(
+    settings: Settings, demo_db: AsyncDatabase[Any], tmp_path: Path
+) -> None:
+    """SPEC §11: production error texts name no type or field; the coordinate stays in
+    `extensions` (SPEC §8), where a client reads it, for the field it asked for itself."""
+    async with running(production(settings, tmp_path)) as client:
+        denied = await ask(client, '{ account(id: "acct-alice") { email } }', None, "p-1")
+        root = await ask(client, "{ me { id } }", None, "p-2")
+        write = await ask(client, "mutation { signOut(input: {}) { signedOut } }", None, "p-3")
+    texts = [e["message"] for a in (denied, root, write) for e in a["errors"]]
+    assert not set(words(texts)) & SCHEMA_NAMES, texts
+    assert [e["extensions"]["coordinate"] for a in (denied, root, write) for e in a["errors"]] == [
+        "Account.email",
+        "Query.me",
+        "Mutation.signOut",
+    ]
+
+
 # --- clairvoyance, the schema-recovery tool, against a real server --------------------------
 
 #: 24 words: real root and field names, and decoys.
