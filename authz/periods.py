@@ -86,9 +86,9 @@ def parse(kind: PeriodKind, label: str) -> Period:
                 monday = date.fromisocalendar(year, 1, 1)
             case _:
                 assert_never(kind)
-    except ValueError as error:
+        period = _of_week(kind, monday)
+    except (ValueError, OverflowError) as error:  # not a date, or past the calendar's end
         raise NotAPeriod(label) from error
-    period = _of_week(kind, monday)
     if period.label != label:
         raise NotAPeriod(label)
     return period

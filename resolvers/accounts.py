@@ -58,12 +58,16 @@ async def update_account(
 
 
 async def recommendable_accounts(db: AsyncDatabase[Any], exclude: str, limit: int) -> list[str]:
-    """Ids of accounts that may appear in others' recommendation lists, newest first."""
+    """Ids of accounts that may appear in others' recommendation lists, in id order.
+
+    Only the owners' own choices (no recommendations, a private profile) take an account off:
+    a filter or an order on anything else (its status, its sign-up time) would tell every
+    reader of the list what the policy does not let them read.
+    """
     query = {
         "_id": {"$ne": exclude},
-        "status": "ACTIVE",
         "settings.friends_recommendations": {"$ne": False},
         "settings.profile_visibility": {"$ne": "PRIVATE"},
     }
-    cursor = db[ACCOUNTS].find(query, {"_id": 1}).sort([("created_at", -1)]).limit(limit)
+    cursor = db[ACCOUNTS].find(query, {"_id": 1}).sort([("_id", 1)]).limit(limit)
     return [doc["_id"] async for doc in cursor]

@@ -160,15 +160,26 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     year, part = int(match["year"]), match["part"]
     months = 12 if part is None else 6 if part[0] == "H" else 3
     first_month = 1 + (int(part[1]) - 1) * months if part else 1
-    since = datetime(year, first_month, 1, tzinfo=UTC)
     end_month = first_month + months
-    until = datetime(year + (end_month > 12), (end_month - 1) % 12 + 1, 1, tzinfo=UTC)
+    try:
+        since = datetime(year, first_month, 1, tzinfo=UTC)
+        until = datetime(year + (end_month > 12), (end_month - 1) % 12 + 1, 1, tzinfo=UTC)
+    except ValueError:  # past the calendar's end
+        raise bad_user_input("period", "`period` is past the last year there is.") from None
     return since, until
 
 
+def last_ended_half_year(now: datetime) -> str:
+    return f"{now.year}-H1" if now.month > 6 else f"{now.year - 1}-H2"
+
+
 async def resolve_transparency_report(info: Info, period: str | None) -> TransparencyReport:
-    period = period or str(info.context.now.year)
+    """Counts of an ended period only: a running one would tell each new legal request as it
+    is registered, and so tip off its subject (the same rule as every aggregate)."""
+    period = period or last_ended_half_year(info.context.now)
     since, until = period_bounds(period)
+    if until > info.context.now:
+        raise bad_user_input("period", "Only periods that have ended are reported.")
     counts = await legal.counts_by_type(info.context.db, since, until)
     return TransparencyReport(
         period=period,

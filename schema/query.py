@@ -63,7 +63,9 @@ class PolicyQuery:
     async def explain_access(
         self, info: Info, type: str, field: str, subject_id: strawberry.ID
     ) -> AccessExplanation:
-        standing, _ = await standing_toward(info.context, str(subject_id))
+        # VIEWER is decided per item, by its audience, when the item is read; this names an
+        # account and looks no item up, so it never claims VIEWER (it could only guess).
+        standing, _ = await standing_toward(info.context, str(subject_id), viewer=False)
         decision = decide(type, field, standing)
         return AccessExplanation(
             allowed=decision.allowed,

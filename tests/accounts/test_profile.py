@@ -169,3 +169,19 @@ async def test_recommended_strangers_show_only_public_fields(gateway: GatewayCli
     assert len(body["data"]["recommendations"]) == 3
     assert error_codes(body) == ["FORBIDDEN"] * 3
     assert all(a["email"] is None for a in body["data"]["recommendations"])
+
+
+async def test_recommendations_tell_nothing_of_another_accounts_status(
+    gateway: GatewayClient,
+) -> None:
+    """`status` is not PUBLIC: suspending someone must not take them off others' lists."""
+    query = "{ recommendations(first: 100) { id } }"
+    before = await gateway.query(query, as_="carol")
+    suspended = await gateway.query(
+        'mutation { suspendAccount(input: {accountId: "acct-learner03"}) { account { id } } }',
+        as_="dora",
+    )
+    assert "errors" not in suspended
+    after = await gateway.query(query, as_="carol")
+    assert "acct-learner03" in {a["id"] for a in before["data"]["recommendations"]}
+    assert after == before

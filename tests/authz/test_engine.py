@@ -141,6 +141,8 @@ EXPLAIN = """query($type: String!, $field: String!, $subject: ID!) {
         ("helpdesk-co", "Account", "status", "acct-alice", True, "PROCESSOR"),
         (None, "Account", "displayName", "acct-alice", True, "PUBLIC"),
         ("alice", "Account", "passwordHash", "acct-alice", False, None),
+        # An item's audience decides VIEWER when it is read; explaining never guesses it.
+        ("bob", "Content", "body", "post-alice-private", False, None),
     ],
 )
 async def test_explain_access(

@@ -154,6 +154,10 @@ async def test_an_audience_is_published_once_per_week(
         ("WEEK", "2023-W01", "2026-W02", "since"),
         # Not over yet: it would be published again, larger, once more accounts join.
         ("YEAR", "2025", "2099", "until"),
+        # Past the calendar: an answer, not a fault.
+        ("YEAR", "9999", "9999", "since"),
+        ("MONTH", "9999-12", "9999-12", "since"),
+        ("WEEK", "9999-W52", "9999-W52", "since"),
     ],
 )
 async def test_usage_trends_refuse_anything_but_ended_whole_periods(

@@ -151,12 +151,17 @@ async def test_legal_requests_are_for_compliance_and_their_authority(
         assert ok["data"]["legalRequest"]["id"] == LEGAL_REQUEST_ID
 
 
-async def test_the_transparency_report_is_public_and_names_no_one(gateway: GatewayClient) -> None:
-    year = str(datetime.now(UTC).year)
+async def test_the_transparency_report_is_public_and_names_no_one(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    await demo_db.legal_requests.insert_one(
+        {**await demo_db.legal_requests.find_one({"_id": LEGAL_REQUEST_ID}), "_id": "lr-2025"}
+        | {"registered_at": datetime(2025, 3, 1, tzinfo=UTC)}
+    )
     body = await gateway.query(
         "query($p: String!) { transparencyReport(period: $p)"
         " { period since until requests { type requests } } }",
-        {"p": year},
+        {"p": "2025"},
     )
     report = body["data"]["transparencyReport"]
     counts = {row["type"]: row["requests"] for row in report["requests"]}
@@ -169,6 +174,19 @@ async def test_the_transparency_report_is_public_and_names_no_one(gateway: Gatew
     assert all(r["requests"] == 0 for r in other_year["data"]["transparencyReport"]["requests"])
     bad = await gateway.query('{ transparencyReport(period: "last year") { period } }')
     assert error_codes(bad) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize("period", [str(datetime.now(UTC).year), "9999-Q4", "9999", "3000-H1"])
+async def test_the_transparency_report_covers_ended_periods_only(
+    gateway: GatewayClient, period: str
+) -> None:
+    """A running period would tell each new legal request as it is registered (a tip-off)."""
+    body = await gateway.query(
+        "query($p: String!) { transparencyReport(period: $p) { period } }", {"p": period}
+    )
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "period"}
 
 
 @pytest.mark.parametrize(
@@ -188,10 +206,11 @@ def test_report_periods(period: str, since: tuple[int, int], until: tuple[int, i
     )
 
 
-async def test_the_transparency_report_defaults_to_the_current_year(
+async def test_the_transparency_report_defaults_to_the_last_ended_half_year(
     gateway: GatewayClient,
 ) -> None:
-    body = await gateway.query("{ transparencyReport { period requests { type requests } } }")
+    body = await gateway.query("{ transparencyReport { period until } }")
     report = body["data"]["transparencyReport"]
-    assert report["period"] == str(datetime.now(UTC).year)
-    assert sum(row["requests"] for row in report["requests"]) == 1
+    now = datetime.now(UTC)
+    assert report["period"] == (f"{now.year}-H1" if now.month > 6 else f"{now.year - 1}-H2")
+    assert datetime.fromisoformat(report["until"]) <= now
