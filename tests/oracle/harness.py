@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.oracle.documents import Operation, Request
+from resolvers.demo_world import DEMO_PRINCIPALS
+from tests.oracle.documents import Request
 from tests.oracle.oracle import Verdict, World, check_operation, check_records
 
 #: Collections the oracle looks documents up in.
@@ -88,17 +89,25 @@ class Lab:
 
 def judge(request: Request, outcome: Outcome, *, reject: bool) -> tuple[list[Verdict], list[str]]:
     """Every answer and every record of one request, as the oracle sees them."""
+    verdicts, problems = judge_answers(request, outcome.answers, outcome.world, reject=reject)
+    problems += check_records(request.principal, verdicts, outcome.records, outcome.world)
+    return verdicts, problems
+
+
+def judge_answers(
+    request: Request, answers: list[dict[str, Any]], world: World, *, reject: bool
+) -> tuple[list[Verdict], list[str]]:
+    """Every answer of one request; a reject-mode refusal returned nothing: it needs no record."""
     verdicts, problems = [], []
-    for n, (op, answer) in enumerate(zip(request.operations, outcome.answers, strict=True)):
+    for n, (op, answer) in enumerate(zip(request.operations, answers, strict=True)):
         if reject and rejected(answer):
             verdicts.append(Verdict())
             continue
-        verdict = check_operation(request.principal, op, answer, outcome.world, reject)
+        verdict = check_operation(request.principal, op, answer, world, reject)
         if reject and verdict.denied:
             verdict.problems.append(f"reject mode answered though it denies {verdict.denied}")
         problems += [f"operation {n} ({op.render()}): {p}" for p in verdict.problems]
         verdicts.append(verdict)
-    problems += check_records(request.principal, verdicts, outcome.records, outcome.world)
     return verdicts, problems
 
 
@@ -153,8 +162,29 @@ async def replay(lab: Lab, request: Request) -> list[str]:
     return problems
 
 
-async def concurrently(lab: Lab, requests: list[Request]) -> list[list[dict[str, Any]]]:
-    return list(await asyncio.gather(*(lab.post(r, reject=r.reject) for r in requests)))
-
-
-__all__ = ["Lab", "Operation", "Request", "concurrently", "fingerprint", "judge", "replay"]
+async def concurrently(lab: Lab, requests: list[Request]) -> list[str]:
+    """Send read-only requests at once; judge each answer, and each principal's records
+    against what that principal's requests returned (records name their principal)."""
+    assert not any(r.has_mutation for r in requests)
+    all_answers = await asyncio.gather(*(lab.post(r, reject=r.reject) for r in requests))
+    records = await lab.db.disclosures.find({}, {"_id": 0, "at": 0}).to_list()
+    await lab.db.disclosures.delete_many({})
+    world = World(_by_id(lab.baseline), _by_id(lab.baseline))
+    problems: list[str] = []
+    verdicts: dict[str | None, list[Verdict]] = {}
+    for request, answers in zip(requests, all_answers, strict=True):
+        judged, found = judge_answers(request, answers, world, reject=request.reject)
+        verdicts.setdefault(request.principal, []).extend(judged)
+        problems += found
+    for principal, judged in verdicts.items():
+        sub = DEMO_PRINCIPALS[principal]["sub"] if principal else None
+        mine = [r for r in records if r["principal_id"] == sub]
+        problems += check_records(principal, judged, mine, world)
+    if len(records) != sum(
+        1
+        for p in verdicts
+        for r in records
+        if r["principal_id"] == DEMO_PRINCIPALS.get(p or "", {}).get("sub")
+    ):
+        problems.append(f"records naming no caller of these requests: {records}")
+    return problems
