@@ -144,3 +144,100 @@ WRITE_LIMITS: dict[str, str] = {
     "deleteContent": "delete",
     "deleteMyAccount": "delete",
 }
+
+
+# --- The oracle's restatement (tests/oracle): every demo principal toward any demo subject. ---
+
+#: A domain admin reads these Account fields of a member of their domain (SPEC §4 column).
+DOMAIN_ADMIN_VIEW = PUBLIC | {
+    "username",
+    "email",
+    "domain",
+    "status",
+    "rightsLimits",
+    "stats",
+    "settings",
+}
+#: The domains each demo domain admin administers (their token's `domains`).
+ADMINISTERS: dict[str, frozenset[str]] = {"dora": frozenset({"uni-graz"})}
+#: Demo principal handle → the account id a `user` token names (SELF holds toward it only).
+USER_ACCOUNTS: dict[str, str] = {name: f"acct-{name}" for name in USERS}
+
+
+def account_access(viewer: str | None, subject: str, subject_domain: str | None) -> frozenset[str]:
+    """SPEC §4 for a demo principal reading account `subject` (an id), whose domain is given.
+
+    SELF reads everything; a domain admin reads the admin column for a member of a domain
+    they administer, whatever the path (`account`, `author`, `members`); the pairs listed in
+    `ACCOUNT_ACCESS` hold the other relations of the demo world (an open case, a consent, a
+    legal request); everyone else, users included, reads what PUBLIC reads.
+    """
+    if viewer is not None and USER_ACCOUNTS.get(viewer) == subject:
+        return ACCOUNT_FIELDS
+    if subject_domain is not None and subject_domain in ADMINISTERS.get(viewer or "", ()):
+        return DOMAIN_ADMIN_VIEW
+    return ACCOUNT_ACCESS.get((viewer, subject.removeprefix("acct-")), PUBLIC)
+
+
+#: The relation a non-owner's disclosure record names, per (viewer, subject handle); a domain
+#: admin's is DOMAIN_ADMIN toward every member.
+RECORDED_RELATION: dict[tuple[str, str], str] = {
+    ("helpdesk-co", "alice"): "PROCESSOR",
+    ("flowershop", "alice"): "PARTNER",
+    ("police-graz", "bob"): "AUTHORITY",
+}
+
+#: Account fields and types whose values are not personal data of a third party's subject:
+#: PUBLIC fields, and content, which its author published to the caller (VIEWER).
+UNRECORDED_ACCOUNT_FIELDS = frozenset({"id", "displayName", "photoUrl", "content"})
+#: Types whose every field is part of one account's data (reached below an Account field).
+ACCOUNT_PART_TYPES = frozenset(
+    {
+        "Address",
+        "BillingInfo",
+        "SensitiveProfile",
+        "RightsLimits",
+        "Stats",
+        "Settings",
+        "Device",
+        "SignIn",
+        "Notification",
+        "Consent",
+        "Disclosure",
+        "SupportCase",
+        "SupportMessage",
+    }
+)
+
+
+def content_visible(
+    viewer: str | None, item: dict[str, object], parent: dict[str, object] | None
+) -> bool:
+    """SPEC §5: the owner always; PUBLIC items to everyone; SHARED to `sharedWith`; EMAIL to
+    owner and recipients whatever the visibility; nothing else. A comment has no audience of
+    its own: it is seen by its author and by whoever sees the item it is on now (README).
+    `item` and `parent` are stored documents."""
+    me = USER_ACCOUNTS.get(viewer or "")
+    if me is not None and item["owner"] == me:
+        return True
+    if item["kind"] == "COMMENT":
+        return parent is not None and content_visible(viewer, parent, None)
+    if item["kind"] == "EMAIL":
+        return me is not None and me in item.get("recipients", [])  # type: ignore[operator]
+    if item["visibility"] == "PUBLIC":
+        return True
+    return item["visibility"] == "SHARED" and me is not None and me in item["shared_with"]  # type: ignore[operator]
+
+
+#: SPEC §10 and §2: which demo principals may call each root the oracle asks.
+ROOT_CALLERS: dict[str, frozenset[str | None]] = {
+    "me": USERS,
+    "account": ALL_CALLERS,
+    "content": ALL_CALLERS,
+    "publicFeed": ALL_CALLERS,
+    "supportCases": frozenset({"helpdesk-co"}),
+    "partnerContacts": frozenset({"flowershop", "adnet", "trendlens"}),
+}
+
+#: Writes on another account (SPEC §7: DOMAIN_ADMIN of the subject); the oracle's targets.
+ADMIN_WRITES = frozenset({"limitRights", "suspendAccount", "restoreAccount"})
