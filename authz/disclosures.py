@@ -15,23 +15,40 @@ from authz.decisions import Decision
 from authz.principals import Principal
 from authz.relations import Relation, Standing
 
+Key = tuple[str, Relation, str | None, str | None]
+
 
 class DisclosureLog:
+    """What one operation disclosed: values it read for the answer, and writes it made on
+    someone's account (on record even when the answer carries nothing)."""
+
     def __init__(self, principal: Principal) -> None:
         self.principal = principal
-        self._fields: dict[tuple[str, Relation, str | None, str | None], set[str]] = {}
+        self._reads: dict[Key, set[str]] = {}
+        self._writes: dict[Key, set[str]] = {}
 
-    def note(self, subject: str, decision: Decision, standing: Standing) -> None:
+    def note(
+        self, subject: str, decision: Decision, standing: Standing, *, write: bool = False
+    ) -> None:
         assert decision.relation is not None
         key = (subject, decision.relation, standing.legal_request, _purpose(decision, standing))
-        self._fields.setdefault(key, set()).add(decision.coordinate)
+        (self._writes if write else self._reads).setdefault(key, set()).add(decision.coordinate)
+
+    def forget_reads(self) -> None:
+        """The answer carries no data after all (a refused sibling write nulled it): the
+        values read for it reached no one, and a record of them would be false."""
+        self._reads = {}
 
     def __bool__(self) -> bool:
-        return bool(self._fields)
+        return bool(self._reads or self._writes)
 
     def drain(self, at: datetime) -> list[dict[str, Any]]:
-        """The records noted so far, once: operations of one batch share a log, not records."""
-        noted, self._fields = self._fields, {}
+        """The records noted so far, once, one per subject, relation, request and purpose."""
+        noted: dict[Key, set[str]] = {}
+        for source in (self._reads, self._writes):
+            for key, fields in source.items():
+                noted.setdefault(key, set()).update(fields)
+        self._reads, self._writes = {}, {}
         principal = self.principal
         return [
             {

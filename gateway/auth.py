@@ -64,10 +64,13 @@ class Authenticator:
             return unauthenticated_response()
 
 
+UNAUTHENTICATED_MESSAGE = "The bearer token is invalid, expired or revoked."
+
+
 def unauthenticated_response() -> Response:
     return error_response(
         401,
         ErrorCode.UNAUTHENTICATED,
-        "The bearer token is invalid, expired or revoked.",
+        UNAUTHENTICATED_MESSAGE,
         headers={"WWW-Authenticate": "Bearer"},
     )

@@ -20,7 +20,8 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from authz.principals import Principal
-from gateway.auth import Authenticator
+from authz.tokens import TokenRejected
+from gateway.auth import UNAUTHENTICATED_MESSAGE, Authenticator
 from gateway.responses import error_response
 from schema.context import Client, Context, SessionPolicy
 from schema.error_shaping import shape_error
@@ -65,6 +66,7 @@ class GraphQLEndpoint:
             state = scope.setdefault("state", {})
             state["principal"] = principal
             state["client"] = client
+            state["reauthenticate"] = lambda: self.authenticator.principal(request)
         await self.graphql(scope, receive, send)
 
 
@@ -85,6 +87,18 @@ class GatewayGraphQL(GraphQL[Context, None]):
             response=response,
             reject_mode=request.headers.get("x-authz-mode", "").lower() == "reject",
         )
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A body is one operation or a batch of them, each an object with typed members:
+        anything else is a `BAD_REQUEST`, never a fault."""
+        parsed = super().parse_json(data)
+        for operation in parsed if isinstance(parsed, list) else [parsed]:
+            if not isinstance(operation, dict):
+                raise HTTPException(400, "Each operation must be a JSON object.")
+            for member, types, what in _OPERATION_MEMBERS:
+                if not isinstance(operation.get(member), types):
+                    raise HTTPException(400, f"An operation's `{member}` must be {what}.")
+        return parsed
 
     async def run(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         """Strawberry's transport refusals (bad content type, a GET mutation, too many
@@ -116,14 +130,19 @@ class GatewayGraphQL(GraphQL[Context, None]):
                 request_data=request_data, context=context, **kwargs
             )
         answers = []
-        for operation in request_data:
+        for index, operation in enumerate(request_data):
             try:
+                if index:
+                    # An earlier operation (or another request meanwhile) may have signed the
+                    # caller out, blocked or reset its account: each operation is let in anew.
+                    await kwargs["request"].state.reauthenticate()
                 answer = await self.execute_single(
                     request_data=operation, context=context.for_operation(), **kwargs
                 )
+            except TokenRejected:
+                answer = _refused(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
             except HTTPException as refused:
-                error = GraphQLError(refused.reason, extensions={"code": ErrorCode.BAD_REQUEST})
-                answer = GraphQLExecutionResult(data=None, errors=[error])
+                answer = _refused(ErrorCode.BAD_REQUEST, refused.reason)
             answers.append(answer)
         return answers
 
@@ -145,6 +164,21 @@ class GatewayGraphQL(GraphQL[Context, None]):
             message = f"The operation took longer than {self.timeout:g} s and was cancelled."
             error = GraphQLError(message, extensions={"code": ErrorCode.TIMEOUT.value})
             return GraphQLExecutionResult(data=None, errors=[error])
+
+
+#: What each member of an operation may be (GraphQL over HTTP), absent or null included.
+_OPERATION_MEMBERS = (
+    ("query", (str, type(None)), "a string"),
+    ("operationName", (str, type(None)), "a string"),
+    ("variables", (dict, type(None)), "an object"),
+    ("extensions", (dict, type(None)), "an object"),
+)
+
+
+def _refused(code: ErrorCode, message: str) -> GraphQLExecutionResult:
+    return GraphQLExecutionResult(
+        data=None, errors=[GraphQLError(message, extensions={"code": code.value})]
+    )
 
 
 def _too_many(wait: float) -> Response:

@@ -45,6 +45,21 @@ async def atomic(db: AsyncDatabase[Any]) -> AsyncIterator[AsyncClientSession | N
         yield session
 
 
+@asynccontextmanager
+async def kept_whatever_happens(db: AsyncDatabase[Any]) -> AsyncIterator[None]:
+    """Writes in the block stay even if an enclosing transaction is rolled back.
+
+    For what an attempt must leave behind whatever becomes of the operation it is part of: a
+    failed sign-in counts toward the lockout, even in a document reject mode refuses.
+    """
+    token = _ENCLOSING.set(None)
+    try:
+        async with db.client.start_session() as session, session.bind(end_session=False):
+            yield
+    finally:
+        _ENCLOSING.reset(token)
+
+
 class Transaction:
     """An enclosing transaction whose outcome is decided after its block: commit or roll back."""
 

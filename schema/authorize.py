@@ -91,7 +91,7 @@ async def perform_recorded(
         await audit_outcome(context.db, entry, "FAILED")
         raise
     await audit_outcome(context.db, entry, "DONE")
-    context.disclosures.note(subject, decision, standing)
+    context.disclosures.note(subject, decision, standing, write=True)
     return result
 
 
@@ -146,22 +146,20 @@ class AuthorizeWrite(FieldExtension):
 
 
 async def authorize_input(context: Context, mutation: str, input_: Any) -> WriteGrant:
-    """The grant for `mutation` given its `input`: about the account the input names."""
-    unseen = input_.unseen if isinstance(input_, Owned) else None
-    return await authorize_write(context, mutation, await _subject(context, input_), unseen)
+    """The grant for `mutation` given its `input`: about the account the input names.
 
-
-async def _subject(context: Context, input_: Any) -> str | None:
-    """The account a write is about: the input's `accountId`, or the owner of the thing an
-    `Owned` input names; a signed-in caller naming a thing that does not exist is answered
-    like one naming another person's (`Owned.unseen`)."""
-    if isinstance(input_, Owned):
-        found = await input_.locate_subject(context.db)
-        if found is None and context.principal.signed_in:
-            raise input_.unseen()
-        return found
-    account = getattr(input_, "account_id", None)
-    return str(account) if account else None
+    An `Owned` input names a thing by id: a missing thing is decided as if it were the
+    caller's own, so a missing id and another person's do the same reads (no timing tells
+    them apart), and both answer the input's `unseen()` error.
+    """
+    if not isinstance(input_, Owned):
+        account = getattr(input_, "account_id", None)
+        return await authorize_write(context, mutation, str(account) if account else None)
+    owner = await input_.locate_subject(context.db)
+    grant = await authorize_write(context, mutation, owner, input_.unseen)
+    if owner is None and context.principal.signed_in:
+        raise input_.unseen()
+    return grant
 
 
 def authorize_entry_points(query: type[Any], mutation: type[Any]) -> None:

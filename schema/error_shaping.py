@@ -18,7 +18,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from authz.principals import Principal
-from schema.errors import ErrorCode, is_client_error
+from schema.errors import ErrorCode, is_client_error, is_denial
 from schema.security import REQUEST_ID, security_event
 
 log = logging.getLogger(__name__)
@@ -79,11 +79,10 @@ _REFUSAL_TEXTS: dict[str, str] = {
 
 
 def plain_refusals(errors: list[GraphQLError]) -> list[GraphQLError]:
-    """`errors` with each refusal's text replaced by its code's plain sentence."""
+    """`errors` with each policy refusal's text (it names the coordinate) made plain."""
     for error in errors:
-        text = _REFUSAL_TEXTS.get(str((error.extensions or {}).get("code")))
-        if text is not None:
-            error.message = text
+        if is_denial(error):
+            error.message = _REFUSAL_TEXTS[str((error.extensions or {})["code"])]
     return errors
 
 

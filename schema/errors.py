@@ -53,3 +53,16 @@ def is_client_error(error: GraphQLError) -> bool:
     if isinstance(original, GraphQLError):
         return "code" in (original.extensions or {}) or error.path is None
     return error.path is None and error.message.startswith("Variable '$")
+
+
+def is_denial(error: GraphQLError) -> bool:
+    """A refusal by the policy: FORBIDDEN or UNAUTHENTICATED naming the coordinate it decided.
+
+    Wrong credentials or a wrong code are answers, not decisions: they carry no coordinate,
+    and reject mode leaves them (and the lockout they count toward) alone.
+    """
+    extensions = error.extensions or {}
+    return extensions.get("code") in _DENIALS and "coordinate" in extensions
+
+
+_DENIALS = frozenset({ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED})

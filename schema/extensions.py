@@ -14,7 +14,7 @@ from strawberry.types.graphql import OperationType
 from resolvers.disclosures import record_disclosures
 from resolvers.transactions import enclosing_transaction, supports_transactions
 from schema.context import Context
-from schema.errors import ErrorCode, client_error
+from schema.errors import ErrorCode, client_error, is_client_error, is_denial
 from schema.preflight import refused_writes
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,12 @@ class RecordDisclosures(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context.context
-        if not isinstance(context, Context) or not context.disclosures:
+        if not isinstance(context, Context):
+            return
+        result = self.execution_context.result
+        if isinstance(result, ExecutionResult) and result.data is None:
+            context.disclosures.forget_reads()
+        if not context.disclosures:
             return
         try:
             await record_disclosures(context.db, context.disclosures.drain(context.now))
@@ -66,10 +71,17 @@ class AllOrNothing(SchemaExtension):
                 self._reject(context, refusals)
         yield
         result = self.execution_context.result
-        errors = result.errors if isinstance(result, ExecutionResult) else None
-        denials = [e for e in errors or () if _code(e) in _DENIALS]
-        if denials and not context.discarded:
+        errors = list(result.errors or ()) if isinstance(result, ExecutionResult) else []
+        if context.discarded:
+            return
+        if denials := [e for e in errors if is_denial(e)]:
             self._reject(context, denials)
+        elif faults := [e for e in errors if not is_client_error(e)]:
+            # A fault may have nulled a payload before its fields were decided, hiding a
+            # denial: an answer in reject mode is whole or nothing, and nothing of it is kept.
+            context.discarded = True
+            context.disclosures.drain(context.now)
+            _answer_only(self.execution_context, *faults)
 
     def _is_mutation(self) -> bool:
         return self.execution_context.operation_type is OperationType.MUTATION
@@ -124,21 +136,14 @@ class RejectModeTransaction(SchemaExtension):
             )
 
 
-def _code(error: GraphQLError) -> object:
-    return (error.extensions or {}).get("code")
-
-
-_DENIALS = frozenset({ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED})
-
-
-def _answer_only(execution_context: ExecutionContext, error: GraphQLError) -> None:
-    """Make the operation's answer this one error and no data.
+def _answer_only(execution_context: ExecutionContext, *errors: GraphQLError) -> None:
+    """Make the operation's answer these errors and no data.
 
     Changed in place once execution has run: Strawberry returns the result object it holds.
     """
     result = execution_context.result
     if isinstance(result, ExecutionResult):
         result.data = None
-        result.errors = [error]
+        result.errors = list(errors)
     else:
-        execution_context.result = ExecutionResult(data=None, errors=[error])
+        execution_context.result = ExecutionResult(data=None, errors=list(errors))

@@ -19,7 +19,7 @@ from strawberry.types.arguments import convert_arguments
 
 from schema.authorize import authorize_input
 from schema.context import Context
-from schema.errors import ErrorCode
+from schema.errors import is_denial
 
 
 async def refused_writes(
@@ -61,9 +61,6 @@ async def refused_writes(
             await authorize_input(context, name, kwargs.get("input"))
         except GraphQLError as refusal:
             # Anything but a denial (a missing thing) is answered by execution, exactly so.
-            if (refusal.extensions or {}).get("code") in (
-                ErrorCode.FORBIDDEN,
-                ErrorCode.UNAUTHENTICATED,
-            ):
+            if is_denial(refusal):
                 refusals.append(refusal)
     return refusals

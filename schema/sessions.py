@@ -19,6 +19,7 @@ from resolvers.admin import set_account_state
 from resolvers.devices import SignInDevice, SignInSource, adopt_device_settings, record_sign_in
 from resolvers.notifications import notify
 from resolvers.tokens import revoke
+from resolvers.transactions import kept_whatever_happens
 from schema import validation as valid
 from schema.context import Context, Info
 from schema.errors import ErrorCode, client_error
@@ -106,15 +107,16 @@ class SessionMutations:
         stored_hash = (account or {}).get("password_hash")
         verified = verify_password(stored_hash or _decoy_hash(), input.password)
         if account is None or not stored_hash or not verified:
-            await lockout.record_failure(
-                context.db,
-                username,
-                address,
-                context.now,
-                threshold=policy.lockout_threshold,
-                base=policy.lockout_base,
-                longest=policy.lockout_longest,
-            )
+            async with kept_whatever_happens(context.db):
+                await lockout.record_failure(
+                    context.db,
+                    username,
+                    address,
+                    context.now,
+                    threshold=policy.lockout_threshold,
+                    base=policy.lockout_base,
+                    longest=policy.lockout_longest,
+                )
             raise client_error(ErrorCode.UNAUTHENTICATED, BAD_CREDENTIALS)
         await lockout.clear(context.db, username, address)
         if account["status"] != "ACTIVE":

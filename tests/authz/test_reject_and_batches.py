@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from schema import payloads
 from tests.conftest import GatewayClient, error_codes
 
 REJECT = {"X-Authz-Mode": "reject"}
@@ -182,3 +184,72 @@ async def test_a_refused_operation_never_cancels_or_crashes_its_siblings(
         assert answers[0]["data"]["me"]["id"] == "acct-bob"
         assert error_codes(answers[1]) == ["FORBIDDEN"]
         assert answers[2]["data"]["me"]["notifications"] is not None
+
+
+async def test_reject_mode_keeps_the_lockout_counting_wrong_passwords(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    """A wrong password is an answer, not a policy refusal: reject mode neither turns it into
+    one nor rolls back the failure it counts, so it cannot be used to guess without limit."""
+    sign_in = (
+        'mutation($p: String!) { signIn(input: {username: "erin", password: $p,'
+        ' deviceId: "erin-dev-1"}) { accessToken } }'
+    )
+    for attempt in range(5):
+        body = (await gateway.post(sign_in, {"p": f"guess-{attempt}"}, headers=REJECT)).json()
+        assert error_codes(body) == ["UNAUTHENTICATED"], body
+    [counter] = await demo_db.sign_in_failures.find().to_list()
+    assert counter["failures"] == 5
+    locked = await gateway.post(sign_in, {"p": "imoox-demo-password"}, headers=REJECT)
+    assert locked.status_code == 429
+
+
+async def test_each_operation_of_a_batch_is_let_in_anew(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    """An operation that blocks the caller's own account ends the batch's power at once."""
+    block, members, limit = await _batch(
+        gateway,
+        "dora",
+        'mutation { blockAccount(input: {accountId: "acct-dora"}) { account { id } } }',
+        '{ domain(id: "uni-graz") { members(first: 5) { edges { node { email } } } } }',
+        'mutation { limitRights(input: {accountId: "acct-alice", edit: true}) { account { id } } }',
+    )
+    assert block["data"]["blockAccount"]["account"]["id"] == "acct-dora"
+    assert (
+        members
+        == limit
+        == {
+            "data": None,
+            "errors": [
+                {
+                    "message": "The bearer token is invalid, expired or revoked.",
+                    "extensions": {"code": "UNAUTHENTICATED"},
+                }
+            ],
+        }
+    )
+    alice = await demo_db.accounts.find_one({"_id": "acct-alice"})
+    assert alice is not None and not (alice.get("rights_limits") or {}).get("edit")
+
+
+async def test_a_fault_in_reject_mode_keeps_nothing_and_answers_no_data(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault may null a payload before its fields are decided, hiding a denial."""
+
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(payloads, "account_loader", broken)
+    before = await _fingerprint(demo_db)
+    response = await gateway.post(
+        'mutation { limitRights(input: {accountId: "acct-bob", privacy: true}) '
+        "{ account { id billing { iban } } } }",
+        as_="dora",
+        headers=REJECT,
+    )
+    body = response.json()
+    assert body["data"] is None
+    assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
+    assert await _fingerprint(demo_db) == before

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.conftest import GatewayClient, error_codes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="oracle finding, unfixed: the disclosure log keeps reads of an operation whose "
-    "answer was nulled (schema/extensions.py RecordDisclosures, authz/disclosures.py: lead and "
-    "third-party areas). Remove this mark with the fix; strict, so a fix turns it red.",
-)
 async def test_a_payload_nulled_by_a_refused_sibling_write_is_not_recorded_as_disclosed(
     gateway: GatewayClient, demo_db: AsyncDatabase[Any]
 ) -> None:

@@ -225,6 +225,22 @@ CASES = [
         "LIMIT_EXCEEDED",
         absent=("__typename",),
     ),
+    # Bodies of the wrong shape are the caller's mistake: JSON with a code, never a 500.
+    *(
+        Case(f"body {name}", raw("POST", json=body), 400, "BAD_REQUEST")
+        for name, body in (
+            ("a number", 5),
+            ("null", None),
+            ("a string", "x"),
+            ("a batch holding a number", [{"query": "{ __typename }"}, 5]),
+            ("a batch holding null", [{"query": "{ __typename }"}, None]),
+            ("a batch item with a number for its query", [{"query": 5}]),
+            (
+                "a batch item with a list for its variables",
+                [{"query": "{ me { id } }", "variables": []}],
+            ),
+        )
+    ),
     Case(
         "circular fragments",
         post(
