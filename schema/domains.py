@@ -60,8 +60,9 @@ class Domain:
     name: str
 
     @strawberry.field(
-        description="Members in id order, as a cursor connection. A filter tests a member's"
-        " field: it is recorded, for every member it tested, like reading that field."
+        description="Members in id order, as a cursor connection. Listing a member reads its"
+        " domain, and a filter tests a member's field: each is recorded, for every member it"
+        " tested, like reading that field."
     )
     async def members(
         self,
@@ -77,18 +78,17 @@ class Domain:
         )
         status = filter.status.value if filter.status else None
         used = [name for name, value in (("status", status), ("username", prefix)) if value]
-        reads = _filter_reads(context, used)
+        tests = _field_reads(context, used)
         listing = cursors(context, "Domain.members", str(self.id), status or "", prefix or "")
         after_id = read_after(after, listing.after_key)
         page = await member_ids(
             context.db, str(self.id), page_size(first), after_id, status, prefix
         )
-        if reads:
+        if tests:
             tested = await members_between(context.db, str(self.id), after_id, page.tested_through)
-            for member in tested:
-                standing = context.standings.of(member, in_domain=True)
-                for decision in reads:
-                    context.disclosures.note(member, decision, standing)
+            _note(context, tested, tests)
+        # Being listed tells a member's `domain`: a read of `Account.domain` on record too.
+        _note(context, page.ids, _field_reads(context, ["domain"]))
         node = context.selected(info).child("edges").child("node")
         accounts = await account_loader(context, node).load_many(page.ids)
         edges = [
@@ -113,7 +113,14 @@ class Domain:
         )
 
 
-def _filter_reads(context: Context, fields: list[str]) -> list[Decision]:
+def _note(context: Context, members: list[str], reads: list[Decision]) -> None:
+    for member in members:
+        standing = context.standings.of(member, in_domain=True)
+        for decision in reads:
+            context.disclosures.note(member, decision, standing)
+
+
+def _field_reads(context: Context, fields: list[str]) -> list[Decision]:
     """A filter on an account field is a read of it: decided by the policy before the query
     runs (a field the caller may not read cannot be tested), and the decisions to record.
 

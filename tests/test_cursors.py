@@ -129,19 +129,19 @@ async def test_member_filters_are_recorded_as_reads(
     """Dora learned whose username starts with "ali" without a trace in alice's disclosures."""
     body = await _members(gateway, filter={"usernamePrefix": "ali"})
     assert [e["node"]["id"] for e in body["data"]["domain"]["members"]["edges"]] == [ALICE]
-    assert await _records_by_dora(demo_db, ALICE) == [["Account.username"]]
+    assert await _records_by_dora(demo_db, ALICE) == [["Account.domain", "Account.username"]]
 
     body = await _members(gateway, first=100, filter={"status": "ACTIVE"})
     assert ALICE in [e["node"]["id"] for e in body["data"]["domain"]["members"]["edges"]]
     assert sorted(await _records_by_dora(demo_db, ALICE)) == [
-        ["Account.status"],
-        ["Account.username"],
+        ["Account.domain", "Account.status"],
+        ["Account.domain", "Account.username"],
     ]
     me = await gateway.query("{ me { disclosures { principalId relation fields } } }", as_="alice")
     assert {
         "principalId": "acct-dora",
         "relation": "DOMAIN_ADMIN",
-        "fields": ["Account.status"],
+        "fields": ["Account.domain", "Account.status"],
     } in me["data"]["me"]["disclosures"]
 
 
@@ -152,12 +152,12 @@ async def test_a_member_the_filter_passed_over_is_recorded_too(
     await demo_db[c.ACCOUNTS].update_one({"_id": BOB}, {"$set": {"status": "SUSPENDED"}})
     body = await _members(gateway, first=100, filter={"status": "SUSPENDED"})
     assert [e["node"]["id"] for e in body["data"]["domain"]["members"]["edges"]] == [BOB]
-    assert await _records_by_dora(demo_db, BOB) == [["Account.status"]]
+    assert await _records_by_dora(demo_db, BOB) == [["Account.domain", "Account.status"]]
     assert await _records_by_dora(demo_db, ALICE) == [["Account.status"]]
-    # Without a filter, listing ids records nothing.
+    # Without a filter, listing ids records only what being listed tells: the domain.
     await demo_db[c.DISCLOSURES].delete_many({})
     await _members(gateway, first=100)
-    assert await _records_by_dora(demo_db, ALICE) == []
+    assert await _records_by_dora(demo_db, ALICE) == [["Account.domain"]]
 
 
 async def _end_cursor(gateway: GatewayClient) -> str:

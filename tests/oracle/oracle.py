@@ -304,6 +304,10 @@ class OperationCheck:
             self.problem(path, f"expected account {expect}, got {subject}")
         if member_of is not None and self.world.domain_of(subject) != member_of:
             self.problem(path, f"{subject} listed as a member of {member_of}")
+        if member_of is not None and self.recorded("Account", "domain", subject):
+            # Being listed as a member tells its `domain`: a read on record (README).
+            self.verdict.may.add((subject, "Account.domain"))
+            self.verdict.must.add((subject, "Account.domain"))
         self._object(value, sels, "Account", subject, path)
 
     def _content(
