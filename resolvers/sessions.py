@@ -7,7 +7,8 @@ thief is out (OAuth 2.0 Security BCP, refresh token rotation).
 A session is created at the moment its grant was decided (the sign-in's password check, the
 refresh), and the account's cut-off refuses every session created before it: a sign-in whose
 password was checked before an admin's reset cannot keep a session, even one stored after the
-reset deleted the others. Ending a family also ends the access tokens issued for it.
+reset deleted the others. And a sign-in's session stands only if the account is still as the
+password check read it. Ending a family also ends the access tokens issued for it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +25,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.admin import account_standing_of_token
-from resolvers.collections import SESSIONS
+from resolvers.collections import ACCOUNTS, SESSIONS
 from resolvers.tokens import revoke_session
 
 
@@ -68,6 +70,32 @@ async def start_session(
             "used_at": None,
         }
     )
+    return session
+
+
+#: What a sign-in's grant rests on: the password it checked, the standing and the cut-off.
+GRANT_FIELDS = ("password_hash", "status", "tokens_valid_after")
+
+
+async def start_granted_session(
+    db: AsyncDatabase[Any],
+    account: Mapping[str, Any],
+    device_id: str,
+    now: datetime,
+    lifetimes: Lifetimes,
+) -> Session | None:
+    """A session for `account` (read with `GRANT_FIELDS` before its password was checked), or
+    `None`, leaving nothing behind, if a reset, suspension or cut-off changed it since.
+
+    The session is stored before the account is read again: an admin action committed by then
+    shows in that read, even one whose cut-off predates `now` (taken as its write began) and
+    which so could not refuse this session by time alone.
+    """
+    session = await start_session(db, account["_id"], device_id, now, lifetimes.refresh)
+    current = await db[ACCOUNTS].find_one({"_id": account["_id"]}, dict.fromkeys(GRANT_FIELDS, 1))
+    if current is None or any(current.get(key) != account.get(key) for key in GRANT_FIELDS):
+        await end_family(db, session.family, now, lifetimes)
+        return None
     return session
 
 

@@ -108,7 +108,7 @@ class SessionMutations:
         if locked := await lockout.locked_for(context.db, username, address, context.now):
             raise context.too_many(locked, "failed sign-ins for this account")
         account = await account_by_username(
-            context.db, username, ["password_hash", "status", "email", "rights_limits"]
+            context.db, username, [*sessions.GRANT_FIELDS, "email", "rights_limits"]
         )
         stored_hash = (account or {}).get("password_hash")
         verified = verify_password(stored_hash or _decoy_hash(), input.password)
@@ -147,9 +147,13 @@ class SessionMutations:
                 pass
             case _:
                 assert_never(device)
-        session = await sessions.start_session(
-            context.db, account["_id"], device_id, context.now, context.sessions.refresh_ttl
+        session = await sessions.start_granted_session(
+            context.db, account, device_id, context.now, _lifetimes(context)
         )
+        if session is None:
+            raise client_error(
+                ErrorCode.UNAUTHENTICATED, "The account changed while signing in; sign in again."
+            )
         return await _token_pair(context, session)
 
     @strawberry.mutation(description="A new token pair for a refresh token; each works once.")

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from resolvers import collections as c
+from resolvers import sessions
 from resolvers.demo_world import DEMO_PASSWORD
 from schema import sessions as session_mutations
 from tests.accounts.conftest import sign_in, sign_up
@@ -29,8 +31,11 @@ async def status_of(gateway: GatewayClient, token: str) -> int:
 
 
 @pytest.mark.parametrize("action", sorted(ADMIN_ACTIONS))
-async def test_a_sign_in_racing_an_admin_cut_off_keeps_neither_token_nor_session(
-    gateway: GatewayClient, monkeypatch: pytest.MonkeyPatch, action: str
+async def test_a_sign_in_racing_an_admin_cut_off_is_refused_and_leaves_no_session(
+    gateway: GatewayClient,
+    demo_db: AsyncDatabase[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    action: str,
 ) -> None:
     """F2: the admin acts after alice's password was checked, before her session exists."""
     real_record = session_mutations.record_sign_in
@@ -43,9 +48,28 @@ async def test_a_sign_in_racing_an_admin_cut_off_keeps_neither_token_nor_session
     monkeypatch.setattr(session_mutations, "record_sign_in", admin_acts_first)
     raced = await sign_in(gateway, "alice", "demo-device-alice", password=DEMO_PASSWORD)
     assert [("errors" in body) for body in acted] == [False]
-    tokens = raced["data"]["signIn"]
-    assert await status_of(gateway, tokens["accessToken"]) == 401
-    assert error_codes(await gateway.query(REFRESH, {"t": tokens["refreshToken"]})) == [
+    assert error_codes(raced) == ["UNAUTHENTICATED"]
+    assert await demo_db[c.SESSIONS].count_documents({"account": "acct-alice"}) == 0
+
+
+@pytest.mark.parametrize("action", sorted(ADMIN_ACTIONS))
+async def test_a_refresh_racing_an_admin_cut_off_keeps_neither_token_nor_session(
+    gateway: GatewayClient, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    """F2 for refreshing: the admin acts after the old session was used, before the new one is
+    stored; its access token (issued as of the request's start) and its session are refused."""
+    tokens = (await sign_in(gateway, "alice", "d1", password=DEMO_PASSWORD))["data"]["signIn"]
+    real_start = sessions.start_session
+
+    async def admin_acts_first(*args: Any, **kwargs: Any) -> Any:
+        assert "errors" not in await gateway.query(ADMIN_ACTIONS[action], as_="dora")
+        return await real_start(*args, **kwargs)
+
+    monkeypatch.setattr(sessions, "start_session", admin_acts_first)
+    raced = (await gateway.query(REFRESH, {"t": tokens["refreshToken"]}))["data"]["refreshToken"]
+    monkeypatch.setattr(sessions, "start_session", real_start)
+    assert await status_of(gateway, raced["accessToken"]) == 401
+    assert error_codes(await gateway.query(REFRESH, {"t": raced["refreshToken"]})) == [
         "UNAUTHENTICATED"
     ]
 
