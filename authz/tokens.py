@@ -33,10 +33,16 @@ class TokenIssuer:
     issuer: str
     audience: str
 
-    def issue(self, claims: Mapping[str, Any], ttl_seconds: int) -> str:
+    def issue(
+        self, claims: Mapping[str, Any], ttl_seconds: int, issued_at: float | None = None
+    ) -> str:
         """A signed token; `iat` keeps sub-second precision (RFC 7519 allows a non-integer
-        NumericDate), so an account's cut-off can tell tokens of the same second apart."""
-        now = time.time()
+        NumericDate), so an account's cut-off can tell tokens of the same second apart.
+
+        `issued_at` (default: now) is when the grant was decided, e.g. when a password was
+        checked: a cut-off after that moment refuses the token, however late it is signed.
+        """
+        now = time.time() if issued_at is None else issued_at
         payload = {
             **claims,
             "iss": self.issuer,

@@ -36,8 +36,10 @@ class Authenticator:
             raise TokenRejected("the Authorization header is not `Bearer <token>`")
         principal = self.verifier.verify(token.strip(), device_id=device_id)
         db = request.app.state.db
-        if principal.token_id and await is_revoked(db, principal.token_id):
-            raise TokenRejected(f"token {principal.token_id} has been revoked", "revoked")
+        if principal.token_id and await is_revoked(db, principal.token_id, principal.session_id):
+            raise TokenRejected(
+                f"token {principal.token_id} or its session has been revoked", "revoked"
+            )
         if principal.id is not None:
             account = await account_standing_of_token(db, principal.id)
             if reason := refusal(principal, account):

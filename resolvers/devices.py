@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import ACCOUNTS, DEVICE_SETTINGS, DEVICES, SIGN_INS
@@ -27,8 +28,8 @@ class SignInDevice(Enum):
     """What a sign-in's device is to its account."""
 
     FIRST = "the account's first sign-in ever, on its first device"
-    KNOWN = "a device the account used before"
-    NEW = "a device new to an account that has used others: suspicious"
+    KNOWN = "a device the account used before, with the browser it used then"
+    NEW = "a device or browser new to an account that has used others: suspicious"
 
 
 async def record_sign_in(
@@ -36,22 +37,30 @@ async def record_sign_in(
 ) -> SignInDevice:
     """Record a sign-in and its device, and say what the device is to the account.
 
-    An account's very first device is not suspicious: there is nothing it differs from.
+    An account's very first device is not suspicious: there is nothing it differs from. A
+    device id is no secret (every request of the device sends it), so a known id from another
+    browser than the one recorded counts as new: whoever copied the id is still noticed. The
+    browser recorded becomes the new one, so an updated browser raises one alert, not many.
     """
     async with atomic(db) as session:
-        result = await db[DEVICES].update_one(
+        before = await db[DEVICES].find_one_and_update(
             {"account": account, "device_id": source.device_id},
             {
                 "$setOnInsert": {"_id": uuid.uuid4().hex, "first_seen_at": now},
                 "$set": {"user_agent": source.user_agent, "last_seen_at": now},
             },
+            {"user_agent": 1},
             upsert=True,
+            return_document=ReturnDocument.BEFORE,
             session=session,
         )
-        device = SignInDevice.KNOWN
-        if result.upserted_id is not None:
+        if before is None:
             known = await db[DEVICES].count_documents({"account": account}, session=session)
             device = SignInDevice.NEW if known > 1 else SignInDevice.FIRST
+        elif before.get("user_agent") != source.user_agent:
+            device = SignInDevice.NEW
+        else:
+            device = SignInDevice.KNOWN
         await db[SIGN_INS].insert_one(
             {
                 "_id": uuid.uuid4().hex,

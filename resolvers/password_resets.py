@@ -15,6 +15,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
+from authz.lines import quoted_line
 from resolvers.admin import end_access
 from resolvers.codes import CODE_TTL, digest, new_code
 from resolvers.collections import ACCOUNTS
@@ -35,11 +36,13 @@ async def reset_by_admin(db: AsyncDatabase[Any], member: Member, now: datetime) 
     """Disable the password, cut off every token and session, and mail a fresh code.
 
     One transaction: the member is never locked out without the mail that lets them back in.
-    A new reset replaces an earlier code.
+    A new reset replaces an earlier code. The admin's name is shown quoted on one line, so no
+    name can pose as text of the mail around the member's code.
     """
     code = new_code()
-    reset = {"code_hash": digest(code), "expires_at": now + CODE_TTL, "by": member.reset_by}
-    message = f"Your domain admin {member.reset_by} reset your password and signed you out."
+    admin = quoted_line(member.reset_by)
+    reset = {"code_hash": digest(code), "expires_at": now + CODE_TTL, "by": admin}
+    message = f"Your domain admin {admin} reset your password and signed you out."
     body = (
         f"{message}\n\nChoose a new password within 24 hours with this one-time"
         f" code: {code}\n\nIf you did not ask for this, contact your institution."

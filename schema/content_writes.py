@@ -113,7 +113,7 @@ class ContentMutations:
             "_id": f"{input.kind.value.lower()}-{uuid.uuid4().hex[:20]}",
             "owner": me,
             "kind": input.kind.value,
-            "title": input.title and valid.text("title", input.title, max_length=MAX_TITLE),
+            "title": input.title and valid.line("title", input.title, max_length=MAX_TITLE),
             "body": valid.text("body", input.body, max_length=MAX_BODY),
             "visibility": input.visibility.value,
             "shared_with": [],
@@ -153,7 +153,7 @@ class ContentMutations:
             raise bad_user_input("id", "You have no such item.")
         changes: dict[str, Any] = {}
         if given(input.title):
-            changes["title"] = input.title and valid.text(
+            changes["title"] = input.title and valid.line(
                 "title", input.title, max_length=MAX_TITLE
             )
         if given(input.body):

@@ -100,16 +100,16 @@ def _profile_changes(input: UpdateProfileInput) -> dict[str, Any]:
     if given(input.display_name):
         if input.display_name is None:
             raise bad_user_input("displayName", "`displayName` cannot be removed.")
-        changes["display_name"] = valid.text("displayName", input.display_name, max_length=100)
+        changes["display_name"] = valid.line("displayName", input.display_name, max_length=100)
     if given(input.photo_url):
         changes["photo_url"] = input.photo_url and valid.url("photoUrl", input.photo_url)
     if given(input.phone):
         changes["phone"] = input.phone and valid.phone("phone", input.phone)
     if given(input.address):
         changes["address"] = input.address and {
-            "street": valid.text("address.street", input.address.street, max_length=200),
-            "city": valid.text("address.city", input.address.city, max_length=100),
-            "postal_code": valid.text(
+            "street": valid.line("address.street", input.address.street, max_length=200),
+            "city": valid.line("address.city", input.address.city, max_length=100),
+            "postal_code": valid.line(
                 "address.postalCode", input.address.postal_code, max_length=16
             ),
             "country": valid.matching(
@@ -118,11 +118,11 @@ def _profile_changes(input: UpdateProfileInput) -> dict[str, Any]:
         }
     if given(input.billing):
         changes["billing"] = input.billing and {
-            "holder": valid.text("billing.holder", input.billing.holder, max_length=100),
+            "holder": valid.line("billing.holder", input.billing.holder, max_length=100),
             "iban": valid.matching(
                 "billing.iban", input.billing.iban.replace(" ", ""), valid.IBAN, "a valid IBAN"
             ),
-            "plan": valid.text("billing.plan", input.billing.plan, max_length=32),
+            "plan": valid.line("billing.plan", input.billing.plan, max_length=32),
         }
     if given(input.sensitive):
         sensitive = input.sensitive

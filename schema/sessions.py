@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from typing import assert_never
 
@@ -81,13 +81,20 @@ async def _token_pair(context: Context, session: sessions.Session) -> AuthPayloa
         raise client_error(ErrorCode.FORBIDDEN, "Sign-in is handled by the identity provider.")
     ttl = context.sessions.access_ttl
     claims = {"kind": PrincipalKind.USER.value, "sub": session.account, "sid": session.family}
+    # Issued as of the request's start, when the grant was decided: a cut-off after that
+    # moment (a reset while the password was being checked) refuses the token.
+    issued_at = context.now.timestamp()
     return AuthPayload(
-        access_token=issuer.issue(claims, int(ttl.total_seconds())),
+        access_token=issuer.issue(claims, int(ttl.total_seconds()), issued_at),
         refresh_token=session.refresh_token,
         token_type="Bearer",
         expires_in=int(ttl.total_seconds()),
         account_id=strawberry.ID(session.account),
     )
+
+
+def _lifetimes(context: Context) -> sessions.Lifetimes:
+    return sessions.Lifetimes(context.sessions.refresh_ttl, context.sessions.access_ttl)
 
 
 @strawberry.type
@@ -102,7 +109,7 @@ class SessionMutations:
         if locked := await lockout.locked_for(context.db, username, address, context.now):
             raise context.too_many(locked, "failed sign-ins for this account")
         account = await account_by_username(
-            context.db, username, ["password_hash", "status", "email", "rights_limits"]
+            context.db, username, [*sessions.GRANT_FIELDS, "email", "rights_limits"]
         )
         stored_hash = (account or {}).get("password_hash")
         verified = verify_password(stored_hash or _decoy_hash(), input.password)
@@ -142,16 +149,20 @@ class SessionMutations:
                 pass
             case _:
                 assert_never(device)
-        session = await sessions.start_session(
-            context.db, account["_id"], device_id, context.now, context.sessions.refresh_ttl
+        session = await sessions.start_granted_session(
+            context.db, account, device_id, context.now, _lifetimes(context)
         )
+        if session is None:
+            raise client_error(
+                ErrorCode.UNAUTHENTICATED, "The account changed while signing in; sign in again."
+            )
         return await _token_pair(context, session)
 
     @strawberry.mutation(description="A new token pair for a refresh token; each works once.")
     async def refresh_token(self, info: Info, input: RefreshTokenInput) -> AuthPayload:
         context = info.context
         session = await sessions.rotate_session(
-            context.db, input.refresh_token, context.now, context.sessions.refresh_ttl
+            context.db, input.refresh_token, context.now, _lifetimes(context)
         )
         if session is None:
             raise client_error(ErrorCode.UNAUTHENTICATED, "The refresh token is invalid or used.")
@@ -169,9 +180,10 @@ class SessionMutations:
             # The account's cut-off ends the access tokens of other devices too, at once.
             await set_account_state(context.db, principal.id, {})
         elif principal.session_id:
-            await sessions.end_family(context.db, principal.session_id)
+            await sessions.end_family(
+                context.db, principal.session_id, context.now, _lifetimes(context)
+            )
         if principal.token_id and principal.token_expires_at:
-            # Kept a little past expiry: the verifier accepts tokens within its clock leeway.
-            expires = datetime.fromtimestamp(principal.token_expires_at, UTC) + timedelta(minutes=5)
+            expires = datetime.fromtimestamp(principal.token_expires_at, UTC)
             await revoke(context.db, principal.token_id, expires)
         return SignOutPayload(signed_out=True)

@@ -65,7 +65,7 @@ class SignUpMutations:
             "username": username,
             "email": email,
             "password_hash": hash_password(valid.password(input.password)),
-            "display_name": valid.text("displayName", input.display_name, max_length=100),
+            "display_name": valid.line("displayName", input.display_name, max_length=100),
             "photo_url": None,
             "phone": valid.phone("phone", input.phone) if input.phone else None,
             "domain": await _domain_of(context, input.domain, email),

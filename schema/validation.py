@@ -15,6 +15,7 @@ import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from authz.interests import interest_problem, normalized
+from authz.lines import breaks_lines
 from schema.errors import bad_user_input
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
@@ -58,6 +59,13 @@ def text(field: str, value: str, *, max_length: int, min_length: int = 1) -> str
             field, f"`{field}` must be {min_length} to {max_length} characters long."
         )
     return value
+
+
+def line(field: str, value: str, *, max_length: int, min_length: int = 1) -> str:
+    """Text shown on one line (a name, a title): no line breaks or other control characters."""
+    if any(breaks_lines(character) for character in value):
+        raise bad_user_input(field, f"`{field}` must be one line without control characters.")
+    return text(field, value, max_length=max_length, min_length=min_length)
 
 
 def matching(field: str, value: str, pattern: re.Pattern[str], what: str) -> str:
