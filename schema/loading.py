@@ -132,32 +132,32 @@ async def guard_content(
 
 def content_of_owner_loader(context: Context, selected: Selected) -> DataLoader[str, list[Any]]:
     """Each account's content list: visible items, or all of them under a legal request."""
-    return context.loader(
-        ("Account.content", selected),
-        lambda: DataLoader(load_fn=partial(_load_content_of_owners, context, selected)),
-    )
-
-
-async def _load_content_of_owners(
-    context: Context, selected: Selected, owners: Sequence[str]
-) -> list[list[Any]]:
-    listed = await context.standings.listed("content")
-    return await _visible_by(context, selected, "owner", owners, NEWEST_FIRST, listed)
+    return _items_by_loader(context, selected, "owner", NEWEST_FIRST)
 
 
 def comments_loader(context: Context, selected: Selected) -> DataLoader[str, list[Any]]:
     """The comments on each item, oldest first, as the caller may see them."""
+    return _items_by_loader(context, selected, "parent", OLDEST_FIRST)
+
+
+def _items_by_loader(
+    context: Context, selected: Selected, key: str, sort: Sequence[tuple[str, int]]
+) -> DataLoader[str, list[Any]]:
     return context.loader(
-        ("Content.comments", selected),
-        lambda: DataLoader(load_fn=partial(_load_comments, context, selected)),
+        ("items by", key, selected),
+        lambda: DataLoader(load_fn=partial(_load_items_by, context, selected, key, sort)),
     )
 
 
-async def _load_comments(
-    context: Context, selected: Selected, items: Sequence[str]
+async def _load_items_by(
+    context: Context,
+    selected: Selected,
+    key: str,
+    sort: Sequence[tuple[str, int]],
+    values: Sequence[str],
 ) -> list[list[Any]]:
     listed = await context.standings.listed("content")
-    return await _visible_by(context, selected, "parent", items, OLDEST_FIRST, listed)
+    return await _visible_by(context, selected, key, values, sort, listed)
 
 
 async def _visible_by(

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -22,7 +24,7 @@ from authz.keys import development_keys
 from authz.tokens import TokenIssuer
 from gateway.app import create_app
 from gateway.embedded import EmbeddedServer
-from gateway.settings import Settings
+from gateway.settings import Environment, Settings
 from resolvers.collections import ensure_schema
 from resolvers.demo_world import DEMO_PRINCIPALS, seed_demo_world
 
@@ -55,6 +57,26 @@ async def db(mongo: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator[AsyncData
 async def demo_db(db: AsyncDatabase[Any]) -> AsyncDatabase[Any]:
     await seed_demo_world(db)
     return db
+
+
+def signing_key_file(tmp_path: Path) -> Path:
+    """A fresh Ed25519 signing key: production refuses the development key pair."""
+    key = tmp_path / "signing-key.pem"
+    key.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return key
+
+
+def production(settings: Settings, tmp_path: Path) -> Settings:
+    """Production settings, with a signing key of their own."""
+    return settings.model_copy(
+        update={"env": Environment.PRODUCTION, "signing_key_file": signing_key_file(tmp_path)}
+    )
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Environment, Settings
 from schema.persisted import sha256
-from tests.conftest import GatewayClient, running
+from tests.conftest import GatewayClient, running, signing_key_file
 from tests.jwt_parts import segment, token_claims
 
 NORMAL = "{ publicFeed(first: 2) { edges { node { id title } } } }"
@@ -403,15 +403,7 @@ def _prepare(settings: Settings, tmp_path: Path, config: dict[str, Any]) -> Sett
     """Settings for a case; production gets its own signing key (development keys are refused)."""
     update = dict(config)
     if config.get("env") == Environment.PRODUCTION:
-        key = tmp_path / "signing-key.pem"
-        key.write_bytes(
-            Ed25519PrivateKey.generate().private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        update["signing_key_file"] = key
+        update["signing_key_file"] = signing_key_file(tmp_path)
     if config.get("persisted_queries_only"):
         registry = tmp_path / "persisted.json"
         registry.write_text(json.dumps({sha256(PERSISTED): PERSISTED}))

@@ -25,15 +25,13 @@ import graphql
 import pytest
 import uvicorn
 from clairvoyance.entities import GraphQLPrimitive
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway.app import create_app
-from gateway.settings import Environment, Settings
+from gateway.settings import Settings
 from schema import build_schema
-from tests.conftest import GatewayClient, running
+from tests.conftest import GatewayClient, production, running
 
 #: The names a caller may learn without asking: the root operation types (`{ __typename }`).
 ROOT_NAMES = frozenset({"Query", "Mutation"})
@@ -148,19 +146,6 @@ MALFORMED: list[tuple[str, str, dict[str, Any] | None]] = [
     ),
     ("coercion: object for a list", CREATE, {"input": {"kind": "POST", "sharedWith": {"a": 1}}}),
 ]
-
-
-def production(settings: Settings, tmp_path: Path) -> Settings:
-    """Production settings: it refuses development keys, so it gets a signing key of its own."""
-    key = tmp_path / "signing-key.pem"
-    key.write_bytes(
-        Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return settings.model_copy(update={"env": Environment.PRODUCTION, "signing_key_file": key})
 
 
 async def ask(client: GatewayClient, query: str, variables: dict[str, Any] | None, rid: str) -> Any:
