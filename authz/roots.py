@@ -117,3 +117,29 @@ def _bound(binding: Binding | None, principal: Principal, argument_id: str | Non
             )
         case _:
             assert_never(binding)
+
+
+EXPLAIN = "PolicyQuery.explainAccess"
+
+
+def decide_explain(principal: Principal, subject: str) -> Decision:
+    """May `principal` have `explainAccess` explained about `subject` (SPEC §8: "for SELF, and
+    for staff debugging")? About its own account, or anyone's for compliance staff: about
+    another account, the answer would tell, unrecorded, a relation the caller holds toward it
+    (that it is in the admin's domain, that it consented to the partner)."""
+    match principal.kind:
+        case PrincipalKind.COMPLIANCE:
+            allowed, rule = True, "compliance staff, about anyone"
+        case PrincipalKind.USER | PrincipalKind.DOMAIN_ADMIN:
+            allowed, rule = principal.id == subject, "an account holder, about its own account"
+        case (
+            PrincipalKind.ANONYMOUS
+            | PrincipalKind.PROCESSOR
+            | PrincipalKind.PARTNER
+            | PrincipalKind.AUTHORITY
+        ):
+            allowed, rule = False, "account holders about themselves, and compliance staff"
+        case _:
+            assert_never(principal.kind)
+    reason = f"granted to {principal.kind.value}" if allowed else f"only for: {rule}"
+    return Decision(EXPLAIN, allowed, None, rule, reason)

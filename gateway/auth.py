@@ -16,7 +16,7 @@ from gateway.responses import error_response
 from resolvers.admin import account_standing_of_token
 from resolvers.tokens import is_revoked
 from schema.context import Client
-from schema.errors import ErrorCode
+from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode
 from schema.security import security_event
 
 
@@ -64,9 +64,6 @@ class Authenticator:
                 "token_refused", error.reason, detail=str(error), client=self.client(request).ip
             )
             return unauthenticated_response()
-
-
-UNAUTHENTICATED_MESSAGE = "The bearer token is invalid, expired or revoked."
 
 
 def unauthenticated_response() -> Response:

@@ -21,11 +21,11 @@ from strawberry.asgi import GraphQL
 
 from authz.principals import Principal
 from authz.tokens import TokenRejected
-from gateway.auth import UNAUTHENTICATED_MESSAGE, Authenticator
+from gateway.auth import Authenticator
 from gateway.responses import error_response
 from schema.context import Client, Context, SessionPolicy
 from schema.error_shaping import shape_error
-from schema.errors import ErrorCode
+from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode
 from schema.security import security_event
 from schema.throttle import RateLimiter, retry_after
 
@@ -86,6 +86,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             sessions=self.sessions,
             response=response,
             reject_mode=request.headers.get("x-authz-mode", "").lower() == "reject",
+            reauthenticate=request.state.reauthenticate,
         )
 
     def parse_json(self, data: str | bytes) -> Any:

@@ -63,7 +63,7 @@ async def authorize_write(
     decision = decide_write(mutation, principal.kind, held, limits)
     if unseen is not None and decision.relation is None and principal.signed_in:
         raise unseen()
-    return WriteGrant(_enforce(decision, principal, mutation), subject, standing)
+    return WriteGrant(enforce(decision, principal, mutation), subject, standing)
 
 
 async def perform_recorded(
@@ -95,7 +95,7 @@ async def perform_recorded(
     return result
 
 
-def _enforce(decision: Decision, principal: Principal, action: str) -> Decision:
+def enforce(decision: Decision, principal: Principal, action: str) -> Decision:
     """The decision if allowed; otherwise UNAUTHENTICATED for anonymous callers, or FORBIDDEN."""
     if decision.allowed:
         return decision
@@ -118,7 +118,7 @@ class AuthorizeRoot(FieldExtension):
         principal = info.context.principal
         argument = kwargs.get("id")
         decision = decide_root(self.root, principal, str(argument) if argument else None)
-        _enforce(decision, principal, f"read {self.root}")
+        enforce(decision, principal, f"read {self.root}")
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
         self.check(info, kwargs)
@@ -141,6 +141,9 @@ class AuthorizeWrite(FieldExtension):
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
     ) -> Any:
         context = info.context
+        if context.wrote:
+            await context.still_signed_in(f"Mutation.{self.mutation}")
+        context.wrote = True
         grant = await authorize_input(context, self.mutation, kwargs.get("input"))
         return await perform_recorded(context, grant, lambda: next_(source, info, **kwargs))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,10 +16,10 @@ from authz.disclosures import DisclosureLog
 from authz.principals import Principal
 from authz.relations import Standing
 from authz.standing import Standings
-from authz.tokens import TokenIssuer
+from authz.tokens import TokenIssuer, TokenRejected
 from resolvers.facts import MongoFacts
 from resolvers.pagination import CursorSeal
-from schema.errors import ErrorCode, client_error
+from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode, client_error
 from schema.guard import Guarded
 from schema.security import security_event
 from schema.selection import Selected
@@ -65,8 +65,12 @@ class Context:
         sessions: SessionPolicy | None = None,
         response: Any = None,
         reject_mode: bool = False,
+        reauthenticate: Callable[[], Awaitable[Principal]] | None = None,
     ) -> None:
         self.principal = principal
+        self.reauthenticate = reauthenticate
+        #: Whether a write of this operation has begun: the next one lets the caller in anew.
+        self.wrote = False
         self.db = db
         self.client = client or Client()
         self.sessions = sessions or SessionPolicy()
@@ -93,7 +97,20 @@ class Context:
             sessions=self.sessions,
             response=self.response,
             reject_mode=self.reject_mode,
+            reauthenticate=self.reauthenticate,
         )
+
+    async def still_signed_in(self, coordinate: str) -> None:
+        """UNAUTHENTICATED if the caller's token no longer stands: an earlier write of the
+        operation (or another request meanwhile) signed it out, blocked or reset its account."""
+        if self.reauthenticate is None:
+            return
+        try:
+            await self.reauthenticate()
+        except TokenRejected:
+            raise client_error(
+                ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE, coordinate=coordinate
+            ) from None
 
     def loader(
         self, key: Hashable, make: Callable[[], DataLoader[Any, Any]]

@@ -10,6 +10,7 @@ from typing import Any
 
 import strawberry
 
+from authz.aggregates import suppressed
 from authz.decisions import Decision, decide
 from resolvers.accounts import accounts_by_id, update_account
 from resolvers.admin import set_account_state
@@ -29,11 +30,14 @@ from schema.types import Account, AccountStatus, PageInfo
 
 @strawberry.type
 class DomainStats:
-    members: int
-    active: int
-    suspended: int
-    blocked: int
-    apps_installed: int
+    """Counts over the domain's members, each group under k = 5 suppressed (`null`), so no
+    count tells one member's status or stats, which reading them would put on record."""
+
+    members: int | None
+    active: int | None
+    suspended: int | None
+    blocked: int | None
+    apps_installed: int | None
 
 
 @strawberry.input
@@ -87,8 +91,10 @@ class Domain:
         if tests:
             tested = await members_between(context.db, str(self.id), after_id, page.tested_through)
             _note(context, tested, tests)
-        # Being listed tells a member's `domain`: a read of `Account.domain` on record too.
-        _note(context, page.ids, _field_reads(context, ["domain"]))
+        # Being listed tells a member's `domain`: a read of `Account.domain` on record too,
+        # when the answer lists members (not for `pageInfo` alone).
+        if context.selected(info).child("edges").fields:
+            _note(context, page.ids, _field_reads(context, ["domain"]))
         node = context.selected(info).child("edges").child("node")
         accounts = await account_loader(context, node).load_many(page.ids)
         edges = [
@@ -104,12 +110,13 @@ class Domain:
     @strawberry.field(description="How many members, by status, and the apps they installed.")
     async def domain_stats(self, info: Info) -> DomainStats:
         stats = await domain_stats(info.context.db, str(self.id))
+        members = suppressed(stats["members"])
         return DomainStats(
-            members=stats["members"],
-            active=stats["ACTIVE"],
-            suspended=stats["SUSPENDED"],
-            blocked=stats["BLOCKED"],
-            apps_installed=stats["apps_installed"],
+            members=members,
+            active=suppressed(stats["ACTIVE"]),
+            suspended=suppressed(stats["SUSPENDED"]),
+            blocked=suppressed(stats["BLOCKED"]),
+            apps_installed=stats["apps_installed"] if members is not None else None,
         )
 
 

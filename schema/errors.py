@@ -26,6 +26,10 @@ class ErrorCode(StrEnum):
     BAD_REQUEST = "BAD_REQUEST"
 
 
+#: The one answer to a token that does not (or no longer) stand, whatever its flaw.
+UNAUTHENTICATED_MESSAGE = "The bearer token is invalid, expired or revoked."
+
+
 def client_error(code: ErrorCode, message: str, **extensions: Any) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code.value, **extensions})
 

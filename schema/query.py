@@ -8,6 +8,7 @@ import strawberry
 
 from authz.decisions import decide
 from authz.principals import Principal
+from authz.roots import decide_explain
 from authz.visibility import NOT_COMMENTS, audience
 from resolvers.accounts import recommendable_accounts
 from resolvers.content import content_page
@@ -19,6 +20,7 @@ from schema.aggregates import (
     resolve_ad_audience,
     resolve_usage_trends,
 )
+from schema.authorize import enforce
 from schema.consents import PartnerContact, resolve_partner_contacts
 from schema.context import Info
 from schema.domains import Domain, resolve_domain
@@ -63,6 +65,8 @@ class PolicyQuery:
     async def explain_access(
         self, info: Info, type: str, field: str, subject_id: strawberry.ID
     ) -> AccessExplanation:
+        principal = info.context.principal
+        enforce(decide_explain(principal, str(subject_id)), principal, "explain access")
         # VIEWER is decided per item, by its audience, when the item is read; this names an
         # account and looks no item up, so it never claims VIEWER (it could only guess).
         standing, _ = await standing_toward(info.context, str(subject_id), viewer=False)

@@ -207,3 +207,15 @@ async def test_a_filter_on_a_field_the_policy_denies_is_refused(
     assert await _records_by_dora(demo_db, ALICE) == []
     allowed = await _members(gateway, filter={"usernamePrefix": "ali"})
     assert [e["node"]["id"] for e in allowed["data"]["domain"]["members"]["edges"]] == [ALICE]
+
+
+async def test_a_page_that_lists_no_member_records_no_membership(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    """Only values that reach the caller are on record: `pageInfo` alone names no member."""
+    body = await gateway.query(
+        '{ domain(id: "uni-graz") { members(first: 2) { pageInfo { hasNextPage } } } }',
+        as_="dora",
+    )
+    assert body["data"]["domain"]["members"]["pageInfo"]["hasNextPage"] is True
+    assert await demo_db[c.DISCLOSURES].count_documents({}) == 0

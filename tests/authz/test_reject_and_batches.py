@@ -253,3 +253,26 @@ async def test_a_fault_in_reject_mode_keeps_nothing_and_answers_no_data(
     assert body["data"] is None
     assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
     assert await _fingerprint(demo_db) == before
+
+
+async def test_each_write_of_a_document_lets_the_caller_in_anew(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    """A domain admin who blocks her own account has no power left for the next write."""
+    body = await gateway.query(
+        """mutation {
+          a: blockAccount(input: {accountId: "acct-dora"}) { account { id } }
+          b: suspendAccount(input: {accountId: "acct-learner03"}) { account { id email } }
+        }""",
+        as_="dora",
+    )
+    assert body["data"] is None  # payloads are non-null: the refusal of `b` nulls the answer
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["b"], "UNAUTHENTICATED")
+    ]
+    learner = await demo_db.accounts.find_one({"_id": "acct-learner03"})
+    assert learner is not None and learner["status"] == "ACTIVE"
+    # The block happened (it was allowed when it ran); nothing of `b` did, nor is on record.
+    dora = await demo_db.accounts.find_one({"_id": "acct-dora"})
+    assert dora is not None and dora["status"] == "BLOCKED"
+    assert await _records(demo_db, "acct-learner03", "acct-dora") == []
