@@ -55,9 +55,10 @@ class AllOrNothing(SchemaExtension):
 
     If any selected field, root or write is denied (FORBIDDEN, or UNAUTHENTICATED for want of
     a sign-in), the answer is one FORBIDDEN error listing the denied coordinates, no data, and
-    nothing recorded or written. A mutation document's writes are all decided before the first
-    runs; what only execution can decide (a payload's fields) rolls back `RejectModeTransaction`.
-    Runs before `RecordDisclosures` writes (extensions unwind in reverse).
+    nothing recorded or written; an internal fault likewise answers only itself. A mutation
+    document's writes are all decided before the first runs; what only execution can decide
+    (a payload's fields) rolls back `RejectModeTransaction`. Runs before `RecordDisclosures`
+    writes (extensions unwind in reverse).
     """
 
     async def on_execute(self) -> AsyncIterator[None]:
@@ -79,23 +80,25 @@ class AllOrNothing(SchemaExtension):
         elif faults := [e for e in errors if not is_client_error(e)]:
             # A fault may have nulled a payload before its fields were decided, hiding a
             # denial: an answer in reject mode is whole or nothing, and nothing of it is kept.
-            context.discarded = True
-            context.disclosures.drain(context.now)
-            _answer_only(self.execution_context, *faults)
+            self._discard(context, *faults)
 
     def _is_mutation(self) -> bool:
         return self.execution_context.operation_type is OperationType.MUTATION
 
     def _reject(self, context: Context, denials: list[GraphQLError]) -> None:
-        context.discarded = True
-        context.disclosures.drain(context.now)
         denied = sorted({str((e.extensions or {}).get("coordinate")) for e in denials})
         rejection = client_error(
             ErrorCode.FORBIDDEN,
             "Rejected: the request selects what the caller may not read or do.",
             denied=denied,
         )
-        _answer_only(self.execution_context, rejection)
+        self._discard(context, rejection)
+
+    def _discard(self, context: Context, *answer: GraphQLError) -> None:
+        """Answer only `answer`; nothing of the operation is recorded, written or kept."""
+        context.discarded = True
+        context.disclosures.drain(context.now)
+        _answer_only(self.execution_context, *answer)
 
 
 class RejectModeTransaction(SchemaExtension):
