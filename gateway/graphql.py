@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
@@ -88,6 +89,14 @@ class GatewayGraphQL(GraphQL[Context, None]):
             reject_mode=request.headers.get("x-authz-mode", "").lower() == "reject",
             reauthenticate=request.state.reauthenticate,
         )
+
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson: the fastest sound decoder; it refuses what JSON does not allow (NaN, lone
+        surrogates), and its error is a `json.JSONDecodeError`, answered as a `BAD_REQUEST`."""
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     def parse_json(self, data: str | bytes) -> Any:
         """A body is one operation or a batch of them, each an object with typed members:

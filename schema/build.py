@@ -8,15 +8,27 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from strawberry.extensions import (
+    DisableIntrospection,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.authorize import authorize_entry_points
+from schema.context import Context
 from schema.error_shaping import OpaqueDocumentErrors
-from schema.extensions import AllOrNothing, RecordDisclosures, RejectModeTransaction
+from schema.extensions import (
+    AllOrNothing,
+    RecordDisclosures,
+    RejectModeOnly,
+    RejectModeTransaction,
+)
 from schema.guard import guard_resolved_fields, resolve_field
-from schema.limits import Limits, limit_extensions
+from schema.limits import Limits, document_limits
 from schema.mutation import Mutation
 from schema.persisted import PersistedQueries, QueryRegistry
 from schema.query import Query
@@ -29,6 +41,15 @@ class GatewaySchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Nothing here: `schema.error_shaping` logs internal faults with their request id."""
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """The operation's extensions, without those that only reject mode needs unless asked."""
+        context = execution_context.context
+        if not (isinstance(context, Context) and context.reject_mode):
+            extensions = [e for e in extensions if not isinstance(e, RejectModeOnly)]
+        return super().create_extensions_runner(execution_context, extensions)
 
 
 def build_schema(
@@ -49,7 +70,7 @@ def build_schema(
     guard_resolved_fields(*GUARDED_TYPES)
     authorize_entry_points(Query, Mutation)
     extensions: list[Callable[[], Any]] = [
-        *limit_extensions(limits),
+        document_limits(limits),
         partial(ParserCache, maxsize=512),
         partial(ValidationCache, maxsize=512),
         RejectModeTransaction,

@@ -50,7 +50,12 @@ class RecordDisclosures(SchemaExtension):
             )
 
 
-class AllOrNothing(SchemaExtension):
+class RejectModeOnly(SchemaExtension):
+    """An extension with work only in reject mode: left out of every other operation's run
+    (`GatewaySchema.create_extensions_runner`), since each hook costs every request."""
+
+
+class AllOrNothing(RejectModeOnly):
     """`X-Authz-Mode: reject` (SPEC §8, Apollo Router's `reject`): no partial answers.
 
     If any selected field, root or write is denied (FORBIDDEN, or UNAUTHENTICATED for want of
@@ -101,7 +106,7 @@ class AllOrNothing(SchemaExtension):
         _answer_only(self.execution_context, *answer)
 
 
-class RejectModeTransaction(SchemaExtension):
+class RejectModeTransaction(RejectModeOnly):
     """A mutation document in reject mode runs in one transaction, rolled back if rejected.
 
     So "nothing executes" holds for writes even when a denial is found only while executing.

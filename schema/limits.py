@@ -1,6 +1,6 @@
 """Document limits, checked before execution (OWASP GraphQL Cheat Sheet, graphql-armor).
 
-Depth, aliases and tokens use Strawberry's limiters; directives and cost are validation rules
+Tokens use Strawberry's limiter, depth and aliases its rules; directives and cost are rules
 here. Cost is the number of values a query can make the server produce: each field costs 1,
 and a list multiplies what is below it by its size: its `first` argument, or, for the list
 inside a connection (`edges`), the connection's `first`; the largest page when `first` is a
@@ -9,7 +9,7 @@ variable (validation cannot see its value); a default size for other lists.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -31,12 +31,9 @@ from graphql import (
     is_list_type,
     is_non_null_type,
 )
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-)
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from schema.errors import ErrorCode
 
@@ -168,16 +165,39 @@ def _page_size_rule(maximum: int) -> type[ValidationRule]:
     return PageSizeLimit
 
 
-def limit_extensions(limits: Limits) -> list[Callable[[], Any]]:
-    """The schema extensions that enforce `limits`, as factories (one instance per request)."""
-    rules: list[type[ASTValidationRule]] = [
+def limit_rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
+    """The validation rules that enforce `limits`, as classes built once per schema.
+
+    Strawberry's limiter extensions build new rule classes for every request; the validation
+    cache keys on the rules, so with them it never hits.
+    """
+    return (
+        depth_rule(limits.max_depth, should_ignore=None),
+        alias_rule(limits.max_aliases),
         _directive_rule(limits.max_directives),
         _cost_rule(limits),
         _page_size_rule(limits.max_page_size),
-    ]
-    return [
-        partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
-        partial(QueryDepthLimiter, max_depth=limits.max_depth),
-        partial(MaxAliasesLimiter, max_alias_count=limits.max_aliases),
-        partial(AddValidationRules, rules),
-    ]
+    )
+
+
+class DocumentLimits(SchemaExtension):
+    """Every document limit on one hook: a token bound for the parser, rules for validation.
+
+    One extension instead of Strawberry's four limiters: each hook costs every request.
+    """
+
+    def __init__(self, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]) -> None:
+        self.max_tokens = max_tokens
+        self.rules = rules
+
+    def on_operation(self) -> Iterator[None]:
+        execution_context = self.execution_context
+        execution_context.parse_options["max_tokens"] = self.max_tokens
+        execution_context.validation_rules = (*execution_context.validation_rules, *self.rules)
+        yield
+
+
+def document_limits(limits: Limits) -> Callable[[], DocumentLimits]:
+    """The extension enforcing `limits`, as a factory: one instance per request, one set of
+    rule classes for all."""
+    return partial(DocumentLimits, limits.max_tokens, limit_rules(limits))
