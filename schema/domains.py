@@ -6,6 +6,8 @@ Only a domain's admins reach a `Domain` (`authz.roots`: `domain(id)` is bound to
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache, partial
 from typing import Any
 
 import strawberry
@@ -48,8 +50,13 @@ class MemberFilter:
 
 @strawberry.type
 class AccountEdge:
-    cursor: str
     node: Account
+    sealed_cursor: strawberry.Private[Callable[[], str]]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        """Sealed only when selected, like `ContentEdge.cursor`."""
+        return self.sealed_cursor()
 
 
 @strawberry.type
@@ -98,11 +105,11 @@ class Domain:
         node = context.selected(info).child("edges").child("node")
         accounts = await account_loader(context, node).load_many(page.ids)
         edges = [
-            AccountEdge(cursor=listing.key(account_id), node=account)
+            AccountEdge(node=account, sealed_cursor=cache(partial(listing.key, account_id)))
             for account_id, account in zip(page.ids, accounts, strict=True)
             if account is not None
         ]
-        end = edges[-1].cursor if edges else None
+        end = edges[-1].sealed_cursor() if edges else None
         return AccountConnection(
             edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache, partial
 from typing import Any
 
 import strawberry
@@ -118,14 +119,14 @@ class Query:
         )
         nodes: list[Any] = await guard_content(context, page.items)
         edges = [
-            ContentEdge(cursor=feed.position(doc), node=row)
+            ContentEdge(node=row, sealed_cursor=cache(partial(feed.position, doc)))
             for doc, row in zip(page.items, nodes, strict=True)
         ]
         return ContentConnection(
             edges=edges,
             page_info=PageInfo(
                 has_next_page=page.has_next_page,
-                end_cursor=edges[-1].cursor if edges else None,
+                end_cursor=edges[-1].sealed_cursor() if edges else None,
             ),
         )
 

@@ -6,6 +6,7 @@ Every field that can be denied is nullable. Field values come from documents rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from typing import Any, assert_never
@@ -331,8 +332,14 @@ class PageInfo:
 
 @strawberry.type
 class ContentEdge:
-    cursor: str
     node: Content
+    sealed_cursor: strawberry.Private[Callable[[], str]]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        """Sealed when first selected (sealing an edge's cursor costs more than reading its row),
+        the same string after: `pageInfo.endCursor` is the last edge's cursor."""
+        return self.sealed_cursor()
 
 
 @strawberry.type
