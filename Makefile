@@ -30,8 +30,13 @@ test: lint typecheck policy-check
 policy-check: install
 	$(BIN)/imoox-gateway policy check
 
+# The end-to-end benchmark drives the servers with wrk (Debian package `wrk`), installed here
+# if missing (apt-get: run as root, as in the project's container).
 bench: install
+	command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
 	$(BIN)/python bench/authz_overhead.py
+	$(BIN)/python bench/authz_overhead.py --rows 1000 --runs 3 --warmups 1
+	$(BIN)/python bench/e2e.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
