@@ -2,9 +2,10 @@
 
 Plain Strawberry on Starlette with PyMongo's async client, serving the shapes of
 `bench/workload.py` with no authentication, no authorization, no disclosure records and no
-limits: one query per list, one `$in` query for a list's accounts, whole documents read. The
-caller is whoever `X-Bench-Principal` names. It is the floor the gateway's cost is measured
-against (issue 11), so it must stay straightforward, neither tuned nor deliberately slow.
+limits, Strawberry's parser and validation caches on: one query per list, one `$in` query for
+a list's accounts, whole documents read. The caller is whoever `X-Bench-Principal` names. It
+is the floor the gateway's cost is measured against (issue 11), so it must stay
+straightforward, neither tuned nor deliberately slow.
 
     .venv/bin/python bench/floor_app.py --uri mongodb://… [--database imoox] [--port 8001]
 """
@@ -25,6 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, ValidationCache
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -168,7 +170,10 @@ class FloorGraphQL(GraphQL[dict[str, Any], None]):
     """Strawberry's ASGI app; its context is the database and the caller the header names."""
 
     def __init__(self, db: AsyncDatabase[Any]) -> None:
-        super().__init__(strawberry.Schema(query=Query), graphql_ide=None)
+        # Strawberry's documented caches: a user who cares about speed turns them on, and the
+        # floor is what such a user would get without the gateway.
+        schema = strawberry.Schema(query=Query, extensions=[ParserCache, ValidationCache])
+        super().__init__(schema, graphql_ide=None)
         self.db = db
 
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
