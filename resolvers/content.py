@@ -87,11 +87,24 @@ async def content_page(
     first: int,
     after: Position | None,
     project: Projection,
-    where: Mapping[str, Any] | None = None,
 ) -> Page:
-    """One page of what `audience` sees, newest first, reading one extra to know if more exist."""
-    conditions = [dict(where or {}), after.after_filter()] if after else [dict(where or {})]
-    items = await visible_items(db, {"$and": conditions}, audience, project, limit=first + 1)
+    """One page of the items (never comments) `audience` sees, newest first, reading one extra
+    to know if more exist.
+
+    With no comments there is no item to look up: the server sorts and limits before it
+    projects, and reads nothing it will not return.
+    """
+    shown: dict[str, Any] = audience.items
+    if audience.always is not None:
+        shown = {"$or": [audience.items, audience.always]}
+    conditions = [NOT_COMMENTS, shown, *([after.after_filter()] if after else [])]
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"$and": conditions}},
+        {"$sort": dict(NEWEST_FIRST)},
+        {"$limit": first + 1},
+        {"$project": dict(project)},
+    ]
+    items = await (await db[CONTENT].aggregate(pipeline)).to_list()
     return Page(items=items[:first], has_next_page=len(items) > first)
 
 

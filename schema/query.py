@@ -10,7 +10,7 @@ import strawberry
 from authz.decisions import decide
 from authz.principals import Principal
 from authz.roots import decide_explain
-from authz.visibility import NOT_COMMENTS, audience
+from authz.visibility import audience
 from resolvers.accounts import recommendable_accounts
 from resolvers.content import content_page
 from resolvers.pagination import DEFAULT_PAGE_SIZE
@@ -115,7 +115,7 @@ class Query:
         # PUBLIC items for everyone, whoever asks; comments show under their item.
         everyone = audience(Principal.anonymous())
         page = await content_page(
-            context.db, everyone, size, position, content_fields(context, node), NOT_COMMENTS
+            context.db, everyone, size, position, content_fields(context, node)
         )
         nodes: list[Any] = await guard_content(context, page.items)
         edges = [
