@@ -17,6 +17,7 @@ from authz.principals import Principal
 from authz.relations import Standing
 from authz.standing import Standings
 from authz.tokens import TokenIssuer, TokenRejected
+from resolvers.disclosures import DisclosureWriter
 from resolvers.facts import MongoFacts
 from resolvers.pagination import CursorSeal
 from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode, client_error
@@ -66,6 +67,7 @@ class Context:
         response: Any = None,
         reject_mode: bool = False,
         reauthenticate: Callable[[], Awaitable[Principal]] | None = None,
+        records: DisclosureWriter | None = None,
     ) -> None:
         self.principal = principal
         self.reauthenticate = reauthenticate
@@ -81,6 +83,9 @@ class Context:
         self.now = datetime.now(UTC)
         self.standings = Standings(principal, MongoFacts(db), self.now)
         self.disclosures = DisclosureLog(principal)
+        #: Where the disclosure records go: the app's one writer, which groups concurrent
+        #: operations' records into one insert; a writer of its own otherwise.
+        self.records = records or DisclosureWriter(db)
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
         self._selections: dict[tuple[str, ...], Selected] = {}
 
@@ -98,6 +103,7 @@ class Context:
             response=self.response,
             reject_mode=self.reject_mode,
             reauthenticate=self.reauthenticate,
+            records=self.records,
         )
 
     async def still_signed_in(self, coordinate: str) -> None:
