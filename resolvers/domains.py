@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,22 +15,29 @@ from resolvers.related import BATCH_SIZE
 
 @dataclass(frozen=True, slots=True)
 class MemberPage:
-    ids: list[str]
+    #: The page's member documents, in id order, each with the fields asked for.
+    members: list[dict[str, Any]]
     has_next_page: bool
     #: The last member the filters were tested on (`None`: every member after the cursor).
     tested_through: str | None
 
+    @property
+    def ids(self) -> list[str]:
+        return [member["_id"] for member in self.members]
 
-async def member_ids(
+
+async def member_page(
     db: AsyncDatabase[Any],
     domain_id: str,
     first: int,
     after: str | None,
+    fields: Iterable[str],
     status: str | None = None,
     username_prefix: str | None = None,
 ) -> MemberPage:
-    """A page of a domain's member ids in id order (a PUBLIC field, so the order itself tells
-    nothing), and whether more follow; `after` is the last id seen."""
+    """A page of a domain's members in id order (a PUBLIC field, so the order itself tells
+    nothing), reading only `fields` of each, and whether more follow, in one query; `after`
+    is the last id seen."""
     query: dict[str, Any] = {"domain": domain_id}
     if status:
         query["status"] = status
@@ -37,10 +45,10 @@ async def member_ids(
         query["username"] = {"$regex": "^" + re.escape(username_prefix)}
     if after:
         query["_id"] = {"$gt": after}
-    cursor = db[ACCOUNTS].find(query, {"_id": 1}).sort("_id", 1).limit(first + 1)
+    cursor = db[ACCOUNTS].find(query, dict.fromkeys(fields, 1)).sort("_id", 1).limit(first + 1)
     docs = await cursor.to_list()
     more = len(docs) > first
-    return MemberPage([doc["_id"] for doc in docs[:first]], more, docs[-1]["_id"] if more else None)
+    return MemberPage(docs[:first], more, docs[-1]["_id"] if more else None)
 
 
 async def members_between(

@@ -16,15 +16,15 @@ from resolvers.accounts import accounts_by_id, update_account
 from resolvers.admin import set_account_state
 from resolvers.collections import DOMAINS
 from resolvers.documents import by_id
-from resolvers.domains import domain_stats, member_ids, members_between
+from resolvers.domains import domain_stats, member_page, members_between
 from resolvers.password_resets import Member, reset_by_admin
 from schema import validation as valid
 from schema.context import Context, Info
 from schema.errors import bad_user_input
 from schema.guard import forbidden
-from schema.loading import account_loader
 from schema.paging import cursors, page_size, read_after
 from schema.payloads import AccountPayload
+from schema.projection import projection
 from schema.types import Account, AccountStatus, PageInfo
 
 
@@ -85,8 +85,12 @@ class Domain:
         tests = _field_reads(context, used)
         listing = cursors(context, "Domain.members", str(self.id), status or "", prefix or "")
         after_id = read_after(after, listing.after_key)
-        page = await member_ids(
-            context.db, str(self.id), page_size(first), after_id, status, prefix
+        node = context.selected(info).child("edges").child("node")
+        # Only the domain's admins reach it (`authz.roots`), and the query reads its members
+        # only: each row is read, in the same query, with what DOMAIN_ADMIN may read.
+        fields = projection("Account", node, context.standings.of("", in_domain=True))
+        page = await member_page(
+            context.db, str(self.id), page_size(first), after_id, fields, status, prefix
         )
         if tests:
             tested = await members_between(context.db, str(self.id), after_id, page.tested_through)
@@ -95,12 +99,17 @@ class Domain:
         # when the answer lists members (not for `pageInfo` alone).
         if context.selected(info).child("edges").fields:
             _note(context, page.ids, _field_reads(context, ["domain"]))
-        node = context.selected(info).child("edges").child("node")
-        accounts = await account_loader(context, node).load_many(page.ids)
         edges = [
-            AccountEdge(cursor=listing.key(account_id), node=account)
-            for account_id, account in zip(page.ids, accounts, strict=True)
-            if account is not None
+            AccountEdge(
+                cursor=listing.key(member["_id"]),
+                node=context.guard(
+                    member,
+                    "Account",
+                    member["_id"],
+                    context.standings.of(member["_id"], in_domain=True),
+                ),
+            )
+            for member in page.members
         ]
         end = edges[-1].cursor if edges else None
         return AccountConnection(
