@@ -9,7 +9,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from resolvers.collections import ACCOUNTS
+from resolvers.collections import ACCOUNTS, DOMAINS
 from resolvers.related import BATCH_SIZE
 
 
@@ -65,9 +65,27 @@ async def members_between(
     return [doc["_id"] async for doc in found]
 
 
-async def domain_stats(db: AsyncDatabase[Any], domain_id: str) -> dict[str, int]:
-    """Members by status and apps installed, counted by the server in one aggregation."""
-    pipeline: list[dict[str, Any]] = [
+async def find_domain(
+    db: AsyncDatabase[Any], domain_id: str, *, with_stats: bool
+) -> dict[str, Any] | None:
+    """A domain's id and name; `with_stats`, its members' numbers too (`stats`: members, per
+    status, and apps installed), counted by the server in the same round trip."""
+    pipeline: list[dict[str, Any]] = [{"$match": {"_id": domain_id}}, {"$project": {"name": 1}}]
+    if with_stats:
+        stages = _stats_stages(domain_id)
+        pipeline.append({"$lookup": {"from": ACCOUNTS, "pipeline": stages, "as": "stats"}})
+    found = await (await db[DOMAINS].aggregate(pipeline)).to_list()
+    if not found:
+        return None
+    domain: dict[str, Any] = found[0]
+    if with_stats:
+        domain["stats"] = _summed(domain["stats"])
+    return domain
+
+
+def _stats_stages(domain_id: str) -> list[dict[str, Any]]:
+    """Members per status with their apps: only counts leave the server."""
+    return [
         {"$match": {"domain": domain_id}},
         {
             "$group": {
@@ -77,8 +95,11 @@ async def domain_stats(db: AsyncDatabase[Any], domain_id: str) -> dict[str, int]
             }
         },
     ]
+
+
+def _summed(rows: list[dict[str, Any]]) -> dict[str, int]:
     stats = {"members": 0, "ACTIVE": 0, "SUSPENDED": 0, "BLOCKED": 0, "apps_installed": 0}
-    async for row in await db[ACCOUNTS].aggregate(pipeline):
+    for row in rows:
         stats["members"] += row["members"]
         stats[row["_id"]] = row["members"]
         stats["apps_installed"] += row["apps"]

@@ -14,9 +14,7 @@ from authz.aggregates import suppressed
 from authz.decisions import Decision, decide
 from resolvers.accounts import accounts_by_id, update_account
 from resolvers.admin import set_account_state
-from resolvers.collections import DOMAINS
-from resolvers.documents import by_id
-from resolvers.domains import domain_stats, member_page, members_between
+from resolvers.domains import find_domain, member_page, members_between
 from resolvers.password_resets import Member, reset_by_admin
 from schema import validation as valid
 from schema.context import Context, Info
@@ -62,6 +60,8 @@ class AccountConnection:
 class Domain:
     id: strawberry.ID
     name: str
+    #: Its members' numbers, read with the domain when the query selects `domainStats`.
+    stats: strawberry.Private[dict[str, int] | None] = None
 
     @strawberry.field(
         description="Members in id order, as a cursor connection. Listing a member reads its"
@@ -118,7 +118,8 @@ class Domain:
 
     @strawberry.field(description="How many members, by status, and the apps they installed.")
     async def domain_stats(self, info: Info) -> DomainStats:
-        stats = await domain_stats(info.context.db, str(self.id))
+        stats = self.stats
+        assert stats is not None, "`resolve_domain` reads them whenever they are selected"
         members = suppressed(stats["members"])
         return DomainStats(
             members=members,
@@ -151,8 +152,11 @@ def _field_reads(context: Context, fields: list[str]) -> list[Decision]:
 
 
 async def resolve_domain(info: Info, id: strawberry.ID) -> Domain | None:
-    doc = await by_id(info.context.db, DOMAINS, str(id))
-    return Domain(id=strawberry.ID(doc["_id"]), name=doc["name"]) if doc else None
+    with_stats = "domainStats" in dict(info.context.selected(info).fields)
+    doc = await find_domain(info.context.db, str(id), with_stats=with_stats)
+    if doc is None:
+        return None
+    return Domain(id=strawberry.ID(doc["_id"]), name=doc["name"], stats=doc.get("stats"))
 
 
 @strawberry.input(description="The member whose password is reset; the admin never chooses it.")
