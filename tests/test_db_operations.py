@@ -78,6 +78,7 @@ MEMBERS = """{ domain(id: "uni-graz") { name
                        pageInfo { hasNextPage endCursor } }
   domainStats { members active suspended blocked appsInstalled } } }"""
 PARTNER = "{ partnerContacts { consentFields account { id displayName phone } } }"
+PROCESSOR = "{ supportCases { id status account { id displayName email status } } }"
 
 
 @pytest.mark.parametrize(
@@ -87,6 +88,7 @@ PARTNER = "{ partnerContacts { consentFields account { id displayName phone } } 
         pytest.param(ME, "alice", 3, 0, id="alice me with content"),
         pytest.param(MEMBERS, "dora", 2, 1, id="dora members with stats"),
         pytest.param(PARTNER, "flowershop", 2, 1, id="flowershop consented contacts"),
+        pytest.param(PROCESSOR, "helpdesk-co", 2, 1, id="helpdesk-co open cases"),
     ],
 )
 async def test_operations_per_request(
