@@ -130,12 +130,16 @@ class Context:
         """What the query selects below the current field, computed once per field of the query.
 
         A field inside a list resolves once per row; its selection is the same for every row,
-        so it is keyed by the field's place in the query (its path without list indices).
+        so it is keyed by the field's place in the query (its path without list indices). A
+        field selected more than once under one response key is one field (GraphQL merges
+        them): its selection is all of theirs.
         """
         place = tuple(key for key in info.path.as_list() if isinstance(key, str))
         selected = self._selections.get(place)
         if selected is None:
-            selected = self._selections[place] = Selected.of(info.selected_fields[0].selections)
+            selected = self._selections[place] = Selected.of(
+                selection for field in info.selected_fields for selection in field.selections
+            )
         return selected
 
     def guard(self, doc: dict[str, Any], type_name: str, subject: str, standing: Standing) -> Any:

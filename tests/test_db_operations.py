@@ -115,3 +115,21 @@ async def test_domain_stats_read_with_the_domain_answer_through_fragments_and_al
     async with running(settings) as gateway:
         body = await gateway.query(query, as_="dora")
     assert body == {"data": {"domain": {"n": {"members": members}}}}
+
+
+async def test_what_is_read_covers_every_selection_of_a_merged_field(
+    settings: Settings, demo_db: AsyncDatabase[Any]
+) -> None:
+    """A field selected twice under one response key is one field (GraphQL merges them):
+    what is read for it covers both selections."""
+    members = await demo_db[ACCOUNTS].count_documents({"domain": "uni-graz"})
+    domain = (
+        '{ domain(id: "uni-graz") { name } domain(id: "uni-graz") { domainStats { members } } }'
+    )
+    async with running(settings) as gateway:
+        me = await gateway.query("{ me { displayName } me { email } }", as_="alice")
+        numbers = await gateway.query(domain, as_="dora")
+    assert me == {"data": {"me": {"displayName": "Alice Amsel", "email": "alice@uni-graz.example"}}}
+    assert numbers == {
+        "data": {"domain": {"name": "Universität Graz", "domainStats": {"members": members}}}
+    }
