@@ -95,6 +95,31 @@ class Standings:
                 assert_never(principal.kind)
         self._loaded.update(missing)
 
+    def open_cases_read(self, subjects: Iterable[str]) -> None:
+        """Take open cases the caller already read: `subjects` each have an open case of the
+        processor's purpose assigned to it (e.g. the processor's case list), as
+        `FactSource.open_cases` would answer; `load` then reads nothing more for them."""
+        principal = self.principal
+        if principal.kind is not PrincipalKind.PROCESSOR:
+            raise ValueError("only a processor's standing rests on open cases")
+        known = set(subjects)
+        if principal.purpose and principal.id:  # as `load` asks: no purpose, no case counts
+            self._open_cases |= known
+        self._loaded |= known
+
+    def consents_read(self, subjects: Iterable[str], consents: Iterable[ConsentFact]) -> None:
+        """Take consents the caller already read: *every* consent naming this partner that is
+        active at `now`, for each of `subjects` (e.g. the partner's contact list). Those
+        subjects' facts are then known, and `load` reads nothing more for them."""
+        if self.principal.kind is not PrincipalKind.PARTNER:
+            raise ValueError("only a partner's standing rests on consents")
+        known = set(subjects)
+        for consent in consents:
+            if consent.subject not in known:
+                raise ValueError(f"a consent of {consent.subject}, not among the subjects")
+            self._consents.setdefault(consent.subject, []).append(consent)
+        self._loaded |= known
+
     async def _load_legal(self) -> None:
         if self.principal.legal_request and not self._legal_loaded:
             self._legal = await self.facts.legal_request(self.principal.legal_request)

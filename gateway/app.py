@@ -32,6 +32,7 @@ from gateway.middleware import BodyLimit, RequestContext
 from gateway.settings import Settings
 from resolvers.collections import ensure_schema
 from resolvers.content import detach_comments
+from resolvers.disclosures import DisclosureWriter
 from resolvers.erasure import resume_erasures
 from resolvers.pagination import CursorSeal
 from resolvers.policy_versions import resume_publications
@@ -61,6 +62,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
             event_listeners=list(event_listeners),
         )
         app.state.db = client[settings.database]
+        app.state.disclosure_writer = DisclosureWriter(app.state.db)
         try:
             await ensure_schema(app.state.db)
             await detach_comments(app.state.db)

@@ -88,6 +88,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
             response=response,
             reject_mode=request.headers.get("x-authz-mode", "").lower() == "reject",
             reauthenticate=request.state.reauthenticate,
+            records=request.app.state.disclosure_writer,
         )
 
     def decode_json(self, data: str | bytes) -> object:

@@ -3,33 +3,41 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from resolvers.collections import ACCOUNTS
+from resolvers.collections import ACCOUNTS, DOMAINS
 from resolvers.related import BATCH_SIZE
 
 
 @dataclass(frozen=True, slots=True)
 class MemberPage:
-    ids: list[str]
+    #: The page's member documents, in id order, each with the fields asked for.
+    members: list[dict[str, Any]]
     has_next_page: bool
     #: The last member the filters were tested on (`None`: every member after the cursor).
     tested_through: str | None
 
+    @property
+    def ids(self) -> list[str]:
+        return [member["_id"] for member in self.members]
 
-async def member_ids(
+
+async def member_page(
     db: AsyncDatabase[Any],
     domain_id: str,
     first: int,
     after: str | None,
+    fields: Iterable[str],
     status: str | None = None,
     username_prefix: str | None = None,
 ) -> MemberPage:
-    """A page of a domain's member ids in id order (a PUBLIC field, so the order itself tells
-    nothing), and whether more follow; `after` is the last id seen."""
+    """A page of a domain's members in id order (a PUBLIC field, so the order itself tells
+    nothing), reading only `fields` of each, and whether more follow, in one query; `after`
+    is the last id seen."""
     query: dict[str, Any] = {"domain": domain_id}
     if status:
         query["status"] = status
@@ -37,10 +45,10 @@ async def member_ids(
         query["username"] = {"$regex": "^" + re.escape(username_prefix)}
     if after:
         query["_id"] = {"$gt": after}
-    cursor = db[ACCOUNTS].find(query, {"_id": 1}).sort("_id", 1).limit(first + 1)
+    cursor = db[ACCOUNTS].find(query, dict.fromkeys(fields, 1)).sort("_id", 1).limit(first + 1)
     docs = await cursor.to_list()
     more = len(docs) > first
-    return MemberPage([doc["_id"] for doc in docs[:first]], more, docs[-1]["_id"] if more else None)
+    return MemberPage(docs[:first], more, docs[-1]["_id"] if more else None)
 
 
 async def members_between(
@@ -57,9 +65,27 @@ async def members_between(
     return [doc["_id"] async for doc in found]
 
 
-async def domain_stats(db: AsyncDatabase[Any], domain_id: str) -> dict[str, int]:
-    """Members by status and apps installed, counted by the server in one aggregation."""
-    pipeline: list[dict[str, Any]] = [
+async def find_domain(
+    db: AsyncDatabase[Any], domain_id: str, *, with_stats: bool
+) -> dict[str, Any] | None:
+    """A domain's id and name; `with_stats`, its members' numbers too (`stats`: members, per
+    status, and apps installed), counted by the server in the same round trip."""
+    pipeline: list[dict[str, Any]] = [{"$match": {"_id": domain_id}}, {"$project": {"name": 1}}]
+    if with_stats:
+        stages = _stats_stages(domain_id)
+        pipeline.append({"$lookup": {"from": ACCOUNTS, "pipeline": stages, "as": "stats"}})
+    found = await (await db[DOMAINS].aggregate(pipeline)).to_list()
+    if not found:
+        return None
+    domain: dict[str, Any] = found[0]
+    if with_stats:
+        domain["stats"] = _summed(domain["stats"])
+    return domain
+
+
+def _stats_stages(domain_id: str) -> list[dict[str, Any]]:
+    """Members per status with their apps: only counts leave the server."""
+    return [
         {"$match": {"domain": domain_id}},
         {
             "$group": {
@@ -69,8 +95,11 @@ async def domain_stats(db: AsyncDatabase[Any], domain_id: str) -> dict[str, int]
             }
         },
     ]
+
+
+def _summed(rows: list[dict[str, Any]]) -> dict[str, int]:
     stats = {"members": 0, "ACTIVE": 0, "SUSPENDED": 0, "BLOCKED": 0, "apps_installed": 0}
-    async for row in await db[ACCOUNTS].aggregate(pipeline):
+    for row in rows:
         stats["members"] += row["members"]
         stats[row["_id"]] = row["members"]
         stats["apps_installed"] += row["apps"]

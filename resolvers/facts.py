@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +12,16 @@ from authz.standing import ConsentFact, LegalRequestFact
 from resolvers.collections import CONSENTS, LEGAL_REQUESTS, SUPPORT_CASES
 from resolvers.consents import active
 from resolvers.support import handled_by
+
+
+def consent_fact(doc: Mapping[str, Any]) -> ConsentFact:
+    """What a stored consent tells a partner's standing."""
+    return ConsentFact(
+        doc["subject"],
+        frozenset(doc.get("fields") or ()),
+        doc.get("purpose"),
+        bool(doc.get("explicit")),
+    )
 
 
 class MongoFacts:
@@ -29,15 +39,7 @@ class MongoFacts:
     ) -> list[ConsentFact]:
         query = {"subject": {"$in": list(subjects)}, **active(recipient, now)}
         projection = {"subject": 1, "fields": 1, "purpose": 1, "explicit": 1}
-        return [
-            ConsentFact(
-                doc["subject"],
-                frozenset(doc.get("fields") or ()),
-                doc.get("purpose"),
-                bool(doc.get("explicit")),
-            )
-            async for doc in self.db[CONSENTS].find(query, projection)
-        ]
+        return [consent_fact(doc) async for doc in self.db[CONSENTS].find(query, projection)]
 
     async def legal_request(self, request_id: str) -> LegalRequestFact | None:
         doc = await self.db[LEGAL_REQUESTS].find_one({"_id": request_id})

@@ -29,6 +29,11 @@ async def supports_transactions(db: AsyncDatabase[Any]) -> bool:
     return _SUPPORT[id(client)]
 
 
+def in_enclosing_transaction() -> bool:
+    """Whether the running code is part of an operation's enclosing transaction."""
+    return _ENCLOSING.get() is not None
+
+
 @asynccontextmanager
 async def atomic(db: AsyncDatabase[Any]) -> AsyncIterator[AsyncClientSession | None]:
     """A session in a transaction (committed when the block ends, aborted if it raises).

@@ -17,6 +17,7 @@ from authz.principals import PartnerType
 from resolvers import consents as ledger
 from resolvers.collections import CONSENTS, PARTNERS
 from resolvers.documents import by_id, subject_of
+from resolvers.facts import consent_fact
 from schema import validation as valid
 from schema.context import Context, Info
 from schema.errors import bad_user_input
@@ -140,6 +141,10 @@ async def resolve_partner_contacts(info: Info) -> list[PartnerContact]:
     """The `partnerContacts` root: accounts whose active consent names the calling partner."""
     context = info.context
     consents = await ledger.active_for_recipient(context.db, str(context.principal.id), context.now)
+    # The same consents decide the partner's standing toward each contact: not read twice.
+    context.standings.consents_read(
+        [c["subject"] for c in consents], [consent_fact(c) for c in consents]
+    )
     node = context.selected(info).child("account")
     accounts = await account_loader(context, node).load_many([c["subject"] for c in consents])
     return [

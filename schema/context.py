@@ -17,6 +17,7 @@ from authz.principals import Principal
 from authz.relations import Standing
 from authz.standing import Standings
 from authz.tokens import TokenIssuer, TokenRejected
+from resolvers.disclosures import DisclosureWriter
 from resolvers.facts import MongoFacts
 from resolvers.pagination import CursorSeal
 from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode, client_error
@@ -66,6 +67,7 @@ class Context:
         response: Any = None,
         reject_mode: bool = False,
         reauthenticate: Callable[[], Awaitable[Principal]] | None = None,
+        records: DisclosureWriter | None = None,
     ) -> None:
         self.principal = principal
         self.reauthenticate = reauthenticate
@@ -81,6 +83,9 @@ class Context:
         self.now = datetime.now(UTC)
         self.standings = Standings(principal, MongoFacts(db), self.now)
         self.disclosures = DisclosureLog(principal)
+        #: Where the disclosure records go: the app's one writer, which groups concurrent
+        #: operations' records into one insert; a writer of its own otherwise.
+        self.records = records or DisclosureWriter(db)
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
         self._selections: dict[tuple[str, ...], Selected] = {}
 
@@ -98,6 +103,7 @@ class Context:
             response=self.response,
             reject_mode=self.reject_mode,
             reauthenticate=self.reauthenticate,
+            records=self.records,
         )
 
     async def still_signed_in(self, coordinate: str) -> None:
@@ -124,12 +130,16 @@ class Context:
         """What the query selects below the current field, computed once per field of the query.
 
         A field inside a list resolves once per row; its selection is the same for every row,
-        so it is keyed by the field's place in the query (its path without list indices).
+        so it is keyed by the field's place in the query (its path without list indices). A
+        field selected more than once under one response key is one field (GraphQL merges
+        them): its selection is all of theirs.
         """
         place = tuple(key for key in info.path.as_list() if isinstance(key, str))
         selected = self._selections.get(place)
         if selected is None:
-            selected = self._selections[place] = Selected.of(info.selected_fields[0].selections)
+            selected = self._selections[place] = Selected.of(
+                selection for field in info.selected_fields for selection in field.selections
+            )
         return selected
 
     def guard(self, doc: dict[str, Any], type_name: str, subject: str, standing: Standing) -> Any:

@@ -16,17 +16,15 @@ from authz.aggregates import suppressed
 from authz.decisions import Decision, decide
 from resolvers.accounts import accounts_by_id, update_account
 from resolvers.admin import set_account_state
-from resolvers.collections import DOMAINS
-from resolvers.documents import by_id
-from resolvers.domains import domain_stats, member_ids, members_between
+from resolvers.domains import find_domain, member_page, members_between
 from resolvers.password_resets import Member, reset_by_admin
 from schema import validation as valid
 from schema.context import Context, Info
 from schema.errors import bad_user_input
 from schema.guard import forbidden
-from schema.loading import account_loader
 from schema.paging import cursors, page_size, read_after
 from schema.payloads import AccountPayload
+from schema.projection import projection
 from schema.types import Account, AccountStatus, PageInfo
 
 
@@ -69,6 +67,8 @@ class AccountConnection:
 class Domain:
     id: strawberry.ID
     name: str
+    #: Its members' numbers, read with the domain when the query selects `domainStats`.
+    stats: strawberry.Private[dict[str, int] | None] = None
 
     @strawberry.field(
         description="Members in id order, as a cursor connection. Listing a member reads its"
@@ -92,8 +92,12 @@ class Domain:
         tests = _field_reads(context, used)
         listing = cursors(context, "Domain.members", str(self.id), status or "", prefix or "")
         after_id = read_after(after, listing.after_key)
-        page = await member_ids(
-            context.db, str(self.id), page_size(first), after_id, status, prefix
+        node = context.selected(info).child("edges").child("node")
+        # Only the domain's admins reach it (`authz.roots`), and the query reads its members
+        # only: each row is read, in the same query, with what DOMAIN_ADMIN may read.
+        fields = projection("Account", node, context.standings.of("", in_domain=True))
+        page = await member_page(
+            context.db, str(self.id), page_size(first), after_id, fields, status, prefix
         )
         if tests:
             tested = await members_between(context.db, str(self.id), after_id, page.tested_through)
@@ -102,12 +106,17 @@ class Domain:
         # when the answer lists members (not for `pageInfo` alone).
         if context.selected(info).child("edges").fields:
             _note(context, page.ids, _field_reads(context, ["domain"]))
-        node = context.selected(info).child("edges").child("node")
-        accounts = await account_loader(context, node).load_many(page.ids)
         edges = [
-            AccountEdge(node=account, sealed_cursor=cache(partial(listing.key, account_id)))
-            for account_id, account in zip(page.ids, accounts, strict=True)
-            if account is not None
+            AccountEdge(
+                node=context.guard(
+                    member,
+                    "Account",
+                    member["_id"],
+                    context.standings.of(member["_id"], in_domain=True),
+                ),
+                sealed_cursor=cache(partial(listing.key, member["_id"])),
+            )
+            for member in page.members
         ]
         end = edges[-1].sealed_cursor() if edges else None
         return AccountConnection(
@@ -116,7 +125,8 @@ class Domain:
 
     @strawberry.field(description="How many members, by status, and the apps they installed.")
     async def domain_stats(self, info: Info) -> DomainStats:
-        stats = await domain_stats(info.context.db, str(self.id))
+        stats = self.stats
+        assert stats is not None, "`resolve_domain` reads them whenever they are selected"
         members = suppressed(stats["members"])
         return DomainStats(
             members=members,
@@ -149,8 +159,11 @@ def _field_reads(context: Context, fields: list[str]) -> list[Decision]:
 
 
 async def resolve_domain(info: Info, id: strawberry.ID) -> Domain | None:
-    doc = await by_id(info.context.db, DOMAINS, str(id))
-    return Domain(id=strawberry.ID(doc["_id"]), name=doc["name"]) if doc else None
+    with_stats = "domainStats" in dict(info.context.selected(info).fields)
+    doc = await find_domain(info.context.db, str(id), with_stats=with_stats)
+    if doc is None:
+        return None
+    return Domain(id=strawberry.ID(doc["_id"]), name=doc["name"], stats=doc.get("stats"))
 
 
 @strawberry.input(description="The member whose password is reset; the admin never chooses it.")

@@ -11,7 +11,6 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
-from resolvers.disclosures import record_disclosures
 from resolvers.transactions import enclosing_transaction, supports_transactions
 from schema.context import Context
 from schema.errors import ErrorCode, client_error, is_client_error, is_denial
@@ -24,6 +23,8 @@ class RecordDisclosures(SchemaExtension):
     """Write the operation's disclosure records before its response leaves (SPEC §8).
 
     If they cannot be written, the response carries no data at all: no data without a record.
+    Concurrent operations' records go in one insert (`DisclosureWriter`); each operation
+    waits for the insert carrying its own, and a failed insert withholds every answer it carried.
     """
 
     async def on_execute(self) -> AsyncIterator[None]:
@@ -37,7 +38,7 @@ class RecordDisclosures(SchemaExtension):
         if not context.disclosures:
             return
         try:
-            await record_disclosures(context.db, context.disclosures.drain(context.now))
+            await context.records.write(context.disclosures.drain(context.now))
         except PyMongoError:
             log.exception("disclosure records could not be written; withholding the data")
             context.discarded = True

@@ -172,7 +172,8 @@ async def resolve_processor_cases(info: Info) -> list[SupportCase]:
     context = info.context
     principal = context.principal
     docs = await cases(context.db, handled_by(principal.id, principal.purpose))
-    await context.standings.load(doc["subject"] for doc in docs)
+    # These cases are the facts behind the processor's standing toward their subjects.
+    context.standings.open_cases_read(doc["subject"] for doc in docs)
     return [
         context.guard(doc, "SupportCase", doc["subject"], context.standings.of(doc["subject"]))
         for doc in docs
