@@ -33,6 +33,10 @@ IN_MEMORY_RATES = (
     "sign_in_rate_per_address_per_minute",
 )
 
+#: How long the supervisor waits for a worker to answer before killing it as hung. uvicorn's
+#: 5 s kills workers still importing on a busy machine (Kludex/uvicorn#2506).
+WORKER_HEALTHCHECK_SECONDS = 30
+
 
 def serve(settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM with `settings.workers` processes; returns once all exited."""
@@ -51,6 +55,7 @@ def serve(settings: Settings) -> None:
             "gateway.workers:worker_app",
             factory=True,
             workers=settings.workers,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             **options,  # type: ignore[arg-type]
         )
 
