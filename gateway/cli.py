@@ -20,6 +20,7 @@ from gateway.database import database_settings, run_with_database
 from gateway.embedded import EmbeddedServerError
 from gateway.logs import configure_logging
 from gateway.settings import Settings
+from gateway.workers import WorkerStartupError
 from gateway.workers import serve as serve_workers
 from resolvers.demo_world import DEMO_PRINCIPALS, seed_demo_world
 from schema import build_schema
@@ -83,7 +84,7 @@ def serve(
             if demo:
                 run_with_database(ready, seed_demo_world)
             serve_workers(ready)
-    except (EmbeddedServerError, ConfigurationError) as error:
+    except (EmbeddedServerError, ConfigurationError, WorkerStartupError) as error:
         raise _fail(str(error)) from None
 
 

@@ -19,8 +19,10 @@ from pathlib import Path
 import uvicorn
 from pydantic import SecretStr
 from starlette.applications import Starlette
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
-from gateway.app import ConfigurationError, create_app, cursor_seal, token_keys
+from gateway.app import ConfigurationError, create_app
 from gateway.embedded import die_with_parent
 from gateway.logs import configure_logging
 from gateway.metrics import MULTIPROCESS_DIR
@@ -32,6 +34,11 @@ IN_MEMORY_RATES = (
     "rate_per_address_per_minute",
     "sign_in_rate_per_address_per_minute",
 )
+
+
+class WorkerStartupError(RuntimeError):
+    """A worker could not start (each would fail alike): serve stops and fails."""
+
 
 #: How long the supervisor waits for a worker to answer before killing it as hung. uvicorn's
 #: 5 s kills workers still importing on a busy machine (Kludex/uvicorn#2506).
@@ -45,19 +52,24 @@ def serve(settings: Settings) -> None:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
         return
     shared = worker_settings(settings)
-    # Fail here, once, on a configuration no worker could start with; and create the
-    # development key pair before N workers race to.
-    token_keys(shared)
-    cursor_seal(shared)
+    # Built once here and dropped: a configuration no worker could start with fails here, once
+    # (uvicorn would restart such workers forever), and the development key pair exists before
+    # N workers race to create it.
+    create_app(shared)
+    config = uvicorn.Config(
+        "gateway.workers:worker_app",
+        factory=True,
+        workers=settings.workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        **options,  # type: ignore[arg-type]
+    )
     with tempfile.TemporaryDirectory(prefix="imoox-metrics-") as metrics_dir:
         os.environ.update(worker_environment(shared) | {MULTIPROCESS_DIR: metrics_dir})
-        uvicorn.run(
-            "gateway.workers:worker_app",
-            factory=True,
-            workers=settings.workers,
-            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-            **options,  # type: ignore[arg-type]
-        )
+        # As `uvicorn.run` does, keeping the supervisor to learn whether a worker failed.
+        supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+        supervisor.run()
+    if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
+        raise WorkerStartupError("A worker failed to start; its error is logged above.")
 
 
 def worker_app() -> Starlette:

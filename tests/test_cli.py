@@ -261,3 +261,37 @@ def test_sigterm_stops_every_worker_then_the_database(tmp_path: Path) -> None:
         assert still_running == []
         output = process.stdout.read() if process.stdout else ""
         assert output.index("Stopping parent process") < output.index("embedded database stopped")
+
+
+def test_a_worker_that_cannot_start_stops_serve_with_a_failure(tmp_path: Path) -> None:
+    unreachable = f"mongodb://127.0.0.1:{_free_port()}/?directConnection=true"
+    result = run_cli(
+        "serve",
+        "--workers",
+        "2",
+        "--port",
+        str(_free_port()),
+        "--data-dir",
+        str(tmp_path),
+        env={"MONGODB_URI": unreachable},
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == "A worker failed to start; its error is logged above."
+
+
+def test_a_configuration_no_worker_can_start_with_fails_once_in_the_parent(tmp_path: Path) -> None:
+    persisted = tmp_path / "persisted.json"
+    persisted.write_text("not json")
+    result = run_cli(
+        "serve",
+        "--workers",
+        "2",
+        "--port",
+        str(_free_port()),
+        "--data-dir",
+        str(tmp_path),
+        env={"IMOOX_PERSISTED_QUERIES_FILE": str(persisted)},
+    )
+    assert result.returncode != 0
+    assert "Started server process" not in result.stderr
+    assert "embedded database stopped" in result.stderr
