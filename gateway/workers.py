@@ -1,17 +1,19 @@
-"""`serve --workers N`: N uvicorn worker processes on one socket, over one database.
+"""`serve --workers N`: N uvicorn worker processes on one port, over one database.
 
 uvicorn's own supervisor runs them (no new dependency; it restarts a worker that dies and stops
-all of them on SIGINT/SIGTERM). Workers are spawned, not forked, so each builds its app from the
-environment the parent prepared: the parent's settings, its database's URI included. What must
-exist once is done by the parent before any worker starts: the embedded database, the demo
-seed, the development key pair. What each worker keeps in memory is shared out or summed up:
-each worker limits at its share of every rate (issue 13 moves the limits to the database), and
-`/metrics` adds up every worker's counters (prometheus_client's multiprocess mode).
+all of them on SIGINT/SIGTERM), each on a listening socket of its own (gateway/listeners.py).
+Workers are spawned, not forked, so each builds its app from the environment the parent
+prepared: the parent's settings, its database's URI included. What must exist once is done by
+the parent before any worker starts: the embedded database, the demo seed, the development key
+pair. What each worker keeps in memory is shared out or summed up: each worker limits at its
+share of every rate (issue 13 moves the limits to the database), and `/metrics` adds up every
+worker's counters (prometheus_client's multiprocess mode).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -24,9 +26,12 @@ from uvicorn.supervisors import Multiprocess
 
 from gateway.app import ConfigurationError, create_app
 from gateway.embedded import die_with_parent
+from gateway.listeners import reuse_port_socket
 from gateway.logs import configure_logging
 from gateway.metrics import MULTIPROCESS_DIR
 from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
 
 #: The rate limits kept in each process's memory; the lockout is in the database already.
 IN_MEMORY_RATES = (
@@ -63,10 +68,19 @@ def serve(settings: Settings) -> None:
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         **options,  # type: ignore[arg-type]
     )
-    with tempfile.TemporaryDirectory(prefix="imoox-metrics-") as metrics_dir:
+    try:
+        reserved = reuse_port_socket(settings.host, settings.port)
+    except OSError as error:
+        raise WorkerStartupError(
+            f"Cannot listen on {settings.host}:{settings.port}: {error.strerror}."
+        ) from None
+    with reserved, tempfile.TemporaryDirectory(prefix="imoox-metrics-") as metrics_dir:
         os.environ.update(worker_environment(shared) | {MULTIPROCESS_DIR: metrics_dir})
-        # As `uvicorn.run` does, keeping the supervisor to learn whether a worker failed.
-        supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+        host, port = reserved.getsockname()[:2]
+        log.info("listening", extra={"url": f"http://{host}:{port}", "workers": shared.workers})
+        # As `uvicorn.run` does, but with a socket of each worker's own, and keeping the
+        # supervisor to learn whether a worker failed.
+        supervisor = Multiprocess(config, sockets=[reserved])
         supervisor.run()
     if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
         raise WorkerStartupError("A worker failed to start; its error is logged above.")

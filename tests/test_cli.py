@@ -295,3 +295,22 @@ def test_a_configuration_no_worker_can_start_with_fails_once_in_the_parent(tmp_p
     assert result.returncode != 0
     assert "Started server process" not in result.stderr
     assert "embedded database stopped" in result.stderr
+
+
+def test_workers_on_a_port_in_use_fail_with_one_sentence(tmp_path: Path, mongo_uri: str) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        result = run_cli(
+            "serve",
+            "--workers",
+            "2",
+            "--port",
+            port,
+            "--data-dir",
+            str(tmp_path),
+            env={"MONGODB_URI": mongo_uri},
+        )
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Cannot listen on 127.0.0.1:{port}: Address already in use."
+    )
