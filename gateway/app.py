@@ -6,14 +6,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.monitoring import _EventListener
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
 from authz.keys import (
@@ -28,6 +25,7 @@ from gateway.auth import Authenticator
 from gateway.export import ExportEndpoint
 from gateway.graphql import GatewayGraphQL, GraphQLEndpoint, Throttles
 from gateway.health import healthz, readyz
+from gateway.metrics import metrics
 from gateway.middleware import BodyLimit, RequestContext
 from gateway.settings import Settings
 from resolvers.collections import ensure_schema
@@ -181,7 +179,3 @@ def cursor_seal(settings: Settings) -> CursorSeal:
             "Production needs IMOOX_CURSOR_SECRET or IMOOX_SIGNING_KEY_FILE to seal cursors."
         )
     return CursorSeal(key_material(signing))
-
-
-async def metrics(request: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from authz.keys import development_keys
 from authz.matrix import render_matrix
@@ -16,11 +15,13 @@ from authz.policy import POLICY
 from authz.roots import ROOTS
 from authz.tokens import TokenIssuer
 from authz.writes import WRITES
-from gateway.app import create_app
+from gateway.app import ConfigurationError
 from gateway.database import database_settings, run_with_database
 from gateway.embedded import EmbeddedServerError
 from gateway.logs import configure_logging
 from gateway.settings import Settings
+from gateway.workers import WorkerStartupError
+from gateway.workers import serve as serve_workers
 from resolvers.demo_world import DEMO_PRINCIPALS, seed_demo_world
 from schema import build_schema
 from schema.coverage import coverage_problems
@@ -68,20 +69,22 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on. [default: 8000]")] = None,
     data_dir: DataDir = None,
     demo: Annotated[bool, typer.Option("--demo", help="Seed the demo world first.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes sharing the port and the database. [default: 1]"),
+    ] = None,
 ) -> None:
     """Serve /graphql, /healthz, /readyz and /metrics (embedded database unless MONGODB_URI)."""
     configure_logging()
-    settings = _settings(data_dir, host=host, port=port)
+    settings = _settings(data_dir, host=host, port=port, workers=workers)
     # Until uvicorn installs its own handlers, SIGTERM must unwind (and stop the database) too.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         with database_settings(settings) as ready:
             if demo:
                 run_with_database(ready, seed_demo_world)
-            uvicorn.run(
-                create_app(ready), host=ready.host, port=ready.port, log_config=None, lifespan="on"
-            )
-    except EmbeddedServerError as error:
+            serve_workers(ready)
+    except (EmbeddedServerError, ConfigurationError, WorkerStartupError) as error:
         raise _fail(str(error)) from None
 
 

@@ -70,7 +70,7 @@ class EmbeddedServer:
                 # Its own session: Ctrl-C reaches the gateway only, which then stops the server
                 # in order; the parent-death signal stops it even if the gateway is killed.
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         port = self._wait_for_port(log_offset)
         self.uri = f"mongodb://{self.host}:{port}/?directConnection=true"
@@ -153,8 +153,9 @@ class EmbeddedServer:
         )
 
 
-def _die_with_parent() -> None:
-    """In the child: ask Linux to send SIGTERM when the gateway dies, so no server is orphaned."""
+def die_with_parent() -> None:
+    """In a child (the database, a worker): ask Linux to send SIGTERM when the gateway dies, so
+    none is orphaned."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             import ctypes

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # Worker processes sharing the port and the database (`serve --workers`).
+    workers: int = Field(default=1, ge=1, le=64)
 
     jwt_issuer: str = "imoox-gateway"
     jwt_audience: str = "imoox-api"

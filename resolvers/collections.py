@@ -20,6 +20,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
 ACCOUNTS = "accounts"
 DOMAINS = "domains"
@@ -71,6 +72,9 @@ ALL = (
 CONTENT_KINDS = ["POST", "COMMENT", "PHOTO", "VIDEO", "DOCUMENT", "SPREADSHEET", "EMAIL"]
 VISIBILITIES = ["PRIVATE", "SHARED", "PUBLIC"]
 ACCOUNT_STATUSES = ["ACTIVE", "SUSPENDED", "BLOCKED"]
+
+#: The server's error code for a collection that already exists.
+_NAMESPACE_EXISTS = 48
 
 _STRING = {"bsonType": "string"}
 _OPTIONAL_STRING = {"bsonType": ["string", "null"]}
@@ -303,9 +307,18 @@ async def ensure_schema(db: AsyncDatabase[Any]) -> None:
     owners = owner_indexes()
     for name in ALL:
         if name not in existing:
-            await db.create_collection(name)
+            await _create_collection(db, name)
         if name in VALIDATORS:
             validator = {"$jsonSchema": VALIDATORS[name]}
             await db.command("collMod", name, validator=validator, validationLevel="strict")
         if indexes := [*INDEXES.get(name, ()), *owners.get(name, ())]:
             await db[name].create_indexes(indexes)
+
+
+async def _create_collection(db: AsyncDatabase[Any], name: str) -> None:
+    """Create `name`, unless another process just did: workers and replicas start together."""
+    try:
+        await db.create_collection(name, check_exists=False)
+    except OperationFailure as error:
+        if error.code != _NAMESPACE_EXISTS:
+            raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import socket
@@ -10,10 +12,12 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from pymongo import MongoClient
 
@@ -101,16 +105,19 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
+@contextmanager
+def _serving(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`serve --demo` on a free port, once it answers /readyz; killed if a test left it up."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    environment = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"} | (env or {})
     process = subprocess.Popen(
-        [CLI, "serve", "--demo", "--port", str(port), "--data-dir", str(tmp_path)],
+        [CLI, "serve", "--demo", "--port", str(port), "--data-dir", str(data_dir), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
+        env=environment,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -123,10 +130,18 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
     else:
         process.kill()
         pytest.fail(f"serve did not become ready: {process.communicate()[0]}")
-    yield process, base, tmp_path
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    try:
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
+    with _serving(tmp_path) as (process, base):
+        yield process, base, tmp_path
 
 
 def _embedded_pid(data_dir: Path) -> int:
@@ -172,3 +187,130 @@ def test_second_serve_on_the_same_data_dir_fails_clearly(
     assert result.returncode == 1
     assert "is in use by another process" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+FEED = {"query": "{ publicFeed(first: 5) { edges { node { id title } } } }"}
+
+
+def _worker_of(connection: http.client.HTTPConnection, parent: psutil.Process) -> int:
+    """The pid of the parent's child process holding the server end of `connection`."""
+    assert connection.sock is not None
+    client_port = connection.sock.getsockname()[1]
+    for child in parent.children():
+        for socket_ in child.net_connections(kind="tcp"):
+            if socket_.raddr and socket_.raddr.port == client_port:
+                return child.pid
+    raise AssertionError(f"no child of {parent.pid} serves port {client_port}")
+
+
+def _post(connection: http.client.HTTPConnection, body: dict[str, Any]) -> tuple[int, Any]:
+    connection.request("POST", "/graphql", json.dumps(body), {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    return response.status, json.loads(response.read())
+
+
+def _one_connection_per_worker(
+    base: str, parent: psutil.Process
+) -> dict[int, http.client.HTTPConnection]:
+    """Open connections until two distinct workers hold one each (the kernel picks the worker)."""
+    address = httpx.URL(base)
+    held: dict[int, http.client.HTTPConnection] = {}
+    for _ in range(50):
+        connection = http.client.HTTPConnection(address.host, address.port, timeout=30)
+        connection.request("GET", "/healthz")
+        connection.getresponse().read()
+        pid = _worker_of(connection, parent)
+        if pid in held:
+            connection.close()
+        else:
+            held[pid] = connection
+        if len(held) == 2:
+            break
+    return held
+
+
+def test_two_workers_share_one_database_their_limits_and_their_metrics(tmp_path: Path) -> None:
+    """`serve --workers 2`: one embedded database, two worker processes answering from it; the
+    address limit (4 a minute) is split between them, and /metrics counts both workers' hits."""
+    rate = {"IMOOX_RATE_PER_ADDRESS_PER_MINUTE": "4"}
+    with _serving(tmp_path, "--workers", "2", env=rate) as (process, base):
+        parent = psutil.Process(process.pid)
+        databases = [p for p in parent.children() if "secantus" in " ".join(p.cmdline())]
+        assert len(databases) == 1
+        workers = _one_connection_per_worker(base, parent)
+        assert len(workers) == 2 and process.pid not in workers
+        for connection in workers.values():
+            for _ in range(2):  # each worker's share: 2 a minute
+                status, feed = _post(connection, FEED)
+                assert status == 200 and len(feed["data"]["publicFeed"]["edges"]) == 5
+            status, _ = _post(connection, FEED)
+            assert status == 429
+        scraped = httpx.get(f"{base}/metrics").text
+        assert 'imoox_security_events_total{event="rate_limited",reason="api"} 2.0' in scraped
+        for connection in workers.values():
+            connection.close()
+
+
+def test_sigterm_stops_every_worker_then_the_database(tmp_path: Path) -> None:
+    with _serving(tmp_path, "--workers", "2") as (process, _):
+        descendants = psutil.Process(process.pid).children(recursive=True)
+        assert len(descendants) >= 3  # two workers and the database (and multiprocessing's helper)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        _, still_running = psutil.wait_procs(descendants, timeout=30)
+        assert still_running == []
+        output = process.stdout.read() if process.stdout else ""
+        assert output.index("Stopping parent process") < output.index("embedded database stopped")
+
+
+def test_a_worker_that_cannot_start_stops_serve_with_a_failure(tmp_path: Path) -> None:
+    unreachable = f"mongodb://127.0.0.1:{_free_port()}/?directConnection=true"
+    result = run_cli(
+        "serve",
+        "--workers",
+        "2",
+        "--port",
+        str(_free_port()),
+        "--data-dir",
+        str(tmp_path),
+        env={"MONGODB_URI": unreachable},
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == "A worker failed to start; its error is logged above."
+
+
+def test_a_configuration_no_worker_can_start_with_fails_once_in_the_parent(tmp_path: Path) -> None:
+    persisted = tmp_path / "persisted.json"
+    persisted.write_text("not json")
+    result = run_cli(
+        "serve",
+        "--workers",
+        "2",
+        "--port",
+        str(_free_port()),
+        "--data-dir",
+        str(tmp_path),
+        env={"IMOOX_PERSISTED_QUERIES_FILE": str(persisted)},
+    )
+    assert result.returncode != 0
+    assert "Started server process" not in result.stderr
+    assert "embedded database stopped" in result.stderr
+
+
+def test_workers_on_a_port_in_use_fail_with_one_sentence(tmp_path: Path, mongo_uri: str) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        result = run_cli(
+            "serve",
+            "--workers",
+            "2",
+            "--port",
+            port,
+            "--data-dir",
+            str(tmp_path),
+            env={"MONGODB_URI": mongo_uri},
+        )
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Cannot listen on 127.0.0.1:{port}: Address already in use."
+    )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, WriteError
 
@@ -65,3 +68,17 @@ async def test_ensure_schema_is_repeatable(db: AsyncDatabase[Any]) -> None:
     assert set(ALL) <= set(await db.list_collection_names())
     indexes = await db[ACCOUNTS].index_information()
     assert indexes["username_unique"]["unique"] and indexes["email_unique"]["unique"]
+
+
+async def test_ensure_schema_run_by_two_processes_at_once_on_a_new_database(
+    mongo: AsyncMongoClient[dict[str, Any]],
+) -> None:
+    """Workers and replicas each run it at start, at the same time on a first start."""
+    fresh = mongo[f"test_{uuid.uuid4().hex[:12]}"]
+    try:
+        await asyncio.gather(ensure_schema(fresh), ensure_schema(fresh))
+        assert set(ALL) <= set(await fresh.list_collection_names())
+        indexes = await fresh[ACCOUNTS].index_information()
+        assert indexes["username_unique"]["unique"]
+    finally:
+        await mongo.drop_database(fresh.name)

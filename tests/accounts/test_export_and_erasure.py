@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -184,3 +185,25 @@ async def test_an_erasure_killed_half_way_is_finished_on_restart(
     monkeypatch.undo()
     async with running(settings) as restarted:
         await assert_erased(restarted, demo_db, nora)
+
+
+async def test_two_workers_starting_at_once_finish_an_interrupted_erasure_together(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve --workers N` runs the start-up jobs in every worker, at the same time."""
+    nora = await lived_in_account(gateway, demo_db)
+
+    async def crash(db: AsyncDatabase[Any], account: str, alias: str) -> None:
+        raise SystemError("simulated crash: the process dies here")
+
+    steps = dict(erasure.STEPS)
+    monkeypatch.setattr(
+        erasure, "STEPS", tuple((n, crash if n == "content" else s) for n, s in steps.items())
+    )
+    body = await gateway.query(DELETE, token=nora["token"])
+    assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
+    monkeypatch.undo()
+
+    resumed = await asyncio.gather(*(erasure.resume_erasures(demo_db) for _ in range(2)))
+    assert max(resumed) == 1
+    await assert_erased(gateway, demo_db, nora)

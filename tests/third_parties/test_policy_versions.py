@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -79,6 +81,24 @@ async def test_an_interrupted_publication_is_finished_on_restart(
     monkeypatch.undo()
     async with running(settings):
         pass
+    assert await notified(demo_db) == dict.fromkeys(accounts, 1)
+    version = await demo_db[c.POLICY_VERSIONS].find_one({})
+    assert version is not None and version["state"] == "PUBLISHED"
+    assert version["notified"] == len(accounts)
+
+
+async def test_two_workers_starting_at_once_finish_an_interrupted_publication_once(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve --workers N` runs the start-up jobs in every worker, at the same time."""
+    monkeypatch.setattr(policy_versions, "NOTIFY_BATCH", 10)
+    monkeypatch.setattr(policy_versions, "log", CrashAfter(batches=2))
+    body = await gateway.query(PUBLISH, as_="cora")
+    assert error_codes(body) == ["INTERNAL_SERVER_ERROR"]
+    monkeypatch.setattr(policy_versions, "log", logging.getLogger(__name__))
+
+    await asyncio.gather(*(policy_versions.resume_publications(demo_db) for _ in range(2)))
+    accounts = await demo_db[c.ACCOUNTS].distinct("_id")
     assert await notified(demo_db) == dict.fromkeys(accounts, 1)
     version = await demo_db[c.POLICY_VERSIONS].find_one({})
     assert version is not None and version["state"] == "PUBLISHED"

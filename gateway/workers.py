@@ -1,0 +1,131 @@
+"""`serve --workers N`: N uvicorn worker processes on one port, over one database.
+
+uvicorn's own supervisor runs them (no new dependency; it restarts a worker that dies and stops
+all of them on SIGINT/SIGTERM), each on a listening socket of its own (gateway/listeners.py).
+Workers are spawned, not forked, so each builds its app from the environment the parent
+prepared: the parent's settings, its database's URI included. What must exist once is done by
+the parent before any worker starts: the embedded database, the demo seed, the development key
+pair. What each worker keeps in memory is shared out or summed up: each worker limits at its
+share of every rate (issue 13 moves the limits to the database), and `/metrics` adds up every
+worker's counters (prometheus_client's multiprocess mode).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import uvicorn
+from pydantic import SecretStr
+from starlette.applications import Starlette
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
+
+from gateway.app import ConfigurationError, create_app
+from gateway.embedded import die_with_parent
+from gateway.listeners import reuse_port_socket
+from gateway.logs import configure_logging
+from gateway.metrics import MULTIPROCESS_DIR
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: The rate limits kept in each process's memory; the lockout is in the database already.
+IN_MEMORY_RATES = (
+    "rate_per_principal_per_minute",
+    "rate_per_address_per_minute",
+    "sign_in_rate_per_address_per_minute",
+)
+
+
+class WorkerStartupError(RuntimeError):
+    """A worker could not start (each would fail alike): serve stops and fails."""
+
+
+#: How long the supervisor waits for a worker to answer before killing it as hung. uvicorn's
+#: 5 s kills workers still importing on a busy machine (Kludex/uvicorn#2506).
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
+def serve(settings: Settings) -> None:
+    """Serve until SIGINT/SIGTERM with `settings.workers` processes; returns once all exited."""
+    options = {"host": settings.host, "port": settings.port, "log_config": None, "lifespan": "on"}
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        return
+    shared = worker_settings(settings)
+    # Built once here and dropped: a configuration no worker could start with fails here, once
+    # (uvicorn would restart such workers forever), and the development key pair exists before
+    # N workers race to create it.
+    create_app(shared)
+    config = uvicorn.Config(
+        "gateway.workers:worker_app",
+        factory=True,
+        workers=settings.workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        **options,  # type: ignore[arg-type]
+    )
+    try:
+        reserved = reuse_port_socket(settings.host, settings.port)
+    except OSError as error:
+        raise WorkerStartupError(
+            f"Cannot listen on {settings.host}:{settings.port}: {error.strerror}."
+        ) from None
+    with reserved, tempfile.TemporaryDirectory(prefix="imoox-metrics-") as metrics_dir:
+        os.environ.update(worker_environment(shared) | {MULTIPROCESS_DIR: metrics_dir})
+        host, port = reserved.getsockname()[:2]
+        log.info("listening", extra={"url": f"http://{host}:{port}", "workers": shared.workers})
+        # As `uvicorn.run` does, but with a socket of each worker's own, and keeping the
+        # supervisor to learn whether a worker failed.
+        supervisor = Multiprocess(config, sockets=[reserved])
+        supervisor.run()
+    if any(worker.exitcode == STARTUP_FAILURE for worker in supervisor.processes):
+        raise WorkerStartupError("A worker failed to start; its error is logged above.")
+
+
+def worker_app() -> Starlette:
+    """uvicorn's factory, called in each worker process."""
+    die_with_parent()
+    configure_logging()
+    return create_app(Settings())
+
+
+def worker_settings(settings: Settings) -> Settings:
+    """The settings of each worker: every in-memory rate divided among `settings.workers`,
+    rounded down, so together they never allow more than the configured rate."""
+    workers = settings.workers
+    too_low = [name for name in IN_MEMORY_RATES if getattr(settings, name) < workers]
+    if too_low:
+        raise ConfigurationError(
+            f"{workers} workers share each rate limit; raise "
+            + ", ".join(_env_name(name) for name in too_low)
+            + f" to at least {workers}, or run fewer workers."
+        )
+    return settings.model_copy(
+        update={name: getattr(settings, name) // workers for name in IN_MEMORY_RATES}
+    )
+
+
+def worker_environment(settings: Settings) -> dict[str, str]:
+    """The environment in which `Settings()` reads exactly `settings`."""
+    return {
+        _env_name(name): _env_value(value)
+        for name in Settings.model_fields
+        if (value := getattr(settings, name)) is not None
+    }
+
+
+def _env_name(name: str) -> str:
+    return "MONGODB_URI" if name == "mongodb_uri" else f"IMOOX_{name.upper()}"
+
+
+def _env_value(value: object) -> str:
+    """As pydantic-settings parses it: strings as they are, anything else as JSON."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, str | Path):
+        return str(value)
+    return json.dumps(value)
