@@ -71,7 +71,10 @@ class RemoteKeySet(KeySet):
 
     def __init__(self, url: str) -> None:
         super().__init__({"keys": []})
-        self._client = jwt.PyJWKClient(url, cache_keys=True, lifespan=300)
+        # The key set is cached for `lifespan` seconds, each key no longer than its set:
+        # PyJWKClient's per-key cache never expires, so a key the provider removed would
+        # verify for ever.
+        self._client = jwt.PyJWKClient(url, cache_keys=False, lifespan=300)
 
     def find(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
         if kid in self._keys:

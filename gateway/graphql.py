@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
+import msgspec
 from cross_web import HTTPException
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
@@ -92,12 +92,16 @@ class GatewayGraphQL(GraphQL[Context, None]):
         )
 
     def decode_json(self, data: str | bytes) -> object:
-        """orjson: the fastest sound decoder; it refuses what JSON does not allow (NaN, lone
-        surrogates), and its error is a `json.JSONDecodeError`, answered as a `BAD_REQUEST`."""
-        return orjson.loads(data)
+        """msgspec: the fastest sound decoder. It keeps a number exact however large (orjson
+        would round one over 64 bits) and refuses what JSON does not allow (NaN, a byte order
+        mark, lone surrogates, a number out of range): a `BAD_REQUEST`, never a fault."""
+        try:
+            return msgspec.json.decode(data)
+        except msgspec.DecodeError as error:
+            raise HTTPException(400, "Unable to parse request body as JSON") from error
 
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        return msgspec.json.encode(data)
 
     def parse_json(self, data: str | bytes) -> Any:
         """A body is one operation or a batch of them, each an object with typed members:

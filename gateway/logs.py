@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
+import msgspec
 
 from schema.security import REQUEST_ID
 
@@ -28,10 +27,7 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        try:
-            return orjson.dumps(entry, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-        except orjson.JSONEncodeError:  # what orjson refuses (an int over 64 bits) json can say
-            return json.dumps(entry, default=str)
+        return msgspec.json.encode(entry, enc_hook=str).decode()
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -150,7 +150,11 @@ def _first(node: FieldNode, limits: Limits) -> int | None:
     for argument in node.arguments or ():
         if argument.name.value == "first":
             value = argument.value
-            return int(value.value) if isinstance(value, IntValueNode) else limits.max_page_size
+            if not isinstance(value, IntValueNode):
+                return limits.max_page_size
+            # A negative size would subtract its list's cost from the document's; it costs
+            # what a list of unknown size does (the resolvers refuse it anyway).
+            return max(int(value.value), 0)
     return None
 
 
