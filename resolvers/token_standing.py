@@ -235,13 +235,11 @@ def _command_key(event: _Command) -> tuple[object, ...]:
 
 def _is_round(event: CommandStartedEvent) -> bool:
     """The stream's `aggregate` on the database (`aggregate: 1`) or a `getMore` of it."""
-    match event.command_name:
-        case "aggregate":
-            return bool(event.command.get("aggregate") == 1)
-        case "getMore":
-            return bool(event.command.get("collection") == "$cmd.aggregate")
-        case _:
-            return False
+    command = event.command
+    return bool(
+        (event.command_name == "aggregate" and command.get("aggregate") == 1)
+        or (event.command_name == "getMore" and command.get("collection") == "$cmd.aggregate")
+    )
 
 
 class _Rounds(CommandListener):
