@@ -34,6 +34,7 @@ from resolvers.disclosures import DisclosureWriter
 from resolvers.erasure import resume_erasures
 from resolvers.pagination import CursorSeal
 from resolvers.policy_versions import resume_publications
+from resolvers.token_standing import TokenStanding
 from schema import build_schema
 from schema.context import SessionPolicy
 from schema.limits import Limits
@@ -50,14 +51,15 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
     """The gateway; `event_listeners` go to the MongoDB client (metrics, tests counting queries)."""
     if not settings.mongodb_uri:
         raise ConfigurationError("No database: set MONGODB_URI, or start through `serve`.")
+    uri = settings.mongodb_uri
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-            settings.mongodb_uri,
+            uri,
             tz_aware=True,
             serverSelectionTimeoutMS=5000,
-            event_listeners=list(event_listeners),
+            event_listeners=[*event_listeners, standing.local_writes],
         )
         app.state.db = client[settings.database]
         app.state.disclosure_writer = DisclosureWriter(app.state.db)
@@ -66,12 +68,14 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
             await detach_comments(app.state.db)
             await resume_erasures(app.state.db)
             await resume_publications(app.state.db)
-            yield
+            async with standing.following(uri, settings.database):
+                yield
         finally:
             await client.close()
 
     verifier, issuer = token_keys(settings)
-    authenticator = Authenticator(verifier, settings.trusted_proxy_header)
+    standing = TokenStanding()
+    authenticator = Authenticator(verifier, standing, settings.trusted_proxy_header)
     sessions = SessionPolicy(
         issuer=issuer,
         cursors=cursor_seal(settings),

@@ -13,16 +13,21 @@ from authz.principals import Principal
 from authz.token_accounts import refusal
 from authz.tokens import TokenRejected, TokenVerifier
 from gateway.responses import error_response
-from resolvers.admin import account_standing_of_token
-from resolvers.tokens import is_revoked
+from resolvers.token_standing import TokenStanding
 from schema.context import Client
 from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode
 from schema.security import security_event
 
 
 class Authenticator:
-    def __init__(self, verifier: TokenVerifier, trusted_proxy_header: str | None = None) -> None:
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        standing: TokenStanding,
+        trusted_proxy_header: str | None = None,
+    ) -> None:
         self.verifier = verifier
+        self.standing = standing
         self.trusted_proxy_header = trusted_proxy_header
 
     async def principal(self, request: Request) -> Principal:
@@ -36,12 +41,15 @@ class Authenticator:
             raise TokenRejected("the Authorization header is not `Bearer <token>`")
         principal = self.verifier.verify(token.strip(), device_id=device_id)
         db = request.app.state.db
-        if principal.token_id and await is_revoked(db, principal.token_id, principal.session_id):
+        standing = self.standing
+        if principal.token_id and await standing.is_revoked(
+            db, principal.token_id, principal.session_id
+        ):
             raise TokenRejected(
                 f"token {principal.token_id} or its session has been revoked", "revoked"
             )
         if principal.id is not None:
-            account = await account_standing_of_token(db, principal.id)
+            account = await standing.account(db, principal.id)
             if reason := refusal(principal, account):
                 raise TokenRejected(reason, "account")
         return principal

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from pymongo import MongoClient
@@ -32,11 +33,20 @@ class EmbeddedServerError(RuntimeError):
 class EmbeddedServer:
     """Start, wait for, and stop one SecantusDB process storing its data under `data_dir`."""
 
-    def __init__(self, data_dir: Path, *, host: str = "127.0.0.1", timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        timeout: float = 30.0,
+        options: Sequence[str] = (),
+    ) -> None:
+        """`options` go to the server as they are (the test suite enables fail points)."""
         self.storage_path = data_dir / "db"
         self.log_path = data_dir / "secantus.log"
         self.host = host
         self.timeout = timeout
+        self.options = tuple(options)
         self._process: subprocess.Popen[bytes] | None = None
         self.uri: str | None = None
 
@@ -63,6 +73,7 @@ class EmbeddedServer:
                     str(self.storage_path),
                     "--log-level",
                     "INFO",
+                    *self.options,
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,

@@ -21,9 +21,14 @@ def _session_key(session_id: str) -> str:
     return f"session:{session_id}"
 
 
+def revocation_keys(token_id: str, session_id: str | None) -> list[str]:
+    """The entries that would refuse a token: its own, and its session's."""
+    return [token_id, *([_session_key(session_id)] if session_id else [])]
+
+
 async def is_revoked(db: AsyncDatabase[Any], token_id: str, session_id: str | None) -> bool:
     """Whether the token, or the session it was issued for, has been ended."""
-    keys = [token_id, *([_session_key(session_id)] if session_id else [])]
+    keys = revocation_keys(token_id, session_id)
     return await db[REVOKED_TOKENS].find_one({"_id": {"$in": keys}}, {"_id": 1}) is not None
 
 

@@ -34,7 +34,10 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if uri := os.environ.get("MONGODB_URI"):
         yield uri
         return
-    with EmbeddedServer(tmp_path_factory.mktemp("embedded")) as uri:
+    # Fail points (`configureFailPoint`) let tests break the token standing stream.
+    with EmbeddedServer(
+        tmp_path_factory.mktemp("embedded"), options=["--enable-test-commands"]
+    ) as uri:
         yield uri
 
 

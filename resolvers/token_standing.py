@@ -1,0 +1,304 @@
+"""A token's standing in memory: revoked ids and account status, proven fresh or not used.
+
+Every signed-in request asks whether its token or session was revoked and whether its account
+still lets it act (`authz/token_accounts.refusal`). Reading both costs two queries per request;
+`TokenStanding` answers from memory instead, kept current by a change stream on the two
+collections that decide it, and answers from memory only while it can prove it is current:
+
+- `fresh_as_of` is the start of the last stream round whose events have all been applied. A
+  round (the driver's `aggregate` or `getMore`) sees every change committed before it began, so
+  every change committed before `fresh_as_of` is in memory.
+- Memory is used only while `fresh_as_of` is less than `FRESHNESS` old. So a change committed
+  at any moment, by any process or operator, binds every request that starts more than
+  `FRESHNESS` after it, on every replica: either the stream brought it, or the cache is stale
+  and the request reads the database (stream down, slow, not yet started, no change streams on
+  the server).
+- Memory is used only while `fresh_as_of` is later than this process's last write to those
+  collections (`LocalWrites`, a listener on the gateway's client), so a sign-out or an admin
+  action binds this process's very next request, before the stream brings it.
+
+A missing entry is read from the database and kept unless a change was applied while it was
+being read (`_generation`). Whatever cannot be proven current is read, exactly as without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+from cachetools import LRUCache
+from prometheus_client import Counter
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.change_stream import AsyncChangeStream
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+from pymongo.monitoring import (
+    CommandFailedEvent,
+    CommandListener,
+    CommandStartedEvent,
+    CommandSucceededEvent,
+)
+
+from resolvers import tokens
+from resolvers.admin import account_standing_of_token
+from resolvers.collections import ACCOUNTS, REVOKED_TOKENS
+
+log = logging.getLogger(__name__)
+
+#: How old the proof of freshness may be: the bound within which a change binds every replica.
+FRESHNESS = 1.0
+#: How long one round waits for changes when there are none (well under FRESHNESS).
+ROUND_WAIT_MS = 250
+#: Events per round; a full round may have left some behind, so it proves nothing.
+ROUND_EVENTS = 1000
+#: Accounts kept (least recently used go first): about 200 bytes each.
+ACCOUNTS_KEPT = 100_000
+#: Waits between attempts to reopen a broken stream.
+FIRST_RETRY, LAST_RETRY = 0.1, 30.0
+#: The stream's client names itself so (server logs, `currentOp`, fail points in tests).
+STREAM_APP_NAME = "imoox-token-standing"
+
+_DOCUMENT_CHANGES = ("insert", "update", "replace", "delete")
+#: Document changes in the two collections, and everything else (a drop, a rename, an
+#: invalidation), which makes the stream start over.
+_PIPELINE: list[Mapping[str, Any]] = [
+    {
+        "$match": {
+            "$or": [
+                {"ns.coll": {"$in": [ACCOUNTS, REVOKED_TOKENS]}},
+                {"operationType": {"$nin": list(_DOCUMENT_CHANGES)}},
+            ]
+        }
+    }
+]
+
+CHECKS = Counter(
+    "imoox_token_standing_checks_total",
+    "Token standing checks (revocation, account) by where the answer came from.",
+    ["source"],
+)
+_FROM_MEMORY = CHECKS.labels(source="memory")
+_FROM_DATABASE = CHECKS.labels(source="database")
+
+
+class _StartOver(Exception):
+    """The stream can no longer be followed event by event: open a new one."""
+
+
+class TokenStanding:
+    """Answers `is_revoked` and `account` like the database does, from memory when warm."""
+
+    def __init__(self, accounts_kept: int = ACCOUNTS_KEPT) -> None:
+        self._revoked: set[str] = set()
+        self._accounts: LRUCache[str, Mapping[str, Any] | None] = LRUCache(accounts_kept)
+        self._generation = 0
+        self._fresh_as_of: float | None = None
+        self._local_write = -math.inf
+        self._rounds = _Rounds()
+        self.local_writes = LocalWrites(self)
+
+    def _fresh(self) -> bool:
+        fresh = self._fresh_as_of
+        return (
+            fresh is not None and fresh > self._local_write and time.monotonic() - fresh < FRESHNESS
+        )
+
+    def wrote(self) -> None:
+        """This process wrote what decides standing: read until the stream has it."""
+        self._local_write = time.monotonic()
+
+    async def is_revoked(
+        self, db: AsyncDatabase[Any], token_id: str, session_id: str | None
+    ) -> bool:
+        """`resolvers.tokens.is_revoked`, from memory when fresh."""
+        if self._fresh():
+            _FROM_MEMORY.inc()
+            return not self._revoked.isdisjoint(tokens.revocation_keys(token_id, session_id))
+        _FROM_DATABASE.inc()
+        return await tokens.is_revoked(db, token_id, session_id)
+
+    async def account(self, db: AsyncDatabase[Any], account: str) -> Mapping[str, Any] | None:
+        """`resolvers.admin.account_standing_of_token`, from memory when fresh and known."""
+        if self._fresh() and account in self._accounts:
+            _FROM_MEMORY.inc()
+            return self._accounts[account]
+        _FROM_DATABASE.inc()
+        generation = self._generation
+        standing = await account_standing_of_token(db, account)
+        if generation == self._generation:
+            self._accounts[account] = standing
+        return standing
+
+    @asynccontextmanager
+    async def following(self, uri: str, database: str) -> AsyncIterator[None]:
+        """Follow the database's changes in the background while the context is open."""
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            uri, appname=STREAM_APP_NAME, event_listeners=[self._rounds]
+        )
+        stopping = asyncio.Event()
+        task = asyncio.create_task(self._follow(client[database], stopping), name="token-standing")
+        try:
+            yield
+        finally:
+            # The driver can take a cancellation for a lost connection and retry its read:
+            # closing the client ends that read, and the loop sees `stopping`.
+            stopping.set()
+            task.cancel()
+            await client.close()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    async def _follow(self, db: AsyncDatabase[Any], stopping: asyncio.Event) -> None:
+        """Follow the stream until stopped, opening it anew (after a growing wait) when it
+        breaks."""
+        retry = FIRST_RETRY
+        while not stopping.is_set():
+            try:
+                await self._follow_one_stream(db)
+            except (PyMongoError, _StartOver) as error:
+                if stopping.is_set():
+                    return
+                log.warning(
+                    "token standing: stream stopped, reading the database until it is back",
+                    extra={"error": str(error)},
+                )
+            if self._fresh_as_of is not None:
+                retry = FIRST_RETRY
+            self._fresh_as_of = None
+            await asyncio.sleep(retry)
+            retry = min(retry * 2, LAST_RETRY)
+
+    async def _follow_one_stream(self, db: AsyncDatabase[Any]) -> None:
+        self._fresh_as_of = None
+        self._rounds.done.clear()
+        stream = await db.watch(_PIPELINE, max_await_time_ms=ROUND_WAIT_MS, batch_size=ROUND_EVENTS)
+        async with stream:
+            # Only now that the stream is open: a change after this point reaches it, and an
+            # entry read before it is not kept (the generation moves on).
+            self._forget_accounts()
+            self._revoked = {doc["_id"] async for doc in db[REVOKED_TOKENS].find({}, {"_id": 1})}
+            await self._apply_rounds(stream)
+        raise _StartOver("the stream was closed")
+
+    async def _apply_rounds(self, stream: AsyncChangeStream[dict[str, Any]]) -> None:
+        applied = 0
+        while stream.alive:
+            change = await stream.try_next()
+            if change is not None:
+                self._apply(change)
+                applied += 1
+            # Rounds end in order; one whose events are all applied proves its start.
+            while self._rounds.done and self._rounds.done[0].events <= applied:
+                finished = self._rounds.done.popleft()
+                applied -= finished.events
+                if finished.events < ROUND_EVENTS:
+                    self._fresh_as_of = finished.began
+
+    def _apply(self, change: Mapping[str, Any]) -> None:
+        kind = change["operationType"]
+        if kind not in _DOCUMENT_CHANGES:
+            raise _StartOver(f"a {kind} event")
+        key = change["documentKey"]["_id"]
+        if change["ns"]["coll"] == ACCOUNTS:
+            self._generation += 1
+            self._accounts.pop(key, None)
+        elif kind == "delete":
+            self._revoked.discard(key)
+        else:
+            self._revoked.add(key)
+
+    def _forget_accounts(self) -> None:
+        self._generation += 1
+        self._accounts.clear()
+
+
+@dataclass(frozen=True)
+class _Round:
+    began: float
+    events: int
+
+
+_Command = CommandStartedEvent | CommandSucceededEvent | CommandFailedEvent
+
+
+def _command_key(event: _Command) -> tuple[object, ...]:
+    """One command: request ids are random, but a connection runs one command at a time."""
+    return (event.connection_id, event.server_connection_id, event.request_id)
+
+
+def _is_round(event: CommandStartedEvent) -> bool:
+    """The stream's `aggregate` on the database (`aggregate: 1`) or a `getMore` of it."""
+    command = event.command
+    return bool(
+        (event.command_name == "aggregate" and command.get("aggregate") == 1)
+        or (event.command_name == "getMore" and command.get("collection") == "$cmd.aggregate")
+    )
+
+
+class _Rounds(CommandListener):
+    """The stream's rounds as the driver runs them (resumes included): start and event count.
+
+    On the stream's own client, whose only other commands load the revoked ids.
+    """
+
+    def __init__(self) -> None:
+        self._began: dict[tuple[object, ...], float] = {}
+        self.done: deque[_Round] = deque()
+
+    def started(self, event: CommandStartedEvent) -> None:
+        if _is_round(event):
+            self._began[_command_key(event)] = time.monotonic()
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        began = self._began.pop(_command_key(event), None)
+        if began is not None:
+            cursor = event.reply.get("cursor", {})
+            batch = cursor.get("firstBatch", cursor.get("nextBatch", []))
+            self.done.append(_Round(began, len(batch)))
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        self._began.pop(_command_key(event), None)
+
+
+#: Write commands, by the key that names their collection.
+_WRITES = ("insert", "update", "delete", "findAndModify")
+#: Commands that may change either collection whatever they name.
+_WHOLESALE = ("commitTransaction", "bulkWrite", "drop", "dropDatabase", "renameCollection")
+
+
+class LocalWrites(CommandListener):
+    """Tells the cache when this process wrote what decides standing, once the write is done.
+
+    On the gateway's client. A write in a transaction is seen by the stream only once committed,
+    so the commit marks it too. A failed write marks it as well: it may have been applied.
+    """
+
+    def __init__(self, standing: TokenStanding) -> None:
+        self._standing = standing
+        self._pending: set[tuple[object, ...]] = set()
+
+    def started(self, event: CommandStartedEvent) -> None:
+        name = event.command_name
+        if name in _WHOLESALE or (
+            name in _WRITES and event.command.get(name) in (ACCOUNTS, REVOKED_TOKENS)
+        ):
+            self._pending.add(_command_key(event))
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        self._done(event)
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        self._done(event)
+
+    def _done(self, event: _Command) -> None:
+        key = _command_key(event)
+        if key in self._pending:
+            self._pending.discard(key)
+            self._standing.wrote()
