@@ -24,8 +24,9 @@ WRITES = frozenset({"insert", "update", "delete", "findAndModify"})
 def is_authentication(command: dict[str, Any]) -> bool:
     """The two reads that let a signed-in caller in (`gateway.auth`): whether its token or
     session was revoked, and its account's status and token cut-off. Left out of the counts:
-    they are the same for every request and are being replaced by a cache (issue 11,
-    another change), so the targets here are about each request's own work."""
+    a warm gateway answers them from memory (`tests/accounts/test_token_standing.py` holds
+    that it reads nothing), but whether the change stream has proven memory fresh by this
+    test's second request depends on timing; the targets here are each request's own work."""
     match command:
         case {"find": collection, "filter": {"_id": {"$in": list()}}, **rest}:
             return collection == REVOKED_TOKENS and rest.get("projection") == {"_id": 1}
