@@ -183,20 +183,21 @@ async def test_gateway_verifies_with_a_jwks_file(
             assert response.status_code == status
 
 
-def _one_key_verifier(kid: str) -> tuple[TokenVerifier, Ed25519PrivateKey]:
+def _verifier_and_token(expires: int) -> tuple[TokenVerifier, str]:
+    """A verifier trusting one fresh key (no leeway), and alice's token signed with it."""
     key = Ed25519PrivateKey.generate()
-    keys = KeySet({"keys": [_jwk(key.public_key(), OKPAlgorithm, "EdDSA", kid)]})
-    return TokenVerifier(keys, "idp", "api", leeway_seconds=0), key
+    keys = KeySet({"keys": [_jwk(key.public_key(), OKPAlgorithm, "EdDSA", "k1")]})
+    claims = token_claims(iss="idp", aud="api", exp=expires, nbf=None)
+    token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "k1"})
+    return TokenVerifier(keys, "idp", "api", leeway_seconds=0), token
 
 
 def test_a_token_seen_before_is_still_refused_once_it_expires(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Remembering a verified token skips its signature check, never its times."""
-    verifier, key = _one_key_verifier("k1")
     expires = int(time.time()) + 60
-    claims = token_claims(iss="idp", aud="api", exp=expires, nbf=None, jti="j-exp")
-    token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "k1"})
+    verifier, token = _verifier_and_token(expires)
     assert verifier.verify(token).id == "acct-alice"
     monkeypatch.setattr(time, "time", lambda: expires + 1.0)
     with pytest.raises(TokenRejected):
@@ -205,9 +206,7 @@ def test_a_token_seen_before_is_still_refused_once_it_expires(
 
 def test_a_token_seen_before_is_refused_once_its_key_is_replaced() -> None:
     """A key rotated under the same `kid` (or removed) stops trusting what it verified."""
-    verifier, key = _one_key_verifier("k1")
-    claims = token_claims(iss="idp", aud="api", exp=int(time.time()) + 60, nbf=None, jti="j-rot")
-    token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "k1"})
+    verifier, token = _verifier_and_token(int(time.time()) + 60)
     assert verifier.verify(token).id == "acct-alice"
     successor = Ed25519PrivateKey.generate()
     verifier.keys.add({"keys": [_jwk(successor.public_key(), OKPAlgorithm, "EdDSA", "k1")]})
@@ -216,9 +215,7 @@ def test_a_token_seen_before_is_refused_once_its_key_is_replaced() -> None:
 
 
 def test_a_token_seen_before_carries_each_request_s_own_device() -> None:
-    verifier, key = _one_key_verifier("k1")
-    claims = token_claims(iss="idp", aud="api", exp=int(time.time()) + 60, nbf=None, jti="j-dev")
-    token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "k1"})
+    verifier, token = _verifier_and_token(int(time.time()) + 60)
     assert verifier.verify(token, device_id="phone").device_id == "phone"
     assert verifier.verify(token).device_id is None
     assert verifier.verify(token, device_id="laptop").device_id == "laptop"
