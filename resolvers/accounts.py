@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from resolvers.collections import ACCOUNTS
-from resolvers.related import BATCH_SIZE, in_chunks
+from resolvers.related import BATCH_SIZE
 
 
 async def accounts_by_id(
@@ -18,15 +18,10 @@ async def accounts_by_id(
     fields: Iterable[str],
     where: Mapping[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """The accounts among `ids` matching `where`, by id, reading only `fields`: one query for
-    a page of ids, one per `IN_CHUNK` for more."""
-    projection = dict.fromkeys(fields, 1)
-    found: dict[str, dict[str, Any]] = {}
-    for chunk in in_chunks(ids):
-        query = {"_id": {"$in": chunk}, **(where or {})}
-        cursor = db[ACCOUNTS].find(query, projection).batch_size(BATCH_SIZE)
-        found.update({doc["_id"]: doc async for doc in cursor})
-    return found
+    """The accounts among `ids` matching `where`, by id, reading only `fields`, in one query."""
+    query = {"_id": {"$in": list(ids)}, **(where or {})}
+    cursor = db[ACCOUNTS].find(query, dict.fromkeys(fields, 1)).batch_size(BATCH_SIZE)
+    return {doc["_id"]: doc async for doc in cursor}
 
 
 class AccountExists(Exception):

@@ -22,7 +22,7 @@ from authz.visibility import audience
 from resolvers.accounts import accounts_by_id
 from resolvers.content import Projection, find_content, visible_items
 from resolvers.pagination import NEWEST_FIRST, OLDEST_FIRST
-from resolvers.related import count_by, in_chunks, related_by
+from resolvers.related import count_by, related_by
 from schema.context import Context
 from schema.projection import projection
 from schema.selection import Selected
@@ -168,13 +168,15 @@ async def _visible_by(
     sort: Sequence[tuple[str, int]],
     listed: frozenset[str],
 ) -> list[list[Any]]:
-    """Visible items whose `key` is one of `values`, grouped by it: one query per batch (per
-    `IN_CHUNK` values; each value's items come from one query, in its order)."""
+    """Visible items whose `key` is one of `values`, grouped by it: one query per batch."""
     project = {**content_fields(context, selected, listed), key: 1}
-    seen_by = audience(context.principal, listed)
-    docs: list[dict[str, Any]] = []
-    for chunk in in_chunks(values):
-        docs += await visible_items(context.db, {key: {"$in": chunk}}, seen_by, project, sort)
+    docs = await visible_items(
+        context.db,
+        {key: {"$in": list(values)}},
+        audience(context.principal, listed),
+        project,
+        sort,
+    )
     rows = await guard_content(context, docs, listed)
     grouped: dict[str, list[Any]] = {value: [] for value in values}
     for doc, row in zip(docs, rows, strict=True):
