@@ -42,7 +42,7 @@ def outer_plan(explained: dict[str, Any]) -> dict[str, Any]:
     if "stages" in explained:
         explained = explained["stages"][0]["$cursor"]
     plan: dict[str, Any] = explained["queryPlanner"]["winningPlan"]
-    return plan
+    return plan.get("queryPlan", plan)  # MongoDB's slot-based engine nests the tree
 
 
 def stages_of(plan: dict[str, Any]) -> list[str]:
