@@ -36,3 +36,21 @@ def reuse_port_socket(host: str, port: int) -> ReusePortSocket:
         sock.close()
         raise
     return sock
+
+
+def reserve_port(host: str, port: int) -> ReusePortSocket:
+    """The parent's socket for `host:port`, refused if anything already listens there.
+
+    SO_REUSEPORT lets any socket of the same user with the option join the group; a plain bind
+    first fails on a port held by anyone, so the gateway never shares its connections (and
+    their bearer tokens) with another program that was there before it. (One that binds later
+    with SO_REUSEPORT could still join: a same-user program, as able to read the gateway's
+    memory where ptrace is allowed.)
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP) as probe:
+        # SO_REUSEADDR: a port left in TIME_WAIT by a previous run is free; a listening one not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+        port = probe.getsockname()[1]
+    return reuse_port_socket(host, port)

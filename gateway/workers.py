@@ -26,7 +26,7 @@ from uvicorn.supervisors import Multiprocess
 
 from gateway.app import ConfigurationError, create_app
 from gateway.embedded import die_with_parent
-from gateway.listeners import reuse_port_socket
+from gateway.listeners import reserve_port
 from gateway.logs import configure_logging
 from gateway.metrics import MULTIPROCESS_DIR
 from gateway.settings import Settings
@@ -69,7 +69,7 @@ def serve(settings: Settings) -> None:
         **options,  # type: ignore[arg-type]
     )
     try:
-        reserved = reuse_port_socket(settings.host, settings.port)
+        reserved = reserve_port(settings.host, settings.port)
     except OSError as error:
         raise WorkerStartupError(
             f"Cannot listen on {settings.host}:{settings.port}: {error.strerror}."

@@ -44,6 +44,9 @@ SIGN_IN_FAILURES = "sign_in_failures"
 #: Aggregate counts as first published: a published number never changes (`resolvers.aggregates`).
 PUBLISHED_COUNTS = "published_counts"
 SIGN_UPS = "sign_ups"
+#: One mark per gateway process, rewritten every few hundred milliseconds: when the change
+#: stream brings it back, everything committed before it was written has been seen.
+STANDING_MARKS = "standing_marks"
 
 ALL = (
     ACCOUNTS,
@@ -67,6 +70,7 @@ ALL = (
     SIGN_IN_FAILURES,
     PUBLISHED_COUNTS,
     SIGN_UPS,
+    STANDING_MARKS,
 )
 
 CONTENT_KINDS = ["POST", "COMMENT", "PHOTO", "VIDEO", "DOCUMENT", "SPREADSHEET", "EMAIL"]
@@ -178,6 +182,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     POLICY_VERSIONS: [IndexModel("state", name="by_state")],
     SIGN_IN_FAILURES: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
     SIGN_UPS: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
+    STANDING_MARKS: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
 }
 
 

@@ -5,9 +5,12 @@ still lets it act (`authz/token_accounts.refusal`). Reading both costs two queri
 `TokenStanding` answers from memory instead, kept current by a change stream on the two
 collections that decide it, and answers from memory only while it can prove it is current:
 
-- `fresh_as_of` is the start of the last stream round whose events have all been applied. A
-  round (the driver's `aggregate` or `getMore`) sees every change committed before it began, so
-  every change committed before `fresh_as_of` is in memory.
+- Every `MARK_EVERY` the process rewrites its own mark (`standing_marks`) and notes when it
+  began to. A change stream delivers changes in commit order, so when the stream brings that
+  mark back, every change committed before the mark was written has been applied:
+  `fresh_as_of` is when the last mark brought back was written. (A stream round proves
+  nothing by itself: SecantusDB reads a bounded stretch of its log per round before it
+  filters, so a round can come back empty with the change still unread behind other writes.)
 - Memory is used only while `fresh_as_of` is less than `FRESHNESS` old. So a change committed
   at any moment, by any process or operator, binds every request that starts more than
   `FRESHNESS` after it, on every replica: either the stream brought it, or the cache is stale
@@ -27,16 +30,15 @@ import asyncio
 import logging
 import math
 import time
-from collections import deque
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cachetools import LRUCache
 from prometheus_client import Counter
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 from pymongo.monitoring import (
@@ -48,16 +50,18 @@ from pymongo.monitoring import (
 
 from resolvers import tokens
 from resolvers.admin import account_standing_of_token
-from resolvers.collections import ACCOUNTS, REVOKED_TOKENS
+from resolvers.collections import ACCOUNTS, REVOKED_TOKENS, STANDING_MARKS
 
 log = logging.getLogger(__name__)
 
 #: How old the proof of freshness may be: the bound within which a change binds every replica.
 FRESHNESS = 1.0
-#: How long one round waits for changes when there are none (well under FRESHNESS).
-ROUND_WAIT_MS = 250
-#: Events per round; a full round may have left some behind, so it proves nothing.
-ROUND_EVENTS = 1000
+#: How often the process writes its mark (well under FRESHNESS).
+MARK_EVERY = 0.25
+#: How long one round waits for changes when there are none (under MARK_EVERY).
+ROUND_WAIT_MS = 100
+#: A mark outlives its process this long, then expires.
+MARK_KEPT = timedelta(hours=1)
 #: Accounts kept (least recently used go first): about 200 bytes each.
 ACCOUNTS_KEPT = 100_000
 #: Waits between attempts to reopen a broken stream.
@@ -66,13 +70,13 @@ FIRST_RETRY, LAST_RETRY = 0.1, 30.0
 STREAM_APP_NAME = "imoox-token-standing"
 
 _DOCUMENT_CHANGES = ("insert", "update", "replace", "delete")
-#: Document changes in the two collections, and everything else (a drop, a rename, an
-#: invalidation), which makes the stream start over.
+#: Document changes in the two collections and the marks, and everything else (a drop, a
+#: rename, an invalidation), which makes the stream start over.
 _PIPELINE: list[Mapping[str, Any]] = [
     {
         "$match": {
             "$or": [
-                {"ns.coll": {"$in": [ACCOUNTS, REVOKED_TOKENS]}},
+                {"ns.coll": {"$in": [ACCOUNTS, REVOKED_TOKENS, STANDING_MARKS]}},
                 {"operationType": {"$nin": list(_DOCUMENT_CHANGES)}},
             ]
         }
@@ -101,7 +105,10 @@ class TokenStanding:
         self._generation = 0
         self._fresh_as_of: float | None = None
         self._local_write = -math.inf
-        self._rounds = _Rounds()
+        self._mark_id = f"mark:{uuid.uuid4().hex}"
+        #: Marks written and not yet brought back: number → when its writing began.
+        self._marks: dict[int, float] = {}
+        self._mark_number = 0
         self.local_writes = LocalWrites(self)
 
     def _fresh(self) -> bool:
@@ -139,9 +146,7 @@ class TokenStanding:
     @asynccontextmanager
     async def following(self, uri: str, database: str) -> AsyncIterator[None]:
         """Follow the database's changes in the background while the context is open."""
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-            uri, appname=STREAM_APP_NAME, event_listeners=[self._rounds]
-        )
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, appname=STREAM_APP_NAME)
         stopping = asyncio.Event()
         task = asyncio.create_task(self._follow(client[database], stopping), name="token-standing")
         try:
@@ -177,52 +182,57 @@ class TokenStanding:
 
     async def _follow_one_stream(self, db: AsyncDatabase[Any]) -> None:
         self._fresh_as_of = None
-        self._rounds.done.clear()
-        stream = await db.watch(_PIPELINE, max_await_time_ms=ROUND_WAIT_MS, batch_size=ROUND_EVENTS)
+        self._marks.clear()
+        stream = await db.watch(_PIPELINE, max_await_time_ms=ROUND_WAIT_MS)
         async with stream:
             # Only now that the stream is open: a change after this point reaches it, and an
             # entry read before it is not kept (the generation moves on).
             self._forget_accounts()
             self._revoked = {doc["_id"] async for doc in db[REVOKED_TOKENS].find({}, {"_id": 1})}
-            await self._apply_rounds(stream)
+            next_mark = -math.inf
+            while stream.alive:
+                if time.monotonic() >= next_mark:
+                    next_mark = time.monotonic() + MARK_EVERY
+                    await self._write_mark(db)
+                if (change := await stream.try_next()) is not None:
+                    self._apply(change)
         raise _StartOver("the stream was closed")
 
-    async def _apply_rounds(self, stream: AsyncChangeStream[dict[str, Any]]) -> None:
-        applied = 0
-        while stream.alive:
-            change = await stream.try_next()
-            if change is not None:
-                self._apply(change)
-                applied += 1
-            # Rounds end in order; one whose events are all applied proves its start.
-            while self._rounds.done and self._rounds.done[0].events <= applied:
-                finished = self._rounds.done.popleft()
-                applied -= finished.events
-                if finished.events < ROUND_EVENTS:
-                    self._fresh_as_of = finished.began
+    async def _write_mark(self, db: AsyncDatabase[Any]) -> None:
+        """Rewrite this process's mark; when the stream brings it back, memory is current as
+        of the moment the writing began."""
+        self._mark_number += 1
+        self._marks[self._mark_number] = time.monotonic()
+        mark = {"number": self._mark_number, "expires_at": datetime.now(UTC) + MARK_KEPT}
+        await db[STANDING_MARKS].replace_one({"_id": self._mark_id}, mark, upsert=True)
 
     def _apply(self, change: Mapping[str, Any]) -> None:
         kind = change["operationType"]
         if kind not in _DOCUMENT_CHANGES:
             raise _StartOver(f"a {kind} event")
         key = change["documentKey"]["_id"]
-        if change["ns"]["coll"] == ACCOUNTS:
+        collection = change["ns"]["coll"]
+        if collection == ACCOUNTS:
             self._generation += 1
             self._accounts.pop(key, None)
-        elif kind == "delete":
+        elif collection == REVOKED_TOKENS and kind == "delete":
             self._revoked.discard(key)
-        else:
+        elif collection == REVOKED_TOKENS:
             self._revoked.add(key)
+        elif key == self._mark_id and kind != "delete":
+            self._mark_back(change.get("fullDocument") or {})
+        # Anything else is another process's mark, or a mark expiring.
+
+    def _mark_back(self, mark: Mapping[str, Any]) -> None:
+        """The stream brought this process's mark back: memory is current as of its writing."""
+        number = mark.get("number")
+        if number in self._marks:
+            self._fresh_as_of = self._marks[number]
+            self._marks = {n: began for n, began in self._marks.items() if n > number}
 
     def _forget_accounts(self) -> None:
         self._generation += 1
         self._accounts.clear()
-
-
-@dataclass(frozen=True)
-class _Round:
-    began: float
-    events: int
 
 
 _Command = CommandStartedEvent | CommandSucceededEvent | CommandFailedEvent
@@ -231,40 +241,6 @@ _Command = CommandStartedEvent | CommandSucceededEvent | CommandFailedEvent
 def _command_key(event: _Command) -> tuple[object, ...]:
     """One command: request ids are random, but a connection runs one command at a time."""
     return (event.connection_id, event.server_connection_id, event.request_id)
-
-
-def _is_round(event: CommandStartedEvent) -> bool:
-    """The stream's `aggregate` on the database (`aggregate: 1`) or a `getMore` of it."""
-    command = event.command
-    return bool(
-        (event.command_name == "aggregate" and command.get("aggregate") == 1)
-        or (event.command_name == "getMore" and command.get("collection") == "$cmd.aggregate")
-    )
-
-
-class _Rounds(CommandListener):
-    """The stream's rounds as the driver runs them (resumes included): start and event count.
-
-    On the stream's own client, whose only other commands load the revoked ids.
-    """
-
-    def __init__(self) -> None:
-        self._began: dict[tuple[object, ...], float] = {}
-        self.done: deque[_Round] = deque()
-
-    def started(self, event: CommandStartedEvent) -> None:
-        if _is_round(event):
-            self._began[_command_key(event)] = time.monotonic()
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        began = self._began.pop(_command_key(event), None)
-        if began is not None:
-            cursor = event.reply.get("cursor", {})
-            batch = cursor.get("firstBatch", cursor.get("nextBatch", []))
-            self.done.append(_Round(began, len(batch)))
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        self._began.pop(_command_key(event), None)
 
 
 #: Write commands, by the key that names their collection.
