@@ -194,7 +194,9 @@ class TokenStanding:
                 if time.monotonic() >= next_mark:
                     next_mark = time.monotonic() + MARK_EVERY
                     await self._write_mark(db)
-                if (change := await stream.try_next()) is not None:
+                change = await stream.try_next()
+                self._check_not_behind()
+                if change is not None:
                     self._apply(change)
         raise _StartOver("the stream was closed")
 
@@ -229,6 +231,17 @@ class TokenStanding:
         if number in self._marks:
             self._fresh_as_of = self._marks[number]
             self._marks = {n: began for n, began in self._marks.items() if n > number}
+
+    def _check_not_behind(self) -> None:
+        """Start over when a mark has been out longer than `FRESHNESS`: a stream that far
+        behind may lose history. SecantusDB trims its log to its newest entries (100,000 by
+        default) even past a live stream's position, and that stream then skips what was
+        trimmed without an error, so a sign-out could be lost for good. Reopened, the
+        stream starts at the log's end and memory is reloaded. (To lose an entry now, the log
+        must take 100,000 writes within `FRESHNESS`; MongoDB ends a stream that lost history
+        with an error, which starts over too.)"""
+        if self._marks and time.monotonic() - min(self._marks.values()) > FRESHNESS:
+            raise _StartOver("the stream fell behind")
 
     def _forget_accounts(self) -> None:
         self._generation += 1
