@@ -7,8 +7,6 @@ behind therefore starts over (memory reloaded) instead of trusting what it may h
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from pymongo import AsyncMongoClient
@@ -18,7 +16,13 @@ from gateway.settings import Settings
 from resolvers import collections as c
 from resolvers.demo_world import account_id
 from tests.accounts.test_standing_attacks import committed_backlog
-from tests.accounts.test_token_standing import SIGN_OUT, StandingReads, held_stream, warm
+from tests.accounts.test_token_standing import (
+    SIGN_OUT,
+    StandingReads,
+    answers_until_from_memory,
+    held_stream,
+    warm,
+)
 from tests.conftest import running
 from tests.standing import Ask, asking
 
@@ -26,16 +30,9 @@ ALICE = account_id("alice")
 
 
 async def first_answer_from_memory(ask: Ask, reads: StandingReads) -> int:
-    """Asks until a request is answered without reading its standing (the stream has caught up
-    and its mark came back); that request's status."""
-    deadline = time.monotonic() + 180.0
-    while True:
-        before = sum(reads.commands.values())
-        status = await ask()
-        if sum(reads.commands.values()) == before:
-            return status
-        assert time.monotonic() < deadline, "never answered from memory again"
-        await asyncio.sleep(0.1)
+    """The status of the first request answered from memory once the stream has caught up
+    (scanning the backlog takes a while)."""
+    return (await answers_until_from_memory(ask, reads, within=180.0))[-1]
 
 
 async def test_a_suspension_whose_log_entry_is_pruned_before_the_stream_reads_it_still_binds(
