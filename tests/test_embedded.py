@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
 import textwrap
-import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,33 +17,28 @@ from pymongo import MongoClient
 from gateway.embedded import EmbeddedServer, EmbeddedServerError
 
 
-def _alive(pid: int) -> bool:
+def _watch(pid: int) -> int:
+    """A handle on exactly this process: unlike its pid, it cannot come to name another process
+    once this one has ended (the machine reuses pids quickly)."""
+    return os.pidfd_open(pid)
+
+
+def _ended(pidfd: int, timeout: float = 30.0) -> bool:
+    """Whether the watched process ends within `timeout` (a pidfd becomes readable when it does):
+    WiredTiger checkpoints on shutdown, which is slow on a loaded machine."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); it has exited all the same.
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split()[2] != "Z"
-
-
-def _wait_gone(pid: int, timeout: float = 30.0) -> bool:
-    """Whether `pid` exits within `timeout`: WiredTiger checkpoints on shutdown, which is slow
-    on a loaded machine."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
+        return bool(select.select([pidfd], [], [], timeout)[0])
+    finally:
+        os.close(pidfd)
 
 
 def test_restart_keeps_data_and_stop_leaves_no_process(tmp_path: Path) -> None:
     server = EmbeddedServer(tmp_path)
     with server as uri, MongoClient(uri) as client:
         client.imoox.things.insert_one({"_id": "kept", "value": 42})
-        pid = server.pid
-    assert pid is not None and _wait_gone(pid)
+        assert server.pid is not None
+        pidfd = _watch(server.pid)
+    assert _ended(pidfd)
 
     with EmbeddedServer(tmp_path) as uri, MongoClient(uri) as client:
         assert client.imoox.things.find_one({"_id": "kept"}) == {"_id": "kept", "value": 42}
@@ -66,11 +62,51 @@ def test_missing_extra_says_how_to_install_it(
 
 def test_server_dies_with_a_killed_gateway(tmp_path: Path) -> None:
     """Even SIGKILL of the parent, which runs no clean-up, leaves no orphaned database."""
+    parent, child_pid, child = _gateway_with_database(tmp_path)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    assert _ended(child), f"the embedded database outlived its gateway: {_state(child_pid)}"
+
+
+def test_a_server_that_will_not_stop_dies_with_a_killed_gateway(tmp_path: Path) -> None:
+    """A database whose shutdown hangs (here: frozen by SIGSTOP, so the parent-death SIGTERM is
+    never acted on) is killed once its stop time is over, although its parent is gone."""
+    parent, child_pid, child = _gateway_with_database(tmp_path, stop_timeout=1.0)
+    os.kill(child_pid, signal.SIGSTOP)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    assert _ended(child), "the frozen embedded database outlived its gateway"
+
+
+def test_stop_kills_a_server_that_will_not_stop(tmp_path: Path) -> None:
+    server = EmbeddedServer(tmp_path, stop_timeout=1.0)
+    server.start()
+    assert server.pid is not None
+    pidfd = _watch(server.pid)
+    os.kill(server.pid, signal.SIGSTOP)
+    server.stop()
+    assert _ended(pidfd, timeout=0)
+
+
+def test_only_the_main_thread_may_start_the_server(tmp_path: Path) -> None:
+    """The parent-death signal follows the thread that started the server: started by another
+    thread, the server would be stopped when that thread ends, under a live gateway."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        started = pool.submit(EmbeddedServer(tmp_path).start)
+        with pytest.raises(EmbeddedServerError, match="main thread"):
+            started.result()
+
+
+def _gateway_with_database(
+    tmp_path: Path, **options: float
+) -> tuple[subprocess.Popen[str], int, int]:
+    """A stand-in gateway process that has started the embedded database; the database's pid and
+    a handle on it (taken while its parent is alive, so the pid is still the database's)."""
     script = textwrap.dedent(f"""
-        import sys, time
+        import time
         from pathlib import Path
         from gateway.embedded import EmbeddedServer
-        server = EmbeddedServer(Path({str(tmp_path)!r}))
+        server = EmbeddedServer(Path({str(tmp_path)!r}), **{options!r})
         server.start()
         print(server.pid, flush=True)
         time.sleep(60)
@@ -78,10 +114,7 @@ def test_server_dies_with_a_killed_gateway(tmp_path: Path) -> None:
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
     child_pid = int(parent.stdout.readline())
-    assert _alive(child_pid)
-    parent.send_signal(signal.SIGKILL)
-    parent.wait()
-    assert _wait_gone(child_pid), f"the embedded database outlived its gateway: {_state(child_pid)}"
+    return parent, child_pid, _watch(child_pid)
 
 
 def _state(pid: int) -> str:

@@ -1,0 +1,38 @@
+"""Kills the embedded database when its gateway has died and the database has not stopped.
+
+When the gateway dies, however it dies, Linux sends the database SIGTERM (the parent-death
+signal) and SecantusDB checkpoints and exits. But its shutdown can hang, and once the gateway is
+dead nothing is left to escalate. This process, started beside the database, is: it waits until
+the gateway's end of a pipe closes - the kernel closes it when the gateway dies - then gives the
+database `grace` seconds and SIGKILLs it. SIGKILL loses no acknowledged write: SecantusDB
+journals every commit (WiredTiger's log, in the page cache before the reply) and replays the
+journal when it next starts; SIGTERM stays the first resort only for its clean checkpoint.
+
+Run as `python -m gateway.reaper GRACE PIDFD` with the pipe as stdin and PIDFD a pidfd of the
+database: a pid could name another process by the time it is used, a pidfd cannot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import signal
+import sys
+
+_STDIN = 0
+
+
+def main(grace: float, pidfd: int) -> None:
+    """Return once the database has ended, killing it if it outlives the gateway by `grace` s."""
+    # The gateway never writes, so stdin becomes readable only at its end of file.
+    if pidfd in select.select([_STDIN, pidfd], [], [])[0]:
+        return  # the database ended first (stopped by the gateway, or it failed)
+    if select.select([pidfd], [], [], grace)[0]:
+        return
+    print(f"the embedded database did not stop within {grace:g} s of its gateway; killing it")
+    with contextlib.suppress(ProcessLookupError):  # it ended just now after all
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]), int(sys.argv[2]))
