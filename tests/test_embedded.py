@@ -32,6 +32,16 @@ def _ended(pidfd: int, timeout: float = 30.0) -> bool:
         os.close(pidfd)
 
 
+def _wait_gone(pid: int, timeout: float = 30.0) -> bool:
+    """Whether process `pid` is gone within `timeout`, for callers that know only a pid (prefer
+    `_watch` while the process is surely alive: a pid can be reused once it has ended)."""
+    try:
+        pidfd = _watch(pid)
+    except ProcessLookupError:
+        return True
+    return _ended(pidfd, timeout)
+
+
 def test_restart_keeps_data_and_stop_leaves_no_process(tmp_path: Path) -> None:
     server = EmbeddedServer(tmp_path)
     with server as uri, MongoClient(uri) as client:
