@@ -1,12 +1,15 @@
 """Kills the embedded database when its gateway has died and the database has not stopped.
 
 When the gateway dies, however it dies, Linux sends the database SIGTERM (the parent-death
-signal) and SecantusDB checkpoints and exits. But its shutdown can hang, and once the gateway is
-dead nothing is left to escalate. This process, started beside the database, is: it waits until
-the gateway's end of a pipe closes - the kernel closes it when the gateway dies - then gives the
-database `grace` seconds and SIGKILLs it. SIGKILL loses no acknowledged write: SecantusDB
-journals every commit (WiredTiger's log, in the page cache before the reply) and replays the
-journal when it next starts; SIGTERM stays the first resort only for its clean checkpoint.
+signal) and SecantusDB checkpoints and exits. But its shutdown can hang - SecantusDB 0.7.0b3
+deadlocks in its SIGTERM handler when a second SIGTERM comes while it runs, and Linux re-sends the
+death signal for each thread of a killed gateway that was the database's parent while dying - and
+once the gateway is dead nothing is left to escalate. This process, started beside the database,
+is: it waits until the gateway's end of a pipe closes - the kernel closes it when the gateway
+dies - then gives the database `grace` seconds and SIGKILLs it. SIGKILL loses no acknowledged
+write: SecantusDB journals every commit (WiredTiger's log, in the page cache before the reply)
+and replays the journal when it next starts; SIGTERM stays the first resort only for its clean
+checkpoint.
 
 Run as `python -m gateway.reaper GRACE PIDFD` with the pipe as stdin and PIDFD a pidfd of the
 database: a pid could name another process by the time it is used, a pidfd cannot.
