@@ -451,7 +451,7 @@ class Progress:
 
     total_accounts: int
     report: Callable[[str], None]
-    every: float = 2.0
+    every: float = 5.0
     accounts: int = 0
     skipped: int = 0
     documents: int = 0
