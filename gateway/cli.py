@@ -109,9 +109,12 @@ def seed(
     """Load the demo world, and with --scale a realistic institution on top (idempotent)."""
     if not demo and scale is None:
         raise _fail("Nothing to seed: pass --demo to load the demo world, or --scale N.")
+    settings = _settings(data_dir)
+    if scale is not None and settings.production:
+        raise _fail("`seed --scale` loads made-up people for measurements: not in production.")
     configure_logging()
     try:
-        with database_settings(_settings(data_dir)) as ready:
+        with database_settings(settings) as ready:
             inserted = run_with_database(ready, seed_demo_world)
             typer.echo(f"demo world ready: {sum(inserted.values())} documents inserted", err=True)
             if scale is not None:

@@ -51,6 +51,16 @@ def test_seed_scale_loads_what_it_says_once(mongo_uri: str) -> None:
             client.drop_database(database)
 
 
+def test_seed_scale_refuses_production(mongo_uri: str) -> None:
+    database = f"test_scale_{uuid.uuid4().hex[:8]}"
+    env = {"MONGODB_URI": mongo_uri, "IMOOX_DATABASE": database, "IMOOX_ENV": "production"}
+    result = run_cli("seed", "--scale", "10", env=env)
+    assert result.returncode == 1
+    assert "not in production" in result.stderr
+    with MongoClient(mongo_uri) as client:
+        assert database not in client.list_database_names()
+
+
 def _assert_realistic(client: MongoClient[dict[str, Any]], database: str) -> None:
     """The generated documents look like the gateway's own, and pass the validators."""
     db = client[database]
