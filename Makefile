@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck policy-check bench clean
+.PHONY: install run test lint typecheck policy-check bench bench-scale clean
 
 install: $(STAMP)
 
@@ -37,6 +37,12 @@ bench: install
 	$(BIN)/python bench/authz_overhead.py
 	$(BIN)/python bench/authz_overhead.py --rows 1000 --runs 3 --warmups 1
 	$(BIN)/python bench/e2e.py
+
+# Cost against data size (issue 12): the demo world against +20,000 and +100,000 generated
+# accounts (about 25 min in all on 2 shared cores, mostly loading); LEVELS=2000 for a quick run.
+LEVELS ?= 20000,100000
+bench-scale: install
+	$(BIN)/python bench/scale.py --levels $(LEVELS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

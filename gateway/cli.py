@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import signal
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.keys import development_keys
 from authz.matrix import render_matrix
@@ -23,6 +26,7 @@ from gateway.settings import Settings
 from gateway.workers import WorkerStartupError
 from gateway.workers import serve as serve_workers
 from resolvers.demo_world import DEMO_PRINCIPALS, seed_demo_world
+from resolvers.scale_world import after_load, load_scale_world
 from schema import build_schema
 from schema.coverage import coverage_problems
 
@@ -91,18 +95,47 @@ def serve(
 @app.command()
 def seed(
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo world of SPEC §9.")] = False,
+    scale: Annotated[
+        int | None,
+        typer.Option(
+            "--scale",
+            min=1,
+            help="Also load N generated accounts with their history (implies --demo);"
+            " levels nest, so a larger N adds only what is missing.",
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Load the demo world (idempotent: a second run changes nothing)."""
-    if not demo:
-        raise _fail("Nothing to seed: pass --demo to load the demo world.")
+    """Load the demo world, and with --scale a realistic institution on top (idempotent)."""
+    if not demo and scale is None:
+        raise _fail("Nothing to seed: pass --demo to load the demo world, or --scale N.")
+    settings = _settings(data_dir)
+    if scale is not None and settings.production:
+        raise _fail("`seed --scale` loads made-up people for measurements: not in production.")
     configure_logging()
     try:
-        with database_settings(_settings(data_dir)) as ready:
+        with database_settings(settings) as ready:
             inserted = run_with_database(ready, seed_demo_world)
+            typer.echo(f"demo world ready: {sum(inserted.values())} documents inserted", err=True)
+            if scale is not None:
+                run_with_database(ready, partial(_load_scale, accounts=scale))
     except EmbeddedServerError as error:
         raise _fail(str(error)) from None
-    typer.echo(f"demo world ready: {sum(inserted.values())} documents inserted", err=True)
+
+
+def _report(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+async def _load_scale(db: AsyncDatabase[Any], accounts: int) -> None:
+    # The generated history ends now (to the second), so feeds and trends see it as recent.
+    until = datetime.now(UTC).replace(microsecond=0)
+    progress = await load_scale_world(db, accounts, until, _report)
+    _report(
+        f"scale: {accounts:,} accounts ready: {progress.documents:,} documents inserted"
+        f" in {progress.seconds:,.0f} s ({progress.skipped:,} accounts were there already)"
+    )
+    await after_load(db, _report)
 
 
 @app.command()
