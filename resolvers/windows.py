@@ -83,8 +83,8 @@ class Key:
     id: str
 
     @classmethod
-    def of(cls, row: Mapping[str, Any]) -> Key:
-        return cls(millis(row[TIME]), row["_id"])
+    def of(cls, row: Mapping[str, Any], time: str = TIME) -> Key:
+        return cls(millis(row[time]), row["_id"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +116,7 @@ class _Reader:
 
     branch: Branch
     order: Order
+    time: str
     width: int
     #: `None` before the first window; a `Key` with `id=""` covers its whole millisecond.
     edge: Key | None
@@ -143,32 +144,32 @@ class _Reader:
 
     def next_range(self, anchor: int) -> tuple[dict[str, Any], bool]:
         """The `created_at`/`_id` condition of the next read, and whether it is the last."""
-        edge, width, order = self.edge, self.width, self.order
+        edge, width, order, time = self.edge, self.width, self.order, self.time
         if edge is not None and edge.id != "":
             # Inside a millisecond (a cursor, or a window cut by the limit): its rest first.
             after = "$lt" if order is Order.NEWEST_FIRST else "$gt"
-            return {TIME: moment(edge.millis), "_id": {after: edge.id}}, False
+            return {time: moment(edge.millis), "_id": {after: edge.id}}, False
         match order:
             case Order.NEWEST_FIRST:
                 if edge is None:
-                    return {TIME: {"$gte": moment(anchor - width)}}, False
+                    return {time: {"$gte": moment(anchor - width)}}, False
                 low = edge.millis - width
                 if low <= millis(FLOOR):
-                    return {TIME: {"$lt": moment(edge.millis)}}, True
-                return {TIME: {"$gte": moment(low), "$lt": moment(edge.millis)}}, False
+                    return {time: {"$lt": moment(edge.millis)}}, True
+                return {time: {"$gte": moment(low), "$lt": moment(edge.millis)}}, False
             case Order.OLDEST_FIRST:
                 if edge is None:
-                    return {TIME: {"$lte": moment(anchor + width)}}, False
+                    return {time: {"$lte": moment(anchor + width)}}, False
                 high = edge.millis + width
                 if high >= millis(datetime.now(UTC) + SKEW):
-                    return {TIME: {"$gt": moment(edge.millis)}}, True
-                return {TIME: {"$gt": moment(edge.millis), "$lte": moment(high)}}, False
+                    return {time: {"$gt": moment(edge.millis)}}, True
+                return {time: {"$gt": moment(edge.millis), "$lte": moment(high)}}, False
             case _:
                 assert_never(order)
 
     def edge_after(self, last_range: Mapping[str, Any], anchor: int) -> Key:
         """The edge once a range was read whole: its far end, all of that millisecond."""
-        bounds = last_range[TIME]
+        bounds = last_range[self.time]
         if not isinstance(bounds, Mapping):  # the rest of one millisecond
             return Key(millis(bounds), "")
         match self.order:
@@ -189,7 +190,7 @@ class _Reader:
         if self.branch.where:
             pipeline.append({"$match": dict(self.branch.where)})
         pipeline += [
-            {"$sort": {TIME: direction, "_id": direction}},
+            {"$sort": {self.time: direction, "_id": direction}},
             *(dict(stage) for stage in self.branch.then),
             {"$limit": need},
             {"$project": dict(project)},
@@ -197,7 +198,7 @@ class _Reader:
         found = await (await collection.aggregate(pipeline, hint=self.branch.index)).to_list()
         self.rows += found
         if len(found) >= need:  # cut by the limit: what follows starts after its last row
-            self.edge = Key.of(found[-1])
+            self.edge = Key.of(found[-1], self.time)
             return
         if last:
             self.done = True
@@ -219,27 +220,29 @@ async def read_page(
     order: Order = Order.NEWEST_FIRST,
     anchor: datetime | None = None,
     width: int | None = None,
+    time: str = TIME,
 ) -> WindowPage:
     """The first `first` rows (after `after`) of the union of `branches`, in `order`.
 
     `anchor` is where the first window starts without a cursor (now for newest-first; e.g. the
     item's time for its comments, oldest-first); the first window is open on its other side.
-    `width` is a hint for the first window (a cursor's `WindowPage.width`).
+    `width` is a hint for the first window (a cursor's `WindowPage.width`); `time` is the
+    time field (each branch's index is `(equal keys..., time, _id)`).
     """
     need = first + 1
     start = millis(anchor or datetime.now(UTC))
-    readers = [_Reader(branch, order, clamp_width(width), after) for branch in branches]
-    project = {**project, TIME: 1, "_id": 1}
+    readers = [_Reader(branch, order, time, clamp_width(width), after) for branch in branches]
+    project = {**project, time: 1, "_id": 1}
     while True:
         rows = {row["_id"]: row for reader in readers for row in reader.rows}
-        final = [row for row in rows.values() if all(r.holds(Key.of(row)) for r in readers)]
+        final = [row for row in rows.values() if all(r.holds(Key.of(row, time)) for r in readers)]
         behind = [r for r in readers if not r.done]
         if len(final) >= need or not behind:
             break
         await asyncio.gather(
             *(r.advance(collection, need, start, project) for r in _slowest(behind))
         )
-    final.sort(key=lambda row: (millis(row[TIME]), row["_id"]), reverse=order is Order.NEWEST_FIRST)
+    final.sort(key=lambda row: (millis(row[time]), row["_id"]), reverse=order is Order.NEWEST_FIRST)
     return WindowPage(
         items=final[:first],
         has_next_page=len(final) > first,
