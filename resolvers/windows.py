@@ -8,8 +8,9 @@ of the prefix; a window reads only its own rows, and MongoDB stops at the limit 
 
 Windows start small and widen (`GROWTH` after a window with rows, scaled to the rows still
 wanted; `EMPTY_GROWTH` after an empty one) until the page and one row more are found, or the
-windows pass `FLOOR`, the oldest time an item may carry; the last window is then open-ended and
-costs only the rows older than `FLOOR` (none, when data keeps to it). A list that is a union of
+little history is left before `FLOOR`, the oldest time an item may carry (less than `GROWTH`
+windows): the last window then reads all of it, open-ended, so it also finds rows older than
+`FLOOR` (none, when data keeps to it) and costs only what lies there. A list that is a union of
 conditions (e.g. an audience: PUBLIC items, items shared with me, emails to me) is one `Branch`
 per condition, each read through its own index and windows, merged here by (time, `_id`) and
 deduplicated by `_id` (an item may match two branches) instead of an `$or` (a collection scan
@@ -50,7 +51,7 @@ MIN_WIDTH = 1
 #: Wider than this a window is no longer useful (about 40 years).
 MAX_WIDTH = 40 * 365 * 86_400_000
 GROWTH = 4
-EMPTY_GROWTH = 8
+EMPTY_GROWTH = 16
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -154,14 +155,14 @@ class _Reader:
                 if edge is None:
                     return {time: {"$gte": moment(anchor - width)}}, False
                 low = edge.millis - width
-                if low <= millis(FLOOR):
+                if low - width * GROWTH <= millis(FLOOR):  # little history left: read it all
                     return {time: {"$lt": moment(edge.millis)}}, True
                 return {time: {"$gte": moment(low), "$lt": moment(edge.millis)}}, False
             case Order.OLDEST_FIRST:
                 if edge is None:
                     return {time: {"$lte": moment(anchor + width)}}, False
                 high = edge.millis + width
-                if high >= millis(datetime.now(UTC) + SKEW):
+                if high + width * GROWTH >= millis(datetime.now(UTC) + SKEW):
                     return {time: {"$gt": moment(edge.millis)}}, True
                 return {time: {"$gt": moment(edge.millis), "$lte": moment(high)}}, False
             case _:
@@ -205,9 +206,14 @@ class _Reader:
             return
         self.edge = self.edge_after(where, anchor)
         if "_id" not in where:
-            grown = self.width * (GROWTH if found else EMPTY_GROWTH)
-            wanted = self.width * need // max(len(found), 1)
-            self.width = clamp_width(min(grown, max(self.width, wanted)))
+            self.width = clamp_width(self.next_width(len(found), need - len(self.rows)))
+
+    def next_width(self, found: int, wanted: int) -> int:
+        """Wide enough for the rows still wanted at the density just seen, within `GROWTH`
+        (`EMPTY_GROWTH` after an empty window), never narrower."""
+        if not found:
+            return self.width * EMPTY_GROWTH
+        return min(self.width * GROWTH, max(self.width, self.width * wanted // found))
 
 
 async def read_page(
