@@ -13,7 +13,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.visibility import COMMENT, NOT_COMMENTS, Audience, Shown
-from resolvers.collections import CONTENT, INDEXES
+from resolvers.collections import CONTENT
 from resolvers.pagination import NEWEST_FIRST
 from resolvers.related import BATCH_SIZE
 from resolvers.transactions import atomic
@@ -133,7 +133,7 @@ def _branches(audience: Audience, prefix: Mapping[str, str], *, comments: bool) 
     kinds = None if comments else NOT_COMMENTS
     owner = prefix.get("owner")
     if owner is not None and owner in audience.owners:
-        return [_branch(prefix, kinds)]
+        return [Branch(prefix, kinds)]
     shown = [
         *(Shown({"owner": other}) for other in sorted(audience.owners) if owner is None),
         *audience.branches,
@@ -142,7 +142,7 @@ def _branches(audience: Audience, prefix: Mapping[str, str], *, comments: bool) 
     # rules out (another owner's).
     ways = {repr(way): way for way in shown}.values()
     branches = [
-        _branch({**prefix, **way.equal}, _both(way.where, kinds))
+        Branch({**prefix, **way.equal}, _both(way.where, kinds))
         for way in ways
         if all(prefix.get(key, value) == value for key, value in way.equal.items())
     ]
@@ -160,7 +160,7 @@ def _branches(audience: Audience, prefix: Mapping[str, str], *, comments: bool) 
             {"$match": {"_item.0": {"$exists": True}}},
         ]
         theirs = {**prefix, "visibility": None}
-        branches.append(_branch(theirs, {"kind": COMMENT}, on_visible_items))
+        branches.append(Branch(theirs, {"kind": COMMENT}, on_visible_items))
     return branches
 
 
@@ -169,29 +169,6 @@ def _both(*conditions: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if len(present) > 1:
         return {"$and": present}
     return present[0] if present else None
-
-
-def _branch(
-    equal: Mapping[str, str | None],
-    where: Mapping[str, Any] | None,
-    then: Sequence[Mapping[str, Any]] = (),
-) -> Branch:
-    return Branch(equal, index_for(equal), where, then)
-
-
-def index_for(equal: Mapping[str, Any]) -> str:
-    """The CONTENT index serving windows over `equal`: the one whose equality keys are the
-    most of `equal`'s (the rest are checked on the rows of its range)."""
-    fitting = [
-        (len(keys), model.document["name"])
-        for model in INDEXES[CONTENT]
-        if (keys := list(model.document["key"])[:-2]) and set(keys) <= set(equal)
-    ]
-    if not fitting:
-        raise LookupError(f"no content index serves {sorted(equal)}")
-    best = max(length for length, _ in fitting)
-    (name,) = [name for length, name in fitting if length == best]
-    return str(name)
 
 
 async def insert_content(db: AsyncDatabase[Any], doc: dict[str, Any]) -> None:
