@@ -190,7 +190,13 @@ class _Reader:
         """Read the next range: the page is then full, or this branch has read one more window."""
         where, last = self.next_range(anchor)
         direction = self.order.value
-        pipeline: list[dict[str, Any]] = [{"$match": {**self.branch.equal, **where}}]
+        # The id bound after a cursor is a second `$match`: in the first, SecantusDB plans
+        # `_id: {$lt: …}` on the `_id` index (every row below the id) instead of the window's
+        # (found by the lists engineer, i12/lists 448e87b).
+        ranged = {key: value for key, value in where.items() if key != "_id"}
+        pipeline: list[dict[str, Any]] = [{"$match": {**self.branch.equal, **ranged}}]
+        if "_id" in where:
+            pipeline.append({"$match": {"_id": where["_id"]}})
         if self.branch.where:
             pipeline.append({"$match": dict(self.branch.where)})
         pipeline += [
