@@ -1,8 +1,11 @@
 """Reads of content items. Callers pass the caller's audience; this module never widens it.
 
-Every read of items someone else may own goes through `visible_items`: one aggregation that
-keeps items by their own audience and comments by their item's audience, checked by the server
-against the item as it is now (a `$lookup` per candidate comment, inside the same round trip).
+Every read of items someone else may own keeps items by their own audience and comments by
+their item's audience, checked by the server against the item as it is now (a `$lookup` per
+candidate comment, inside the same round trip). Lists (`publicFeed`, an account's items) read
+one indexed branch per way an item is visible, through bounded time windows
+(`resolvers.windows`), so they cost O(page); one item and the comments of items go through
+`visible_items`, one aggregation per batch.
 """
 
 from __future__ import annotations
