@@ -225,10 +225,12 @@ class _Reader:
 
     def next_width(self, found: int, wanted: int) -> int:
         """Wide enough for the rows still wanted and `EXTRA` more at the density just seen, at
-        most `GROWTH` times wider (`EMPTY_GROWTH` after an empty window)."""
+        most `GROWTH` times wider (`EMPTY_GROWTH` after an empty window), never narrower (a
+        window that held fewer than wanted says nothing against its width; a burst cuts a
+        window, which sets the width from the rows it held)."""
         if not found:
             return self.width * EMPTY_GROWTH
-        return min(self.width * GROWTH, self.width * (wanted + EXTRA) // found)
+        return min(self.width * GROWTH, max(self.width, self.width * (wanted + EXTRA) // found))
 
 
 async def read_page(
