@@ -11,34 +11,64 @@ the item's audience is copied onto the comment, so it cannot go stale or be read
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any, assert_never
 
 from authz.principals import Principal, PrincipalKind
 
 COMMENT = "COMMENT"
 NOT_COMMENTS: dict[str, Any] = {"kind": {"$ne": COMMENT}}
-_ON_THEIR_OWN = {"kind": {"$nin": ["EMAIL", COMMENT]}}
-PUBLIC_ITEMS: dict[str, Any] = {"visibility": "PUBLIC", **_ON_THEIR_OWN}
+_ON_THEIR_OWN: dict[str, Any] = {"kind": {"$nin": ["EMAIL", COMMENT]}}
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """One way an item is visible: `equal` (plain values, which an index can serve) and
+    `where`, further conditions on the same item. Items match a branch when both hold."""
+
+    equal: Mapping[str, str]
+    where: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def filter(self) -> dict[str, Any]:
+        return {**self.equal, **self.where}
+
+
+PUBLIC = Shown({"visibility": "PUBLIC"}, _ON_THEIR_OWN)
+PUBLIC_ITEMS: dict[str, Any] = PUBLIC.filter
 
 
 @dataclass(frozen=True, slots=True)
 class Audience:
-    """What one caller sees: `always` (own items, listed subjects' items) whatever their
-    audience; items by `items`; comments when their item matches `items`."""
+    """What one caller sees: every item of `owners` (its own, listed subjects') whatever its
+    audience; other items when one of `branches` matches; comments when their item does.
 
-    items: dict[str, Any]
-    always: dict[str, Any] | None = None
+    The branches are data, not an `$or`: each can be read through an index of its own and the
+    results merged (`resolvers.windows`), and `items` is their union for one-document checks.
+    """
+
+    branches: tuple[Shown, ...]
+    owners: frozenset[str] = frozenset()
+
+    @property
+    def items(self) -> dict[str, Any]:
+        """Items visible by their own audience, as one filter."""
+        filters = [branch.filter for branch in self.branches]
+        return filters[0] if len(filters) == 1 else {"$or": filters}
+
+    @property
+    def always(self) -> dict[str, Any] | None:
+        """Items visible whatever their audience (their owner's), as one filter."""
+        return {"owner": {"$in": sorted(self.owners)}} if self.owners else None
 
 
 def audience(principal: Principal, listed: Collection[str] = ()) -> Audience:
     """The caller's audience; `listed` are owners a legal request lets it read every item of."""
-    always = [{"owner": {"$in": sorted(listed)}}] if listed else []
-    public = Audience(PUBLIC_ITEMS, {"$or": always} if always else None)
+    public = Audience((PUBLIC,), frozenset(listed))
     match principal.kind:
         case PrincipalKind.USER:
-            return public if principal.id is None else _account_holders(principal.id, always)
+            return public if principal.id is None else _account_holders(principal.id, listed)
         case (
             PrincipalKind.ANONYMOUS
             | PrincipalKind.DOMAIN_ADMIN
@@ -52,14 +82,12 @@ def audience(principal: Principal, listed: Collection[str] = ()) -> Audience:
             assert_never(principal.kind)
 
 
-def _account_holders(me: str, always: list[dict[str, Any]]) -> Audience:
+def _account_holders(me: str, listed: Collection[str]) -> Audience:
     """An account holder sees its own items, public ones, and those addressed to it."""
-    items = {
-        "$or": [
-            {"owner": me},
-            PUBLIC_ITEMS,
-            {"visibility": "SHARED", "shared_with": me, **_ON_THEIR_OWN},
-            {"kind": "EMAIL", "recipients": me},
-        ]
-    }
-    return Audience(items, {"$or": [{"owner": me}, *always]})
+    branches = (
+        Shown({"owner": me}),
+        PUBLIC,
+        Shown({"shared_with": me}, {"visibility": "SHARED", **_ON_THEIR_OWN}),
+        Shown({"recipients": me}, {"kind": "EMAIL"}),
+    )
+    return Audience(branches, frozenset({me, *listed}))

@@ -140,6 +140,12 @@ VALIDATORS: dict[str, dict[str, Any]] = {
     },
 }
 
+
+def _newest(*equal: str) -> list[tuple[str, int]]:
+    """An index for windows over a list with equality on `equal`, newest first."""
+    return [*((key, ASCENDING) for key in equal), ("created_at", DESCENDING), ("_id", DESCENDING)]
+
+
 INDEXES: dict[str, list[IndexModel]] = {
     ACCOUNTS: [
         IndexModel("username", unique=True, name="username_unique"),
@@ -148,13 +154,21 @@ INDEXES: dict[str, list[IndexModel]] = {
         # A reset code is looked up by its hash; only accounts in a reset carry one.
         IndexModel("password_reset.code_hash", unique=True, sparse=True, name="reset_code"),
     ],
+    # Every content list reads one index range per branch and time window
+    # (`resolvers.windows`): equality keys, then (created_at, _id) newest first.
     CONTENT: [
-        IndexModel([("owner", ASCENDING), ("visibility", ASCENDING)], name="by_owner_visibility"),
-        IndexModel(
-            [("visibility", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
-            name="feed",
-        ),
-        IndexModel("parent", name="by_parent"),
+        # publicFeed: PUBLIC items.
+        IndexModel(_newest("visibility"), name="feed"),
+        # An account's own items (me { content }; a legal request's listed subject).
+        IndexModel(_newest("owner"), name="by_owner_time"),
+        # Another account's PUBLIC items, and its comments (visibility null).
+        IndexModel(_newest("owner", "visibility"), name="by_owner_visibility_time"),
+        # Another account's items shared with the caller.
+        IndexModel(_newest("owner", "shared_with"), name="by_owner_shared_time"),
+        # Another account's emails to the caller.
+        IndexModel(_newest("owner", "recipients"), name="by_owner_recipients_time"),
+        # The comments on an item.
+        IndexModel(_newest("parent"), name="by_parent_time"),
     ],
     CONSENTS: [
         IndexModel([("subject", ASCENDING), ("recipient", ASCENDING)], name="by_subject"),

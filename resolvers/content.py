@@ -1,8 +1,11 @@
 """Reads of content items. Callers pass the caller's audience; this module never widens it.
 
-Every read of items someone else may own goes through `visible_items`: one aggregation that
-keeps items by their own audience and comments by their item's audience, checked by the server
-against the item as it is now (a `$lookup` per candidate comment, inside the same round trip).
+Every read of items someone else may own keeps items by their own audience and comments by
+their item's audience, checked by the server against the item as it is now (a `$lookup` per
+candidate comment, inside the same round trip). Lists (`publicFeed`, an account's items) read
+one indexed branch per way an item is visible, through bounded time windows
+(`resolvers.windows`), so they cost O(page); one item and the comments of items go through
+`visible_items`, one aggregation per batch.
 """
 
 from __future__ import annotations
@@ -12,11 +15,16 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from authz.visibility import COMMENT, NOT_COMMENTS, Audience
+from authz.visibility import COMMENT, NOT_COMMENTS, Audience, Shown
 from resolvers.collections import CONTENT
-from resolvers.pagination import NEWEST_FIRST, Page, Position
+from resolvers.pagination import NEWEST_FIRST
 from resolvers.related import BATCH_SIZE
 from resolvers.transactions import atomic
+from resolvers.windows import Branch, Key, WindowPage, read_page
+
+#: The first window of an account's list (milliseconds): a week. A person writes a few items a
+#: day; a wider first window reads more of a busy account, a narrower one costs round trips.
+OWNER_WIDTH = 7 * 86_400_000
 
 #: A projection: document key → 1, or an expression (a field read only for some rows).
 Projection = Mapping[str, Any]
@@ -93,27 +101,77 @@ async def content_page(
     db: AsyncDatabase[Any],
     audience: Audience,
     first: int,
-    after: Position | None,
+    after: Key | None,
+    width: int | None,
     project: Projection,
-) -> Page:
-    """One page of the items (never comments) `audience` sees, newest first, reading one extra
-    to know if more exist.
+) -> WindowPage:
+    """One page of the items (never comments) `audience` sees, newest first: one indexed read
+    per branch of the audience and time window, merged (`resolvers.windows`)."""
+    return await read_page(
+        db[CONTENT],
+        _branches(audience, {}, comments=False),
+        first,
+        project=project,
+        after=after,
+        width=width,
+    )
 
-    With no comments there is no item to look up: the server sorts and limits before it
-    projects, and reads nothing it will not return.
+
+async def owner_page(
+    db: AsyncDatabase[Any], owner: str, audience: Audience, first: int, project: Projection
+) -> list[dict[str, Any]]:
+    """The newest `first` items of `owner` that `audience` sees, comments included."""
+    branches = _branches(audience, {"owner": owner}, comments=True)
+    page = await read_page(db[CONTENT], branches, first, project=project, width=OWNER_WIDTH)
+    return page.items
+
+
+def _branches(audience: Audience, prefix: Mapping[str, str], *, comments: bool) -> list[Branch]:
+    """The audience's branches among items matching `prefix`, each on the index it needs.
+
+    An owner whose every item the audience sees is one branch; otherwise each way an item is
+    visible is one, and comments are read with their item, checked under the same audience
+    by the server (a `$lookup` per comment of the range, in the same round trip).
     """
-    shown: dict[str, Any] = audience.items
-    if audience.always is not None:
-        shown = {"$or": [audience.items, audience.always]}
-    conditions = [NOT_COMMENTS, shown, *([after.after_filter()] if after else [])]
-    pipeline: list[dict[str, Any]] = [
-        {"$match": {"$and": conditions}},
-        {"$sort": dict(NEWEST_FIRST)},
-        {"$limit": first + 1},
-        {"$project": dict(project)},
+    kinds = None if comments else NOT_COMMENTS
+    owner = prefix.get("owner")
+    if owner is not None and owner in audience.owners:
+        return [Branch(prefix, kinds)]
+    shown = [
+        *(Shown({"owner": other}) for other in sorted(audience.owners) if owner is None),
+        *audience.branches,
     ]
-    items = await (await db[CONTENT].aggregate(pipeline)).to_list()
-    return Page(items=items[:first], has_next_page=len(items) > first)
+    # Each way once (an account holder's own branch is also an owner's), none that `prefix`
+    # rules out (another owner's).
+    ways = {repr(way): way for way in shown}.values()
+    branches = [
+        Branch({**prefix, **way.equal}, _both(way.where, kinds))
+        for way in ways
+        if all(prefix.get(key, value) == value for key, value in way.equal.items())
+    ]
+    if comments:
+        on_visible_items: list[dict[str, Any]] = [
+            {
+                "$lookup": {
+                    "from": CONTENT,
+                    "localField": "parent",
+                    "foreignField": "_id",
+                    "pipeline": [{"$match": audience.items}, {"$project": {"_id": 1}}],
+                    "as": "_item",
+                }
+            },
+            {"$match": {"_item.0": {"$exists": True}}},
+        ]
+        theirs = {**prefix, "visibility": None}
+        branches.append(Branch(theirs, {"kind": COMMENT}, on_visible_items))
+    return branches
+
+
+def _both(*conditions: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    present = [dict(condition) for condition in conditions if condition]
+    if len(present) > 1:
+        return {"$and": present}
+    return present[0] if present else None
 
 
 async def insert_content(db: AsyncDatabase[Any], doc: dict[str, Any]) -> None:

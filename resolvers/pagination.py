@@ -13,13 +13,14 @@ import base64
 import json
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from resolvers.windows import Key, clamp_width
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -84,14 +85,15 @@ class Cursors:
             raise InvalidCursor("`after` is not a cursor this list issued to you")
         return values
 
-    def position(self, document: dict[str, Any]) -> str:
-        """The cursor after `document` in a newest-first list."""
-        position = Position.of(document)
-        return self.issue(int(position.created_at.timestamp() * 1000), position.id)
+    def position(self, document: dict[str, Any], width: int) -> str:
+        """The cursor after `document` in a list read through time windows (`resolvers.windows`),
+        with the window width to go on with (a hint: it changes cost, never rows)."""
+        key = Key.of(document)
+        return self.issue(key.millis, key.id, width)
 
-    def after_position(self, cursor: str) -> Position:
-        millis, item_id = self.read(cursor, int, str)
-        return Position(datetime.fromtimestamp(millis / 1000, tz=UTC), item_id)
+    def after_position(self, cursor: str) -> tuple[Key, int]:
+        millis, item_id, width = self.read(cursor, int, str, int)
+        return Key(millis, item_id), clamp_width(width)
 
     def key(self, value: str) -> str:
         """The cursor after the row whose unique key is `value`."""
@@ -102,33 +104,5 @@ class Cursors:
         return str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
-    created_at: datetime
-    id: str
-
-    @classmethod
-    def of(cls, document: dict[str, Any]) -> Position:
-        created_at = document["created_at"]
-        if created_at.tzinfo is None:
-            created_at = created_at.replace(tzinfo=UTC)
-        return cls(created_at, document["_id"])
-
-    def after_filter(self) -> dict[str, Any]:
-        """Items strictly after this position in newest-first order."""
-        return {
-            "$or": [
-                {"created_at": {"$lt": self.created_at}},
-                {"created_at": self.created_at, "_id": {"$lt": self.id}},
-            ]
-        }
-
-
 NEWEST_FIRST = (("created_at", -1), ("_id", -1))
 OLDEST_FIRST = (("created_at", 1), ("_id", 1))
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    items: list[dict[str, Any]]
-    has_next_page: bool

@@ -20,8 +20,8 @@ from authz.relations import Standing
 from authz.standing import domain_filters
 from authz.visibility import audience
 from resolvers.accounts import accounts_by_id
-from resolvers.content import Projection, find_content, visible_items
-from resolvers.pagination import NEWEST_FIRST, OLDEST_FIRST
+from resolvers.content import Projection, find_content, owner_page, visible_items
+from resolvers.pagination import OLDEST_FIRST
 from resolvers.related import count_by, related_by
 from schema.context import Context
 from schema.projection import projection
@@ -130,9 +130,28 @@ async def guard_content(
     ]
 
 
-def content_of_owner_loader(context: Context, selected: Selected) -> DataLoader[str, list[Any]]:
-    """Each account's content list: visible items, or all of them under a legal request."""
-    return _items_by_loader(context, selected, "owner", NEWEST_FIRST)
+def content_of_owner_loader(
+    context: Context, selected: Selected, first: int
+) -> DataLoader[str, list[Any]]:
+    """Each account's newest `first` items: visible ones, or all under a legal request."""
+    return context.loader(
+        ("content of owner", selected, first),
+        lambda: DataLoader(load_fn=partial(_load_content_of_owners, context, selected, first)),
+    )
+
+
+async def _load_content_of_owners(
+    context: Context, selected: Selected, first: int, owners: Sequence[str]
+) -> list[list[Any]]:
+    """One windowed read per owner (`resolvers.windows`), all at once."""
+    listed = await context.standings.listed("content")
+    project = content_fields(context, selected, listed)
+    seen = audience(context.principal, listed)
+    pages = await asyncio.gather(
+        *(owner_page(context.db, owner, seen, first, project) for owner in owners)
+    )
+    rows = iter(await guard_content(context, [doc for page in pages for doc in page], listed))
+    return [[next(rows) for _ in page] for page in pages]
 
 
 def comments_loader(context: Context, selected: Selected) -> DataLoader[str, list[Any]]:

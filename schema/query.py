@@ -110,16 +110,16 @@ class Query:
         context = info.context
         size = page_size(first)
         feed = cursors(context, "publicFeed")
-        position = read_after(after, feed.after_position)
+        position, width = read_after(after, feed.after_position) or (None, None)
         node = context.selected(info).child("edges").child("node")
         # PUBLIC items for everyone, whoever asks; comments show under their item.
         everyone = audience(Principal.anonymous())
         page = await content_page(
-            context.db, everyone, size, position, content_fields(context, node)
+            context.db, everyone, size, position, width, content_fields(context, node)
         )
         nodes: list[Any] = await guard_content(context, page.items)
         edges = [
-            ContentEdge(node=row, sealed_cursor=cache(partial(feed.position, doc)))
+            ContentEdge(node=row, sealed_cursor=cache(partial(feed.position, doc, page.width)))
             for doc, row in zip(page.items, nodes, strict=True)
         ]
         return ContentConnection(

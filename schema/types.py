@@ -17,6 +17,7 @@ from authz.principals import Principal
 from authz.relations import Relation
 from resolvers import collections as c
 from resolvers.documents import NOTHING
+from resolvers.pagination import MAX_PAGE_SIZE
 from resolvers.support import handled_by
 from schema.context import Info
 from schema.loading import (
@@ -26,6 +27,7 @@ from schema.loading import (
     count_loader,
     related_loader,
 )
+from schema.paging import page_size
 
 
 @strawberry.enum
@@ -262,8 +264,11 @@ def _cases_read_under(relation: Relation | None, principal: Principal) -> dict[s
             assert_never(relation)
 
 
-async def _account_content(root: strawberry.Parent[Any], info: Info) -> list[Content] | None:
-    loader = content_of_owner_loader(info.context, info.context.selected(info))
+async def _account_content(
+    root: strawberry.Parent[Any], info: Info, first: int | None = MAX_PAGE_SIZE
+) -> list[Content] | None:
+    """The account's newest items the caller sees: `first` of them (at most 100)."""
+    loader = content_of_owner_loader(info.context, info.context.selected(info), page_size(first))
     items: list[Content] = await loader.load(root.subject)
     return items
 
