@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from authz.periods import LEVELS, Period, PeriodKind, period_of, span
 
@@ -61,9 +62,13 @@ def shown(cell_of: Callable[[Period], Cell], periods: Iterable[Period]) -> dict[
     return {p: cell_of(p).value if frontier(p) == [p] else None for p in periods}
 
 
-def children(period: Period) -> list[Period]:
-    """The periods of the next finer kind that make up `period`; none inside a week."""
+@lru_cache(maxsize=4096)
+def children(period: Period) -> tuple[Period, ...]:
+    """The periods of the next finer kind that make up `period`; none inside a week.
+
+    Remembered: every answer asks it of each period for each metric (calendar arithmetic
+    was most of the CPU time of a `usageTrends` answered from published numbers)."""
     if period.kind is PeriodKind.WEEK:
-        return []
+        return ()
     finer = LEVELS[LEVELS.index(period.kind) - 1]
-    return span(period_of(finer, period.start), period_of(finer, period.end - _INSTANT))
+    return tuple(span(period_of(finer, period.start), period_of(finer, period.end - _INSTANT)))

@@ -26,6 +26,7 @@ from gateway.settings import Settings
 from gateway.workers import WorkerStartupError
 from gateway.workers import serve as serve_workers
 from resolvers.demo_world import DEMO_PRINCIPALS, seed_demo_world
+from resolvers.rollup_rebuild import Unsettled, rebuild
 from resolvers.scale_world import after_load, load_scale_world
 from schema import build_schema
 from schema.coverage import coverage_problems
@@ -38,6 +39,11 @@ app = typer.Typer(
 )
 policy_app = typer.Typer(help="Inspect the policy table (authz/policy.py).", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
+rollups_app = typer.Typer(
+    help="The rollups and counters aggregates and counts read (resolvers/rollups.py).",
+    no_args_is_help=True,
+)
+app.add_typer(rollups_app, name="rollups")
 log = logging.getLogger("gateway")
 
 DataDir = Annotated[
@@ -158,6 +164,27 @@ def token(
     signing_key, _ = development_keys(settings.keys_dir)
     issuer = TokenIssuer(signing_key, settings.jwt_issuer, settings.jwt_audience)
     typer.echo(issuer.issue(claims, ttl_seconds=ttl))
+
+
+@rollups_app.command("rebuild")
+def rollups_rebuild(data_dir: DataDir = None) -> None:
+    """Recount every rollup and counter from the collections, e.g. after a bulk load.
+
+    Idempotent (a second run changes nothing) and resumable (run it again after a crash).
+    Safe while the gateway serves: until it finishes, aggregates publish no new number, and
+    it passes again until a pass changes nothing. Progress goes to stderr.
+    """
+    configure_logging()
+
+    def progress(step: str, done: int) -> None:
+        typer.echo(f"{step}: {done:,}", err=True)
+
+    try:
+        with database_settings(_settings(data_dir)) as ready:
+            changed = run_with_database(ready, lambda db: rebuild(db, progress))
+    except (EmbeddedServerError, Unsettled) as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"rollups rebuilt: {changed:,} documents changed", err=True)
 
 
 @policy_app.command("show")

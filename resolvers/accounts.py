@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from resolvers.collections import ACCOUNTS
 from resolvers.related import BATCH_SIZE
+from resolvers.rollups import ACCOUNT_PROJECTION, change_account, insert_counted
+from resolvers.transactions import retried
 
 
 async def accounts_by_id(
@@ -33,9 +36,10 @@ class AccountExists(Exception):
 
 
 async def insert_account(db: AsyncDatabase[Any], doc: Mapping[str, Any]) -> None:
-    """Store a new account; the unique indexes, not a prior read, decide whether it exists."""
+    """Store a new account and count it; the unique indexes, not a prior read, decide whether
+    it exists."""
     try:
-        await db[ACCOUNTS].insert_one(dict(doc))
+        await retried(db, lambda session: insert_counted(db, ACCOUNTS, doc, session))
     except DuplicateKeyError:
         taken = await db[ACCOUNTS].find_one({"username": doc["username"]}, {"_id": 1})
         raise AccountExists("username" if taken else "email") from None
@@ -53,8 +57,18 @@ async def account_by_username(
 async def update_account(
     db: AsyncDatabase[Any], account_id: str, changes: Mapping[str, Any]
 ) -> None:
-    if changes:
-        await db[ACCOUNTS].update_one({"_id": account_id}, {"$set": dict(changes)})
+    """`$set` `changes` on the account and count what they change (its audiences, its
+    domain's numbers), together."""
+    if not changes:
+        return
+
+    async def update(session: AsyncClientSession | None) -> None:
+        before = await db[ACCOUNTS].find_one_and_update(
+            {"_id": account_id}, {"$set": dict(changes)}, ACCOUNT_PROJECTION, session=session
+        )
+        await change_account(db, before, changes, session)
+
+    await retried(db, update)
 
 
 async def recommendable_accounts(db: AsyncDatabase[Any], exclude: str, limit: int) -> list[str]:

@@ -11,7 +11,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import ACCOUNTS, ADMIN_AUDIT, SESSIONS
-from resolvers.transactions import atomic
+from resolvers.rollups import ACCOUNT_PROJECTION, change_account
+from resolvers.transactions import retried
 
 
 def cut_off_after(now: datetime) -> datetime:
@@ -27,15 +28,20 @@ async def end_access(
     changes: Mapping[str, Any],
     session: AsyncClientSession | None,
 ) -> None:
-    """Change an account, end its refresh sessions and cut off every token issued until now.
+    """Change an account (counting what that changes), end its refresh sessions and cut off
+    every token issued until now.
 
     The cut-off is taken when the write happens, not when the request began, so a token
     issued while the request ran is cut off too.
     """
     cut_off = cut_off_after(datetime.now(UTC))
-    await db[ACCOUNTS].update_one(
-        {"_id": account}, {"$set": {**changes, "tokens_valid_after": cut_off}}, session=session
+    before = await db[ACCOUNTS].find_one_and_update(
+        {"_id": account},
+        {"$set": {**changes, "tokens_valid_after": cut_off}},
+        ACCOUNT_PROJECTION,
+        session=session,
     )
+    await change_account(db, before, changes, session)
     await db[SESSIONS].delete_many({"account": account}, session=session)
 
 
@@ -43,8 +49,7 @@ async def set_account_state(
     db: AsyncDatabase[Any], account: str, changes: Mapping[str, Any]
 ) -> None:
     """`end_access` in one transaction: the change and the end of the sessions, or neither."""
-    async with atomic(db) as session:
-        await end_access(db, account, changes, session)
+    await retried(db, lambda session: end_access(db, account, changes, session))
 
 
 async def audit_attempt(

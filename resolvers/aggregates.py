@@ -1,6 +1,5 @@
-"""Counts for partners, computed by the server: no document about a person leaves the database.
-
-Every pipeline ends in `$group`, so only counts per group come back over the wire. A count is
+"""Counts for partners, read from the rollups (`resolvers.rollups`): no document about a
+person leaves the database, and no request counts over a collection. A count is
 kept the first time it is published (`published_counts`) and answered from there after: an
 erasure, a deleted item or a changed setting later never changes a published number, so two
 answers cannot be differenced to that one change.
@@ -8,144 +7,127 @@ answers cannot be differenced to that one change.
 
 from __future__ import annotations
 
+import logging
+import time
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, assert_never
+from typing import Any
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.aggregates import Cell
-from authz.periods import PeriodKind
-from resolvers.collections import (
-    ACCOUNTS,
-    CONTENT,
-    CONTENT_KINDS,
-    PUBLISHED_COUNTS,
-    SIGN_INS,
-)
+from resolvers import rollups
+from resolvers.collections import COUNTERS, PUBLISHED_COUNTS
+from resolvers.rollup_rebuild import rebuild
+from resolvers.rollups import ACTIVE_ACCOUNTS, CONTENT_CREATED, SIGN_UPS, Metric
+from resolvers.transactions import kept_whatever_happens
 
-_DAY_MS = 86_400_000
+log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class Metric:
-    """What to count: documents of `collection` timed by `at` and about the account `account`,
-    per value of `split` (if any); `distinct` counts accounts instead of documents."""
-
-    collection: str
-    at: str
-    account: str
-    split: str | None = None
-    distinct: bool = False
-
-    @property
-    def splits(self) -> tuple[str | None, ...]:
-        return tuple(CONTENT_KINDS) if self.split == "kind" else (None,)
-
-
-SIGN_UPS = Metric(ACCOUNTS, "created_at", "_id")
-ACTIVE_ACCOUNTS = Metric(SIGN_INS, "at", "account", distinct=True)
-CONTENT_CREATED = Metric(CONTENT, "created_at", "owner", split="kind")
-
-
-def _label(kind: PeriodKind, field: str) -> dict[str, Any]:
-    """The label of the period of `kind` holding `$field`, as `authz.periods` writes it."""
-    at = f"${field}"
-    # The week's Thursday decides its month, quarter and year (ISO 8601).
-    thursday = {"$add": [at, {"$multiply": [{"$subtract": [4, {"$isoDayOfWeek": at}]}, _DAY_MS]}]}
-    match kind:
-        case PeriodKind.WEEK:
-            return {"$dateToString": {"format": "%G-W%V", "date": at}}
-        case PeriodKind.MONTH:
-            return {"$dateToString": {"format": "%Y-%m", "date": thursday}}
-        case PeriodKind.QUARTER:
-            quarter = {"$ceil": {"$divide": [{"$month": thursday}, 3]}}
-            year = {"$dateToString": {"format": "%Y", "date": thursday}}
-            return {"$concat": [year, "-Q", {"$toString": quarter}]}
-        case PeriodKind.YEAR:
-            return {"$dateToString": {"format": "%G", "date": at}}
-        case _:
-            assert_never(kind)
+__all__ = ["ACTIVE_ACCOUNTS", "CONTENT_CREATED", "SIGN_UPS", "Metric", "audience_size", "cells"]
 
 
 async def cells(
-    db: AsyncDatabase[Any],
-    metric: Metric,
-    kind: PeriodKind,
-    since: datetime,
-    until: datetime,
-    labels: Sequence[str],
-) -> dict[tuple[str, str | None], Cell]:
-    """Per period of `kind` (its `labels` cover [since, until), all ended) and per split value:
-    the count and its accounts, as first published."""
-    live = await _live_cells(db, metric, kind, since, until)
-    keys = [(label, split) for label in labels for split in metric.splits]
-    ids = {key: f"{metric.collection}|{metric.at}|{key[0]}|{key[1]}" for key in keys}
-    stored = await _published(db, {ids[key]: live.get(key, Cell()) for key in keys})
-    return {key: stored[ids[key]] for key in keys}
-
-
-async def _published(db: AsyncDatabase[Any], counted: dict[str, Cell]) -> dict[str, Cell]:
-    """The cells as first published: stores the ones never published, reads back all."""
-
-    async def read(keys: list[str]) -> dict[str, Cell]:
-        found = db[PUBLISHED_COUNTS].find({"_id": {"$in": keys}})
-        return {doc["_id"]: Cell(doc["value"], doc["accounts"]) async for doc in found}
-
-    stored = await read(list(counted))
-    new = [key for key in counted if key not in stored]
-    if new:
-        # `$setOnInsert`: of two first publications at once, the first one stored wins.
-        await db[PUBLISHED_COUNTS].bulk_write(
-            [
-                UpdateOne(
-                    {"_id": key},
-                    {
-                        "$setOnInsert": {
-                            "value": counted[key].value,
-                            "accounts": counted[key].accounts,
-                        }
-                    },
-                    upsert=True,
-                )
-                for key in new
-            ],
-            ordered=False,
-        )
-        stored |= await read(new)
-    return stored
-
-
-async def _live_cells(
-    db: AsyncDatabase[Any], metric: Metric, kind: PeriodKind, since: datetime, until: datetime
-) -> dict[tuple[str, str | None], Cell]:
-    split = f"${metric.split}" if metric.split else None
-    pipeline: list[dict[str, Any]] = [
-        {"$match": {metric.at: {"$gte": since, "$lt": until}}},
-        {
-            "$group": {
-                "_id": {"p": _label(kind, metric.at), "s": split, "a": f"${metric.account}"},
-                "n": {"$sum": 1},
-            }
-        },
-        {"$group": {"_id": {"p": "$_id.p", "s": "$_id.s"}, "n": {"$sum": "$n"}, "a": {"$sum": 1}}},
-    ]
-    rows = await (await db[metric.collection].aggregate(pipeline)).to_list()
-    return {
-        (row["_id"]["p"], row["_id"].get("s")): Cell(
-            value=row["a"] if metric.distinct else row["n"], accounts=row["a"]
-        )
-        for row in rows
+    db: AsyncDatabase[Any], metrics: Sequence[Metric], labels: Sequence[str]
+) -> dict[Metric, dict[tuple[str, str | None], Cell]]:
+    """Per metric, period (`labels`, all ended) and split value: the count and its accounts,
+    as first published. Only cells never published are read from the rollups, and published:
+    two round trips when all are published, a few more otherwise, however many periods."""
+    ids = {
+        (metric, label, split): metric.cell(label, split)
+        for metric in metrics
+        for label in labels
+        for split in metric.splits
     }
+    stored = await _published(db, list(ids.values()))
+    if missing := [key for key in ids.values() if key not in stored]:
+        stored |= await _publish(db, missing)
+    found: dict[Metric, dict[tuple[str, str | None], Cell]] = {metric: {} for metric in metrics}
+    for (metric, label, split), key in ids.items():
+        found[metric][(label, split)] = stored.get(key, Cell())
+    return found
 
 
 async def audience_size(db: AsyncDatabase[Any], interest: str, period: str) -> int:
     """Active accounts that allow personalised ads and list `interest`, as first published in
     the aligned `period` (one number per interest and period, however often it is asked)."""
-    count = await db[ACCOUNTS].count_documents(
-        {"ad_interests": interest, "settings.personalized_ads": True, "status": "ACTIVE"}
-    )
     key = f"audience|{interest}|{period}"
-    return (await _published(db, {key: Cell(count, count)}))[key].value
+    stored = await _published(db, [key])
+    if key not in stored:
+        stored |= await _publish(db, [key], counter=f"audience|{interest}")
+    return stored.get(key, Cell()).value
+
+
+#: Published numbers, once read: they never change, so memory answers for them after.
+#: By database name, then key (a process may serve several databases, as the tests do).
+_MEMORY: dict[str, dict[str, Cell]] = defaultdict(dict)
+
+
+async def _published(db: AsyncDatabase[Any], keys: list[str]) -> dict[str, Cell]:
+    """The cells of `keys` published so far (from memory once read)."""
+    memory = _MEMORY[db.name]
+    if unknown := [key for key in keys if key not in memory]:
+        for doc in await rollups.by_ids(db, PUBLISHED_COUNTS, unknown):
+            memory[doc["_id"]] = Cell(doc["value"], doc["accounts"])
+    return {key: memory[key] for key in keys if key in memory}
+
+
+def forget_published() -> None:
+    """Drop what memory holds (for a benchmark that drops the published numbers)."""
+    _MEMORY.clear()
+
+
+async def _publish(
+    db: AsyncDatabase[Any], keys: list[str], counter: str | None = None
+) -> dict[str, Cell]:
+    """Publish `keys` from the rollups (or, for one key, from the `counter` named) and read
+    them back as stored; none while a rebuild runs (its numbers are not final).
+
+    `$setOnInsert`: of two first publications at once, the first one stored wins.
+    """
+    if not await _settled(db):
+        return {}
+    sources = [counter] if counter else keys
+    found = {doc["_id"]: doc for doc in await rollups.by_ids(db, COUNTERS, sources)}
+    counted = {key: _cell(found.get(source, {})) for key, source in zip(keys, sources, strict=True)}
+    await db[PUBLISHED_COUNTS].bulk_write(
+        [
+            UpdateOne(
+                {"_id": key},
+                {"$setOnInsert": {"value": cell.value, "accounts": cell.accounts}},
+                upsert=True,
+            )
+            for key, cell in counted.items()
+        ],
+        ordered=False,
+    )
+    return await _published(db, keys)
+
+
+#: How long a drift check holds, per database: SecantusDB counts a collection's size by
+#: reading it (1.1 s for 20,000 accounts; MongoDB reads it from metadata).
+DRIFT_CHECKED_FOR = 60.0
+_DRIFT_CHECKED: dict[str, float] = {}
+
+
+async def _settled(db: AsyncDatabase[Any]) -> bool:
+    """Whether the rollups may be published: no rebuild runs, and none is needed (or it was
+    just done). Outside any enclosing transaction: a rebuild stays whatever the request's
+    fate, and counting a collection's size cannot run in a transaction."""
+    async with kept_whatever_happens(db):
+        if await rollups.rebuilding(db):
+            return False
+        if time.monotonic() - _DRIFT_CHECKED.get(db.name, -DRIFT_CHECKED_FOR) < DRIFT_CHECKED_FOR:
+            return True
+        if await rollups.drifted(db):
+            log.warning("collections changed around the gateway: rebuilding the rollups")
+            await rebuild(db, lambda step, done: None)
+        _DRIFT_CHECKED[db.name] = time.monotonic()
+    return True
+
+
+def _cell(doc: dict[str, Any]) -> Cell:
+    """A rollup cell; an audience counter counts accounts, so its accounts are its value."""
+    value = doc.get("value", doc.get("n", 0))
+    return Cell(value, doc.get("accounts", value))

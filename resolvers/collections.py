@@ -43,6 +43,10 @@ POLICY_VERSIONS = "policy_versions"
 SIGN_IN_FAILURES = "sign_in_failures"
 #: Aggregate counts as first published: a published number never changes (`resolvers.aggregates`).
 PUBLISHED_COUNTS = "published_counts"
+#: Rollup cells and counters, kept with the writes they count (`resolvers.rollups`).
+COUNTERS = "counters"
+#: Which accounts a rollup cell counts, and how many of their documents (`resolvers.rollups`).
+ROLLUP_MARKS = "rollup_marks"
 SIGN_UPS = "sign_ups"
 #: One mark per gateway process, rewritten every few hundred milliseconds: when the change
 #: stream brings it back, everything committed before it was written has been seen.
@@ -69,6 +73,8 @@ ALL = (
     POLICY_VERSIONS,
     SIGN_IN_FAILURES,
     PUBLISHED_COUNTS,
+    COUNTERS,
+    ROLLUP_MARKS,
     SIGN_UPS,
     STANDING_MARKS,
 )
@@ -209,6 +215,7 @@ class Erasure(StrEnum):
     PULL = "pull"  # the account leaves the list in key; the document (someone else's) stays
     PSEUDONYMISE = "pseudonymise"  # records the law keeps: the account id becomes a pseudonym
     FORGET_USERNAME = "forget username"  # key starts with `username|` (sign-in lockout counters)
+    UNCOUNT = "uncount"  # what the account still adds to rollups and counters is taken back
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +310,10 @@ OWNED: tuple[Owned, ...] = (
     Owned("admin_audit", ADMIN_AUDIT, "subject", Erasure.PSEUDONYMISE),
     Owned("admin_audit", ADMIN_AUDIT, "actor", Erasure.PSEUDONYMISE),
     Owned("legal_requests", LEGAL_REQUESTS, "subjects", Erasure.PSEUDONYMISE, many=True),
+    # After its items and sign-ins: what is left of the account in the counts goes, then the
+    # per-account counters (`resolvers.rollups`).
+    Owned("rollups", ROLLUP_MARKS, "account", Erasure.UNCOUNT),
+    Owned("rollups", COUNTERS, "account", Erasure.DELETE),
     Owned("account", ACCOUNTS, "_id", Erasure.DELETE),
     Owned("sign_in_failures", SIGN_IN_FAILURES, "_id", Erasure.FORGET_USERNAME),
 )

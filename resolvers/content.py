@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.visibility import COMMENT, NOT_COMMENTS, Audience, Shown
 from resolvers.collections import CONTENT
 from resolvers.pagination import NEWEST_FIRST
 from resolvers.related import BATCH_SIZE
-from resolvers.transactions import atomic
+from resolvers.rollups import delete_in, insert_counted
+from resolvers.transactions import retried
 from resolvers.windows import Branch, Key, WindowPage, read_page
 
 #: The first window of an account's list (milliseconds): a week. A person writes a few items a
@@ -175,7 +177,8 @@ def _both(*conditions: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 async def insert_content(db: AsyncDatabase[Any], doc: dict[str, Any]) -> None:
-    await db[CONTENT].insert_one(doc)
+    """Store an item and count it (its owner's items, the rollups), together."""
+    await retried(db, lambda session: insert_counted(db, CONTENT, doc, session))
 
 
 async def update_own_content(
@@ -187,18 +190,22 @@ async def update_own_content(
 
 
 async def delete_own_content(db: AsyncDatabase[Any], owner: str, content_id: str) -> bool:
-    """Delete an item `owner` owns and the comments on it (they cannot be shown without it).
+    """Delete an item `owner` owns and the comments on it (they cannot be shown without it),
+    with their counts.
 
     One transaction where the server has them; elsewhere comments go first, so a crash in
     between leaves the item, and deleting again finishes the job.
     """
-    async with atomic(db) as session:
-        owned = {"_id": content_id, "owner": owner}
+    owned = {"_id": content_id, "owner": owner}
+
+    async def delete(session: AsyncClientSession | None) -> bool:
         if await db[CONTENT].find_one(owned, {"_id": 1}, session=session) is None:
             return False
-        await db[CONTENT].delete_many({"parent": content_id}, session=session)
-        await db[CONTENT].delete_one(owned, session=session)
-    return True
+        await delete_in(db, CONTENT, {"parent": content_id}, session)
+        await delete_in(db, CONTENT, owned, session)
+        return True
+
+    return await retried(db, delete)
 
 
 async def detach_comments(db: AsyncDatabase[Any]) -> None:

@@ -10,11 +10,13 @@ from enum import Enum
 from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import ACCOUNTS, DEVICE_SETTINGS, DEVICES, SIGN_INS
 from resolvers.documents import by_id
-from resolvers.transactions import atomic
+from resolvers.rollups import insert_counted
+from resolvers.transactions import retried
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +44,8 @@ async def record_sign_in(
     browser than the one recorded counts as new: whoever copied the id is still noticed. The
     browser recorded becomes the new one, so an updated browser raises one alert, not many.
     """
-    async with atomic(db) as session:
+
+    async def record(session: AsyncClientSession | None) -> SignInDevice:
         before = await db[DEVICES].find_one_and_update(
             {"account": account, "device_id": source.device_id},
             {
@@ -61,7 +64,9 @@ async def record_sign_in(
             device = SignInDevice.NEW
         else:
             device = SignInDevice.KNOWN
-        await db[SIGN_INS].insert_one(
+        await insert_counted(
+            db,
+            SIGN_INS,
             {
                 "_id": uuid.uuid4().hex,
                 "account": account,
@@ -71,12 +76,14 @@ async def record_sign_in(
                 "ip": source.ip,
                 "suspicious": device is SignInDevice.NEW,
             },
-            session=session,
+            session,
         )
         await db[ACCOUNTS].update_one(
             {"_id": account}, {"$set": {"stats.last_sign_in_at": now}}, session=session
         )
-    return device
+        return device
+
+    return await retried(db, record)
 
 
 async def update_device_settings(

@@ -9,7 +9,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from resolvers.collections import ACCOUNTS, DOMAINS
+from resolvers.collections import ACCOUNTS, COUNTERS, DOMAINS
 from resolvers.related import BATCH_SIZE
 
 
@@ -69,38 +69,25 @@ async def find_domain(
     db: AsyncDatabase[Any], domain_id: str, *, with_stats: bool
 ) -> dict[str, Any] | None:
     """A domain's id and name; `with_stats`, its members' numbers too (`stats`: members, per
-    status, and apps installed), counted by the server in the same round trip."""
-    pipeline: list[dict[str, Any]] = [{"$match": {"_id": domain_id}}, {"$project": {"name": 1}}]
+    status, and apps installed), read from its counter (`resolvers.rollups`) in the same
+    round trip."""
+    counter = {"$concat": ["domain|", "$_id"]}
+    pipeline: list[dict[str, Any]] = [
+        {"$match": {"_id": domain_id}},
+        {"$project": {"name": 1, **({"counter": counter} if with_stats else {})}},
+    ]
     if with_stats:
-        stages = _stats_stages(domain_id)
-        pipeline.append({"$lookup": {"from": ACCOUNTS, "pipeline": stages, "as": "stats"}})
+        # By `localField`: the counter is looked up by its id (index), not matched in a scan.
+        lookup = {"from": COUNTERS, "localField": "counter", "foreignField": "_id", "as": "stats"}
+        pipeline.append({"$lookup": lookup})
     found = await (await db[DOMAINS].aggregate(pipeline)).to_list()
     if not found:
         return None
     domain: dict[str, Any] = found[0]
     if with_stats:
-        domain["stats"] = _summed(domain["stats"])
+        counted = domain["stats"][0] if domain["stats"] else {}
+        domain["stats"] = {name: counted.get(name, 0) for name in _STATS}
     return domain
 
 
-def _stats_stages(domain_id: str) -> list[dict[str, Any]]:
-    """Members per status with their apps: only counts leave the server."""
-    return [
-        {"$match": {"domain": domain_id}},
-        {
-            "$group": {
-                "_id": "$status",
-                "members": {"$sum": 1},
-                "apps": {"$sum": {"$ifNull": ["$stats.apps_installed", 0]}},
-            }
-        },
-    ]
-
-
-def _summed(rows: list[dict[str, Any]]) -> dict[str, int]:
-    stats = {"members": 0, "ACTIVE": 0, "SUSPENDED": 0, "BLOCKED": 0, "apps_installed": 0}
-    for row in rows:
-        stats["members"] += row["members"]
-        stats[row["_id"]] = row["members"]
-        stats["apps_installed"] += row["apps"]
-    return stats
+_STATS = ("members", "ACTIVE", "SUSPENDED", "BLOCKED", "apps_installed")

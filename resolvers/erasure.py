@@ -25,6 +25,7 @@ from typing import Any, assert_never
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
+from resolvers import rollups
 from resolvers.admin import end_access
 
 log = logging.getLogger(__name__)
@@ -40,15 +41,17 @@ async def _erase(db: AsyncDatabase[Any], row: c.Owned, account: str, alias: str)
             # No password, reset code, session or token works from the first step on.
             await end_access(db, account, {"password_hash": None, "password_reset": None}, None)
         case c.Erasure.DELETE:
-            await collection.delete_many({row.key: account})
+            await _delete(db, row.collection, {row.key: account})
         case c.Erasure.DELETE_REPLIES:
             own = await collection.distinct("_id", {row.key: account})
             if own:
-                await collection.delete_many({"parent": {"$in": own}})
+                await _delete(db, row.collection, {"parent": {"$in": own}})
         case c.Erasure.PULL:
             await collection.update_many({row.key: account}, {"$pull": {row.key: account}})
         case c.Erasure.PSEUDONYMISE:
             await _pseudonymise(db, row, account, alias)
+        case c.Erasure.UNCOUNT:
+            await rollups.uncount_account(db, account)
         case c.Erasure.FORGET_USERNAME:
             # Keyed by username, which the job kept: its step is last, so none comes after.
             job = await db[c.ERASURES].find_one({"_id": account}, {"username": 1})
@@ -57,6 +60,14 @@ async def _erase(db: AsyncDatabase[Any], row: c.Owned, account: str, alias: str)
                 await collection.delete_many({row.key: {"$regex": prefix}})
         case _:
             assert_never(row.erasure)
+
+
+async def _delete(db: AsyncDatabase[Any], collection: str, where: dict[str, Any]) -> None:
+    """A counted document goes with its counts (`resolvers.rollups`), others simply go."""
+    if collection in rollups.FIELDS:
+        await rollups.delete_counted(db, collection, where)
+    else:
+        await db[collection].delete_many(where)
 
 
 async def _pseudonymise(db: AsyncDatabase[Any], row: c.Owned, account: str, alias: str) -> None:

@@ -28,21 +28,3 @@ async def related_by(
     async for doc in cursor:
         grouped[doc[key]].append(doc)
     return grouped
-
-
-async def count_by(
-    db: AsyncDatabase[Any],
-    collection: str,
-    key: str,
-    values: Sequence[str],
-    where: Mapping[str, Any] | None = None,
-) -> dict[str, int]:
-    """How many documents each of `values` has, counted by the server in one aggregation."""
-    pipeline = [
-        {"$match": {key: {"$in": list(values)}, **(where or {})}},
-        {"$group": {"_id": f"${key}", "count": {"$sum": 1}}},
-    ]
-    counts = {value: 0 for value in values}
-    async for row in await db[collection].aggregate(pipeline):
-        counts[row["_id"]] = row["count"]
-    return counts

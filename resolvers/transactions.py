@@ -7,13 +7,21 @@ repeating them finishes what a crash interrupted.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+T = TypeVar("T")
+
+#: How often `retried` runs a block that met a conflicting transaction.
+ATTEMPTS = 8
 
 _SUPPORT: dict[int, bool] = {}
 
@@ -48,6 +56,29 @@ async def atomic(db: AsyncDatabase[Any]) -> AsyncIterator[AsyncClientSession | N
         return
     async with db.client.start_session() as session, await session.start_transaction():
         yield session
+
+
+async def retried(
+    db: AsyncDatabase[Any], work: Callable[[AsyncClientSession | None], Awaitable[T]]
+) -> T:
+    """`work` in `atomic`, run again when the server reports a conflict with another
+    transaction (`TransientTransactionError`, as `with_transaction` would).
+
+    For writes to documents many requests change (counters): two at once conflict, and
+    one of them waits a moment and runs again. Inside an enclosing transaction, the whole
+    operation fails instead, which only it could repeat.
+    """
+    attempt = 1
+    while True:
+        try:
+            async with atomic(db) as session:
+                return await work(session)
+        except PyMongoError as error:
+            transient = error.has_error_label("TransientTransactionError")
+            if not transient or attempt == ATTEMPTS or in_enclosing_transaction():
+                raise
+        await asyncio.sleep(random.uniform(0, 0.005 * attempt))
+        attempt += 1
 
 
 @asynccontextmanager

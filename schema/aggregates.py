@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import Enum
@@ -82,18 +81,8 @@ async def resolve_usage_trends(
         raise bad_user_input("since", f"At most {MAX_WEEKS} weeks per call.")
     periods = span(first, last)
     finer = LEVELS[: LEVELS.index(kind) + 1]
-    labels = {level: _labels(level, first, last) for level in finer}
-    metrics = (SIGN_UPS, ACTIVE_ACCOUNTS, CONTENT_CREATED)
-    counted = await asyncio.gather(
-        *(
-            cells(info.context.db, metric, level, first.start, last.end, labels[level])
-            for metric in metrics
-            for level in finer
-        )
-    )
-    by_metric: dict[Metric, dict[tuple[str, str | None], Cell]] = {m: {} for m in metrics}
-    for index, found in enumerate(counted):
-        by_metric[metrics[index // len(finer)]].update(found)
+    labels = [label for level in finer for label in _labels(level, first, last)]
+    by_metric = await cells(info.context.db, (SIGN_UPS, ACTIVE_ACCOUNTS, CONTENT_CREATED), labels)
 
     def counts(metric: Metric, split: str | None = None) -> dict[Period, int | None]:
         found = by_metric[metric]

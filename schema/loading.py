@@ -22,7 +22,8 @@ from authz.visibility import audience
 from resolvers.accounts import accounts_by_id
 from resolvers.content import Projection, find_content, owner_page, visible_items
 from resolvers.pagination import OLDEST_FIRST
-from resolvers.related import count_by, related_by
+from resolvers.related import related_by
+from resolvers.rollups import content_counts
 from schema.context import Context
 from schema.projection import projection
 from schema.selection import Selected
@@ -203,25 +204,16 @@ async def _visible_by(
     return [grouped[value] for value in values]
 
 
-def count_loader(
-    context: Context, collection: str, key: str, where: Mapping[str, Any] | None = None
-) -> DataLoader[str, int]:
-    """How many documents of `collection` each key has (e.g. items per owner), batched."""
+def content_count_loader(context: Context) -> DataLoader[str, int]:
+    """How many items (not comments) each owner has, from the counters, batched."""
     return context.loader(
-        ("count", collection, key, repr(where)),
-        lambda: DataLoader(load_fn=partial(_count_related, context, collection, key, where)),
+        ("content count",), lambda: DataLoader(load_fn=partial(_content_counts, context))
     )
 
 
-async def _count_related(
-    context: Context,
-    collection: str,
-    key: str,
-    where: Mapping[str, Any] | None,
-    values: Sequence[str],
-) -> list[int]:
-    counts = await count_by(context.db, collection, key, values, where)
-    return [counts[value] for value in values]
+async def _content_counts(context: Context, owners: Sequence[str]) -> list[int]:
+    counts = await content_counts(context.db, owners)
+    return [counts[owner] for owner in owners]
 
 
 def related_loader(

@@ -23,8 +23,8 @@ from schema.context import Info
 from schema.loading import (
     account_loader,
     comments_loader,
+    content_count_loader,
     content_of_owner_loader,
-    count_loader,
     related_loader,
 )
 from schema.paging import page_size
@@ -86,8 +86,7 @@ class RightsLimits:
 
 
 async def _content_count(root: strawberry.Parent[Any], info: Info) -> int | None:
-    loader = count_loader(info.context, c.CONTENT, "owner", where={"kind": {"$ne": "COMMENT"}})
-    count: int = await loader.load(root.subject)
+    count: int = await content_count_loader(info.context).load(root.subject)
     return count
 
 
