@@ -11,6 +11,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -19,11 +20,13 @@ from authz.principals import PrincipalKind
 from authz.relations import Standing
 from authz.standing import domain_filters
 from authz.visibility import audience
+from resolvers import collections as c
 from resolvers.accounts import accounts_by_id
 from resolvers.content import Projection, find_content, visible_items
-from resolvers.pagination import NEWEST_FIRST, OLDEST_FIRST
-from resolvers.related import count_by, related_by
+from resolvers.pagination import NEWEST_FIRST, OLDEST_FIRST, Cursors
+from resolvers.related import After, SubList, count_by, newest_pages
 from schema.context import Context
+from schema.paging import cursors
 from schema.projection import projection
 from schema.selection import Selected
 
@@ -205,32 +208,60 @@ async def _count_related(
     return [counts[value] for value in values]
 
 
-def related_loader(
+#: Each account sub-list by the type of its rows: its field on `Account` and where its rows are.
+SUB_LISTS: Mapping[str, tuple[str, SubList]] = MappingProxyType(
+    {
+        "Device": ("devices", SubList(c.DEVICES, "account", "first_seen_at")),
+        "SignIn": ("signIns", SubList(c.SIGN_INS, "account", "at")),
+        "Notification": ("notifications", SubList(c.NOTIFICATIONS, "account", "created_at")),
+        "Consent": ("consents", SubList(c.CONSENTS, "subject", "granted_at")),
+        "Disclosure": ("disclosures", SubList(c.DISCLOSURES, "subject", "at")),
+        "SupportCase": ("supportCases", SubList(c.SUPPORT_CASES, "subject", "opened_at")),
+    }
+)
+
+
+def sub_list_cursors(context: Context, type_name: str, account: str) -> Cursors:
+    """The cursors of one account's list of `type_name` rows, for this caller."""
+    name, _ = SUB_LISTS[type_name]
+    return cursors(context, f"Account.{name}", account)
+
+
+def row_cursor(context: Context, type_name: str, account: str, doc: Mapping[str, Any]) -> str:
+    """The cursor after `doc` in its account's list: its time and id, sealed."""
+    _, sub_list = SUB_LISTS[type_name]
+    after = After.of(sub_list, doc)
+    return sub_list_cursors(context, type_name, account).issue(after.millis, after.id)
+
+
+def read_row_cursor(context: Context, type_name: str, account: str, cursor: str) -> After:
+    """The row a cursor of `row_cursor` names; `InvalidCursor` for any other string."""
+    millis, row_id = sub_list_cursors(context, type_name, account).read(cursor, int, str)
+    return After.at_millis(millis, row_id)
+
+
+def sub_list_loader(
     context: Context,
     type_name: str,
-    collection: str,
-    key: str,
+    first: int,
+    after: After | None = None,
     where: Mapping[str, Any] | None = None,
-    sort: Sequence[tuple[str, int]] = (("_id", 1),),
-    fields: Sequence[str] | None = None,
 ) -> DataLoader[str, list[dict[str, Any]]]:
-    """Documents of `collection` grouped by `key` (e.g. devices by account), batched."""
+    """A page of each account's `type_name` rows, newest first; batched per page and cursor."""
+    _, sub_list = SUB_LISTS[type_name]
     return context.loader(
-        (type_name, collection, key, repr(where), tuple(fields or ())),
-        lambda: DataLoader(
-            load_fn=partial(_load_related, context, collection, key, where, sort, fields)
-        ),
+        ("sub-list", type_name, first, after, repr(where)),
+        lambda: DataLoader(load_fn=partial(_load_pages, context, sub_list, first, after, where)),
     )
 
 
-async def _load_related(
+async def _load_pages(
     context: Context,
-    collection: str,
-    key: str,
+    sub_list: SubList,
+    first: int,
+    after: After | None,
     where: Mapping[str, Any] | None,
-    sort: Sequence[tuple[str, int]],
-    fields: Sequence[str] | None,
     values: Sequence[str],
 ) -> list[list[dict[str, Any]]]:
-    grouped = await related_by(context.db, collection, key, values, where, sort, fields)
-    return [grouped[value] for value in values]
+    pages = await newest_pages(context.db, sub_list, values, first, after, where)
+    return [pages[value] for value in values]
