@@ -1,0 +1,262 @@
+"""Keyset pages read through bounded time windows: O(page) on any server.
+
+A list ordered by (`created_at`, `_id`) with an equality prefix (`{visibility: "PUBLIC"}`,
+`{owner: X}`, `{parent: X}`) is read as a few queries that each name a bounded range of the
+index: equality on the prefix and `created_at` in one window. SecantusDB sorts in memory and
+limits after fetching the whole range it scans, so an unbounded `sort + limit` reads every row
+of the prefix; a window reads only its own rows, and MongoDB stops at the limit in any case.
+
+Windows start small and widen (`GROWTH` after a window with rows, scaled to the rows still
+wanted; `EMPTY_GROWTH` after an empty one) until the page and one row more are found, or the
+windows pass `FLOOR`, the oldest time an item may carry; the last window is then open-ended and
+costs only the rows older than `FLOOR` (none, when data keeps to it). A list that is a union of
+conditions (e.g. an audience: PUBLIC items, items shared with me, emails to me) is one `Branch`
+per condition, each read through its own index and windows, merged here by (time, `_id`) and
+deduplicated by `_id` (an item may match two branches) instead of an `$or` (a collection scan
+on SecantusDB).
+
+Cost per page: each window reads the rows of its range. Widths adapt to the density found, so
+in realistic distributions a page reads its rows, the row after it, and the rest of the last
+window (`tests/test_list_scaling.py` holds it at ≤ page + 50 documents). Adversarial bursts
+are bounded by the schedule only: a window is at most `EMPTY_GROWTH` times wider than the one
+before, so 10,000 items written in one second after a quiet stretch are all read by the one
+window that reaches them (a window never splits below a millisecond, the date's precision).
+
+Usage: `await read_page(collection, branches, first, after=cursor_position, project=...)`;
+issue the next cursor from `page.items[-1]` and `page.width` (a hint only: any width gives the
+same rows, it changes what one request reads, never what it returns).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any, assert_never
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+TIME = "created_at"
+#: No item is older (the service's start, with a margin); a last window reaches below it.
+FLOOR = datetime(2000, 1, 1, tzinfo=UTC)
+#: Newer than now by this, a row is "in the future" (clock skew); an oldest-first list's last
+#: window is open-ended above it.
+SKEW = timedelta(days=1)
+#: The first window's width without a hint (milliseconds): one hour.
+START_WIDTH = 3_600_000
+MIN_WIDTH = 1
+#: Wider than this a window is no longer useful (about 40 years).
+MAX_WIDTH = 40 * 365 * 86_400_000
+GROWTH = 4
+EMPTY_GROWTH = 8
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Order(Enum):
+    NEWEST_FIRST = -1
+    OLDEST_FIRST = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """One indexed condition of a list.
+
+    `equal`: the index's leading equality keys (plain values, no operators); `index`: that
+    index (hinted, so both servers read the range the window names); `where`: conditions on
+    the rows of the range (any operators, not served by the index); `then`: stages run on the
+    rows found before the limit (e.g. a `$lookup` and a `$match` on what it found).
+    """
+
+    equal: Mapping[str, Any]
+    index: str
+    where: Mapping[str, Any] | None = None
+    then: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """A row's place in the list: milliseconds since 1970 and `_id`."""
+
+    millis: int
+    id: str
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any], time: str = TIME) -> Key:
+        return cls(millis(row[time]), row["_id"])
+
+
+@dataclass(frozen=True, slots=True)
+class WindowPage:
+    items: list[dict[str, Any]]
+    has_next_page: bool
+    #: The narrowest width a branch ended with: a hint for the next page's first window.
+    width: int
+
+
+def millis(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
+def moment(value: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=value)
+
+
+def clamp_width(width: int | None) -> int:
+    """A width within bounds (a cursor's hint is checked like any input)."""
+    return START_WIDTH if width is None else max(MIN_WIDTH, min(MAX_WIDTH, width))
+
+
+@dataclass
+class _Reader:
+    """One branch's progress: every row of it up to `edge` (in list order) has been read."""
+
+    branch: Branch
+    order: Order
+    time: str
+    width: int
+    #: `None` before the first window; a `Key` with `id=""` covers its whole millisecond.
+    edge: Key | None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    done: bool = False
+
+    def holds(self, key: Key) -> bool:
+        """Whether `key` is at or before this reader's edge in list order."""
+        if self.done:
+            return True
+        if self.edge is None:
+            return False
+        whole_milli = self.edge.id == ""
+        match self.order:
+            case Order.NEWEST_FIRST:
+                if whole_milli:
+                    return key.millis >= self.edge.millis
+                return (key.millis, key.id) >= (self.edge.millis, self.edge.id)
+            case Order.OLDEST_FIRST:
+                if whole_milli:
+                    return key.millis <= self.edge.millis
+                return (key.millis, key.id) <= (self.edge.millis, self.edge.id)
+            case _:
+                assert_never(self.order)
+
+    def next_range(self, anchor: int) -> tuple[dict[str, Any], bool]:
+        """The `created_at`/`_id` condition of the next read, and whether it is the last."""
+        edge, width, order, time = self.edge, self.width, self.order, self.time
+        if edge is not None and edge.id != "":
+            # Inside a millisecond (a cursor, or a window cut by the limit): its rest first.
+            after = "$lt" if order is Order.NEWEST_FIRST else "$gt"
+            return {time: moment(edge.millis), "_id": {after: edge.id}}, False
+        match order:
+            case Order.NEWEST_FIRST:
+                if edge is None:
+                    return {time: {"$gte": moment(anchor - width)}}, False
+                low = edge.millis - width
+                if low <= millis(FLOOR):
+                    return {time: {"$lt": moment(edge.millis)}}, True
+                return {time: {"$gte": moment(low), "$lt": moment(edge.millis)}}, False
+            case Order.OLDEST_FIRST:
+                if edge is None:
+                    return {time: {"$lte": moment(anchor + width)}}, False
+                high = edge.millis + width
+                if high >= millis(datetime.now(UTC) + SKEW):
+                    return {time: {"$gt": moment(edge.millis)}}, True
+                return {time: {"$gt": moment(edge.millis), "$lte": moment(high)}}, False
+            case _:
+                assert_never(order)
+
+    def edge_after(self, last_range: Mapping[str, Any], anchor: int) -> Key:
+        """The edge once a range was read whole: its far end, all of that millisecond."""
+        bounds = last_range[self.time]
+        if not isinstance(bounds, Mapping):  # the rest of one millisecond
+            return Key(millis(bounds), "")
+        match self.order:
+            case Order.NEWEST_FIRST:
+                return Key(millis(bounds["$gte"]), "")
+            case Order.OLDEST_FIRST:
+                return Key(millis(bounds["$lte"]), "")
+            case _:
+                assert_never(self.order)
+
+    async def advance(
+        self, collection: AsyncCollection[Any], need: int, anchor: int, project: Mapping[str, Any]
+    ) -> None:
+        """Read the next range: the page is then full, or this branch has read one more window."""
+        where, last = self.next_range(anchor)
+        direction = self.order.value
+        pipeline: list[dict[str, Any]] = [{"$match": {**self.branch.equal, **where}}]
+        if self.branch.where:
+            pipeline.append({"$match": dict(self.branch.where)})
+        pipeline += [
+            {"$sort": {self.time: direction, "_id": direction}},
+            *(dict(stage) for stage in self.branch.then),
+            {"$limit": need},
+            {"$project": dict(project)},
+        ]
+        found = await (await collection.aggregate(pipeline, hint=self.branch.index)).to_list()
+        self.rows += found
+        if len(found) >= need:  # cut by the limit: what follows starts after its last row
+            self.edge = Key.of(found[-1], self.time)
+            return
+        if last:
+            self.done = True
+            return
+        self.edge = self.edge_after(where, anchor)
+        if "_id" not in where:
+            grown = self.width * (GROWTH if found else EMPTY_GROWTH)
+            wanted = self.width * need // max(len(found), 1)
+            self.width = clamp_width(min(grown, max(self.width, wanted)))
+
+
+async def read_page(
+    collection: AsyncCollection[Any],
+    branches: Sequence[Branch],
+    first: int,
+    *,
+    project: Mapping[str, Any],
+    after: Key | None = None,
+    order: Order = Order.NEWEST_FIRST,
+    anchor: datetime | None = None,
+    width: int | None = None,
+    time: str = TIME,
+) -> WindowPage:
+    """The first `first` rows (after `after`) of the union of `branches`, in `order`.
+
+    `anchor` is where the first window starts without a cursor (now for newest-first; e.g. the
+    item's time for its comments, oldest-first); the first window is open on its other side.
+    `width` is a hint for the first window (a cursor's `WindowPage.width`); `time` is the
+    time field (each branch's index is `(equal keys..., time, _id)`).
+    """
+    need = first + 1
+    start = millis(anchor or datetime.now(UTC))
+    readers = [_Reader(branch, order, time, clamp_width(width), after) for branch in branches]
+    project = {**project, time: 1, "_id": 1}
+    while True:
+        rows = {row["_id"]: row for reader in readers for row in reader.rows}
+        final = [row for row in rows.values() if all(r.holds(Key.of(row, time)) for r in readers)]
+        behind = [r for r in readers if not r.done]
+        if len(final) >= need or not behind:
+            break
+        await asyncio.gather(
+            *(r.advance(collection, need, start, project) for r in _slowest(behind))
+        )
+    final.sort(key=lambda row: (millis(row[time]), row["_id"]), reverse=order is Order.NEWEST_FIRST)
+    return WindowPage(
+        items=final[:first],
+        has_next_page=len(final) > first,
+        width=min(reader.width for reader in readers) if readers else START_WIDTH,
+    )
+
+
+def _slowest(readers: list[_Reader]) -> list[_Reader]:
+    """The readers that hold the merge back: those whose edge every other one has passed."""
+    unstarted = [reader for reader in readers if reader.edge is None]
+    if unstarted:
+        return unstarted
+    return [
+        reader
+        for reader in readers
+        if reader.edge is not None and all(other.holds(reader.edge) for other in readers)
+    ]
