@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from math import ceil
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -14,7 +15,7 @@ from resolvers.id_windows import END, FIRST, bound, position
 #: How many members past a page a filtered page may test, at most: a rare filter answers a
 #: short page (`hasNextPage` true, `endCursor` after the last member tested), never a scan
 #: of the whole domain.
-FILTER_SLACK = 50
+FILTER_SLACK = 20
 #: How many times wider a range may grow from one read to the next (an empty one: by this).
 GROWTH = 16
 #: The first range's share of the id space, before anything is known of the domain's ids:
@@ -67,7 +68,7 @@ async def member_page(
     tested: list[dict[str, Any]] = []
     matches: list[dict[str, Any]] = []
     start = position(after) if after else FIRST
-    at, width, seen, exhausted = start, _first_width(domain_id, first + 1), 0, False
+    at, width, exhausted = start, _first_width(domain_id, first + 1), False
     while len(matches) <= first and len(tested) < budget and not exhausted:
         ids = _range(start, at, at + width, after)
         query = {"domain": domain_id, **({"_id": ids} if ids else {})}
@@ -75,31 +76,35 @@ async def member_page(
         cursor = db[ACCOUNTS].find(query, dict.fromkeys(read, 1)).sort("_id", 1).limit(limit)
         found = await cursor.to_list()
         exhausted = "$lt" not in ids and len(found) < limit
-        seen += len(found)
         for member in found:
             tested.append(member)
             if _passes(member, status, username_prefix):
                 matches.append(member)
                 if len(matches) > first:
                     break
+        # Members still to read: at the rate the filters passed them so far, up to the budget.
+        left = budget - len(tested)
+        wanted = ceil((first + 1 - len(matches)) * len(tested) / len(matches)) if matches else left
         at, width = (
             at + width,
-            _next_width(seen, at + width - start, width, first + 1 - len(matches)),
+            _next_width(len(tested), at + width - start, width, min(wanted, left)),
         )
-    if seen:
-        _learn(domain_id, seen / (at - start))
+    if tested:
+        # A range cut short by the page ends at the last member read, not at its far end.
+        spanned = (position(tested[-1]["_id"]) + 1 if not exhausted else at) - start
+        _learn(domain_id, len(tested) / max(spanned, 1))
     more = len(matches) > first or not exhausted
     resume = tested[-1]["_id"] if more and len(matches) <= first else None
     return MemberPage(matches[:first], more, [member["_id"] for member in tested], resume)
 
 
 def _range(start: int, at: int, end: int, after: str | None) -> dict[str, str]:
-    """The ids from position `at` to `end` (open-ended past the last position); the first
-    range starts after `after`, or at the first id of all."""
+    """The ids after `after` from position `at` to `end` (open-ended past the last position);
+    the first range starts after `after`, or at the first id of all."""
     ids = {"$lt": upper} if (upper := bound(end)) is not None else {}
     if at != start:
         ids["$gte"] = str(bound(at))
-    elif after:
+    if after:  # positions only approximate ids of other characters: never before `after`
         ids["$gt"] = after
     return ids
 
