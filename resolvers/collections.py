@@ -161,12 +161,17 @@ INDEXES: dict[str, list[IndexModel]] = {
     CONSENTS: [
         IndexModel([("subject", ASCENDING), ("recipient", ASCENDING)], name="by_subject"),
         IndexModel([("recipient", ASCENDING), ("granted_at", ASCENDING)], name="by_recipient"),
-        # `Account.consents`, newest first (`resolvers.related.newest_page`), and those below.
-        IndexModel([("subject", ASCENDING), ("granted_at", DESCENDING)], name="newest"),
+        # `Account.consents`, newest first (`resolvers.related.newest_pages`), and those below.
+        IndexModel(
+            [("subject", ASCENDING), ("granted_at", DESCENDING), ("_id", DESCENDING)], name="newest"
+        ),
     ],
     DEVICES: [
         IndexModel([("account", ASCENDING), ("device_id", ASCENDING)], name="by_account_device"),
-        IndexModel([("account", ASCENDING), ("first_seen_at", DESCENDING)], name="newest"),
+        IndexModel(
+            [("account", ASCENDING), ("first_seen_at", DESCENDING), ("_id", DESCENDING)],
+            name="newest",
+        ),
     ],
     SIGN_INS: [IndexModel([("account", ASCENDING), ("at", DESCENDING)], name="by_account")],
     NOTIFICATIONS: [
@@ -174,7 +179,9 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     SUPPORT_CASES: [
         IndexModel([("subject", ASCENDING), ("status", ASCENDING)], name="by_subject"),
-        IndexModel([("subject", ASCENDING), ("opened_at", DESCENDING)], name="newest"),
+        IndexModel(
+            [("subject", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], name="newest"
+        ),
     ],
     DISCLOSURES: [IndexModel([("subject", ASCENDING), ("at", DESCENDING)], name="by_subject")],
     # Revocations need only outlive the tokens they revoke.

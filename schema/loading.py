@@ -24,11 +24,13 @@ from resolvers import collections as c
 from resolvers.accounts import accounts_by_id
 from resolvers.content import Projection, find_content, visible_items
 from resolvers.pagination import NEWEST_FIRST, OLDEST_FIRST, Cursors
-from resolvers.related import After, SubList, count_by, newest_pages
+from resolvers.related import SubList, count_by, newest_pages
+from resolvers.windows import Key, clamp_width
 from schema.context import Context
 from schema.paging import cursors
 from schema.projection import projection
 from schema.selection import Selected
+from schema.shapes import SHAPES
 
 #: Content fields every guarded item needs, selected or not: its subject and its cursor.
 CONTENT_ALWAYS = ("owner", "kind", "visibility", "created_at")
@@ -211,14 +213,21 @@ async def _count_related(
 #: Each account sub-list by the type of its rows: its field on `Account` and where its rows are.
 SUB_LISTS: Mapping[str, tuple[str, SubList]] = MappingProxyType(
     {
-        "Device": ("devices", SubList(c.DEVICES, "account", "first_seen_at")),
-        "SignIn": ("signIns", SubList(c.SIGN_INS, "account", "at")),
-        "Notification": ("notifications", SubList(c.NOTIFICATIONS, "account", "created_at")),
-        "Consent": ("consents", SubList(c.CONSENTS, "subject", "granted_at")),
-        "Disclosure": ("disclosures", SubList(c.DISCLOSURES, "subject", "at")),
-        "SupportCase": ("supportCases", SubList(c.SUPPORT_CASES, "subject", "opened_at")),
+        "Device": ("devices", SubList(c.DEVICES, "account", "first_seen_at", "newest")),
+        "SignIn": ("signIns", SubList(c.SIGN_INS, "account", "at", "by_account")),
+        "Notification": (
+            "notifications",
+            SubList(c.NOTIFICATIONS, "account", "created_at", "by_account"),
+        ),
+        "Consent": ("consents", SubList(c.CONSENTS, "subject", "granted_at", "newest")),
+        "Disclosure": ("disclosures", SubList(c.DISCLOSURES, "subject", "at", "by_subject")),
+        "SupportCase": ("supportCases", SubList(c.SUPPORT_CASES, "subject", "opened_at", "newest")),
     }
 )
+#: Where a row read through `sub_list_loader` keeps the window width its page ended with: its
+#: cursor carries it, so the next page starts with a window of about a page. No stored field
+#: has this name.
+WIDTH = "\0window width"
 
 
 def sub_list_cursors(context: Context, type_name: str, account: str) -> Cursors:
@@ -228,40 +237,52 @@ def sub_list_cursors(context: Context, type_name: str, account: str) -> Cursors:
 
 
 def row_cursor(context: Context, type_name: str, account: str, doc: Mapping[str, Any]) -> str:
-    """The cursor after `doc` in its account's list: its time and id, sealed."""
+    """The cursor after `doc` in its account's list: its time and id (and a width hint), sealed."""
     _, sub_list = SUB_LISTS[type_name]
-    after = After.of(sub_list, doc)
-    return sub_list_cursors(context, type_name, account).issue(after.millis, after.id)
+    key = Key.of(doc, sub_list.time)
+    width = clamp_width(doc.get(WIDTH))
+    return sub_list_cursors(context, type_name, account).issue(key.millis, key.id, width)
 
 
-def read_row_cursor(context: Context, type_name: str, account: str, cursor: str) -> After:
-    """The row a cursor of `row_cursor` names; `InvalidCursor` for any other string."""
-    millis, row_id = sub_list_cursors(context, type_name, account).read(cursor, int, str)
-    return After.at_millis(millis, row_id)
+def read_row_cursor(context: Context, type_name: str, account: str, cursor: str) -> tuple[Key, int]:
+    """The row a cursor of `row_cursor` names, and its width hint; `InvalidCursor` for any
+    other string."""
+    millis, row_id, width = sub_list_cursors(context, type_name, account).read(
+        cursor, int, str, int
+    )
+    return Key(millis, row_id), clamp_width(width)
 
 
 def sub_list_loader(
     context: Context,
     type_name: str,
     first: int,
-    after: After | None = None,
+    after: tuple[Key, int] | None = None,
     where: Mapping[str, Any] | None = None,
 ) -> DataLoader[str, list[dict[str, Any]]]:
     """A page of each account's `type_name` rows, newest first; batched per page and cursor."""
-    _, sub_list = SUB_LISTS[type_name]
     return context.loader(
         ("sub-list", type_name, first, after, repr(where)),
-        lambda: DataLoader(load_fn=partial(_load_pages, context, sub_list, first, after, where)),
+        lambda: DataLoader(load_fn=partial(_load_pages, context, type_name, first, after, where)),
     )
 
 
 async def _load_pages(
     context: Context,
-    sub_list: SubList,
+    type_name: str,
     first: int,
-    after: After | None,
+    after: tuple[Key, int] | None,
     where: Mapping[str, Any] | None,
     values: Sequence[str],
 ) -> list[list[dict[str, Any]]]:
-    pages = await newest_pages(context.db, sub_list, values, first, after, where)
-    return [pages[value] for value in values]
+    _, sub_list = SUB_LISTS[type_name]
+    # Every stored field of the type (a computed one reads stored ones), never the rest.
+    stored = {field.key: 1 for field in SHAPES[type_name].by_python.values() if field.stored}
+    key, width = after if after is not None else (None, None)
+    pages = await newest_pages(
+        context.db, sub_list, values, first, stored, after=key, width=width, where=where
+    )
+    for page in pages.values():
+        for doc in page.items:
+            doc[WIDTH] = page.width
+    return [pages[value].items for value in values]
