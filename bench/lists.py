@@ -154,12 +154,16 @@ async def measure(settings: Settings, db: AsyncDatabase[Any], runs: int) -> None
                     response = await http.post("/graphql", json={"query": query}, headers=headers)
                     elapsed = time.perf_counter() - started
                     body = response.json()
-                    assert "errors" not in body, body
+                    if "errors" in body:
+                        print(f"{name}: {body['errors'][0]['message']}")
+                        break
                     if run:  # the first one warms up
                         times.append(elapsed * 1000)
                         counts.append(len(reads.commands))
                         costs.append(await examined(db, list(reads.commands)))
                     rows = _rows(body)
+                if not times:
+                    continue
                 print(
                     f"{name}: median {statistics.median(times):.1f} ms, "
                     f"{statistics.median(counts):.0f} reads, "
@@ -204,7 +208,7 @@ async def batching(db: AsyncDatabase[Any]) -> None:
         ),
         "$unionWith per account (one read)": lambda: _aggregate(sign_ins, union),
         "windows per account, concurrently": lambda: newest_pages(
-            db, SubList(c.SIGN_INS, "account", "at", "by_account"), accounts, 20, {"ip": 1}
+            db, SubList(c.SIGN_INS, "account", "at"), accounts, 20, {"ip": 1}
         ),
     }
     for name, read in shapes.items():

@@ -31,10 +31,9 @@ class SubList:
     collection: str
     #: The field naming the account the row belongs to.
     key: str
-    #: The field the list is ordered by, newest first (ties: `_id`, highest first).
+    #: The field the list is ordered by, newest first (ties: `_id`, highest first); an index
+    #: `(key, time, ...)` serves the list (the server picks it: `windows.Branch.index`).
     time: str
-    #: The index `(key, time, ...)` that serves it.
-    index: str
 
 
 async def newest_pages(
@@ -54,7 +53,7 @@ async def newest_pages(
         *(
             read_page(
                 db[sub_list.collection],
-                [Branch(equal={sub_list.key: value}, index=sub_list.index, where=where)],
+                [Branch(equal={sub_list.key: value}, index=None, where=where)],
                 first,
                 project=project,
                 after=after,

@@ -70,7 +70,10 @@ class Branch:
     """
 
     equal: Mapping[str, Any]
-    index: str
+    #: `None`: not hinted. SecantusDB 0.7.0b3 reads the whole collection behind any hint (by
+    #: name or key pattern: 4.4 s instead of 60 ms at 20,000 rows, while `explain` still
+    #: counts only the window's documents); unhinted it picks the equality + time index.
+    index: str | None
     where: Mapping[str, Any] | None = None
     then: Sequence[Mapping[str, Any]] = ()
 
@@ -186,7 +189,12 @@ class _Reader:
         """Read the next range: the page is then full, or this branch has read one more window."""
         where, last = self.next_range(anchor)
         direction = self.order.value
-        pipeline: list[dict[str, Any]] = [{"$match": {**self.branch.equal, **where}}]
+        # The id bound after a cursor is a second `$match`: in the first, SecantusDB plans
+        # `_id: {$lt: …}` on the `_id` index (every row below the id) instead of the window's.
+        ranged = {key: value for key, value in where.items() if key != "_id"}
+        pipeline: list[dict[str, Any]] = [{"$match": {**self.branch.equal, **ranged}}]
+        if "_id" in where:
+            pipeline.append({"$match": {"_id": where["_id"]}})
         if self.branch.where:
             pipeline.append({"$match": dict(self.branch.where)})
         pipeline += [
@@ -195,7 +203,8 @@ class _Reader:
             {"$limit": need},
             {"$project": dict(project)},
         ]
-        found = await (await collection.aggregate(pipeline, hint=self.branch.index)).to_list()
+        hint: dict[str, Any] = {"hint": self.branch.index} if self.branch.index else {}
+        found = await (await collection.aggregate(pipeline, **hint)).to_list()
         self.rows += found
         if len(found) >= need:  # cut by the limit: what follows starts after its last row
             self.edge = Key.of(found[-1], self.time)

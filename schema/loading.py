@@ -213,15 +213,12 @@ async def _count_related(
 #: Each account sub-list by the type of its rows: its field on `Account` and where its rows are.
 SUB_LISTS: Mapping[str, tuple[str, SubList]] = MappingProxyType(
     {
-        "Device": ("devices", SubList(c.DEVICES, "account", "first_seen_at", "newest")),
-        "SignIn": ("signIns", SubList(c.SIGN_INS, "account", "at", "by_account")),
-        "Notification": (
-            "notifications",
-            SubList(c.NOTIFICATIONS, "account", "created_at", "by_account"),
-        ),
-        "Consent": ("consents", SubList(c.CONSENTS, "subject", "granted_at", "newest")),
-        "Disclosure": ("disclosures", SubList(c.DISCLOSURES, "subject", "at", "by_subject")),
-        "SupportCase": ("supportCases", SubList(c.SUPPORT_CASES, "subject", "opened_at", "newest")),
+        "Device": ("devices", SubList(c.DEVICES, "account", "first_seen_at")),
+        "SignIn": ("signIns", SubList(c.SIGN_INS, "account", "at")),
+        "Notification": ("notifications", SubList(c.NOTIFICATIONS, "account", "created_at")),
+        "Consent": ("consents", SubList(c.CONSENTS, "subject", "granted_at")),
+        "Disclosure": ("disclosures", SubList(c.DISCLOSURES, "subject", "at")),
+        "SupportCase": ("supportCases", SubList(c.SUPPORT_CASES, "subject", "opened_at")),
     }
 )
 #: Where a row read through `sub_list_loader` keeps the window width its page ended with: its
