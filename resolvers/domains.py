@@ -19,7 +19,7 @@ FILTER_SLACK = 20
 #: How many times wider a range may grow from one read to the next (an empty one: by this).
 GROWTH = 16
 #: The first range's share of the id space, before anything is known of the domain's ids:
-#: about 10 members of a domain of 20,000 with sign-up ids.
+#: about 5 members of a domain of 20,000 with sign-up ids.
 FIRST_WIDTH = END // 4096
 #: Members per position (the density of ids), per domain, learned from earlier pages: where a
 #: range of the right width for a page starts. A hint only: any value gives the same answer.
