@@ -4,8 +4,7 @@ Tokens use Strawberry's limiter, depth and aliases its rules; directives and cos
 here. Cost is the number of values a query can make the server produce: each field costs 1,
 and a list multiplies what is below it by its size: its `first` argument, or, for the list
 inside a connection (`edges`), the connection's `first`; the largest page when `first` is a
-variable (validation cannot see its value); the default page when a field that takes `first`
-is asked without it; a default size for other lists.
+variable (validation cannot see its value); a default size for other lists.
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
-from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from schema.errors import ErrorCode
 
 
@@ -47,9 +45,7 @@ class Limits:
     max_tokens: int = 2_000
     max_directives: int = 20
     max_cost: int = 50_000
-    max_page_size: int = MAX_PAGE_SIZE
-    #: What a list or connection that takes `first` returns when asked without it.
-    default_page_size: int = DEFAULT_PAGE_SIZE
+    max_page_size: int = 100
     default_list_size: int = 10
     max_operations: int = 5
 
@@ -124,8 +120,6 @@ def _cost(
             if field is None:
                 continue
             first = _first(selection, limits)
-            if first is None and "first" in field.args:
-                first = limits.default_page_size
             unwrapped = field.type.of_type if is_non_null_type(field.type) else field.type
             if is_list_type(unwrapped):
                 size, inner_page = first or page or limits.default_list_size, None
