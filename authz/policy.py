@@ -115,9 +115,14 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
             ),
             "profileVisibility": rule(SELF, DOMAIN_ADMIN, scope="settings"),
         },
-        "Device": _nested("devices", "id", "deviceId", "userAgent", "firstSeenAt", "lastSeenAt"),
-        "SignIn": _nested("signIns", "at", "deviceId", "userAgent", "ip", "suspicious"),
-        "Notification": _nested("notifications", "id", "kind", "message", "createdAt", "read"),
+        # A row's `cursor` is its place in the list: read by whoever reads the row.
+        "Device": _nested(
+            "devices", "id", "deviceId", "userAgent", "firstSeenAt", "lastSeenAt", "cursor"
+        ),
+        "SignIn": _nested("signIns", "at", "deviceId", "userAgent", "ip", "suspicious", "cursor"),
+        "Notification": _nested(
+            "notifications", "id", "kind", "message", "createdAt", "read", "cursor"
+        ),
         "Consent": _nested(
             "consents",
             "id",
@@ -130,6 +135,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
             "expiresAt",
             "revokedAt",
             "active",
+            "cursor",
         ),
         "Disclosure": _nested(
             "disclosures",
@@ -141,9 +147,18 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
             "purpose",
             "legalRequest",
             "at",
+            "cursor",
         ),
         "SupportCase": _nested(
-            "supportCases", "id", "purpose", "status", "openedAt", "closedAt", "messages", "account"
+            "supportCases",
+            "id",
+            "purpose",
+            "status",
+            "openedAt",
+            "closedAt",
+            "messages",
+            "account",
+            "cursor",
         ),
         "SupportMessage": _nested("supportCases", "author", "at", "text"),
         "Content": {

@@ -159,6 +159,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel("domain", name="by_domain"),
         # A reset code is looked up by its hash; only accounts in a reset carry one.
         IndexModel("password_reset.code_hash", unique=True, sparse=True, name="reset_code"),
+        # A domain's members in id order, a bounded `_id` range at a time (`member_page`).
+        IndexModel([("domain", ASCENDING), ("_id", ASCENDING)], name="by_domain_id"),
     ],
     # Every content list reads one index range per branch and time window
     # (`resolvers.windows`): equality keys, then (created_at, _id) newest first.
@@ -179,15 +181,28 @@ INDEXES: dict[str, list[IndexModel]] = {
     CONSENTS: [
         IndexModel([("subject", ASCENDING), ("recipient", ASCENDING)], name="by_subject"),
         IndexModel([("recipient", ASCENDING), ("granted_at", ASCENDING)], name="by_recipient"),
+        # `Account.consents`, newest first (`resolvers.related.newest_pages`), and those below.
+        IndexModel(
+            [("subject", ASCENDING), ("granted_at", DESCENDING), ("_id", DESCENDING)], name="newest"
+        ),
     ],
     DEVICES: [
-        IndexModel([("account", ASCENDING), ("device_id", ASCENDING)], name="by_account_device")
+        IndexModel([("account", ASCENDING), ("device_id", ASCENDING)], name="by_account_device"),
+        IndexModel(
+            [("account", ASCENDING), ("first_seen_at", DESCENDING), ("_id", DESCENDING)],
+            name="newest",
+        ),
     ],
     SIGN_INS: [IndexModel([("account", ASCENDING), ("at", DESCENDING)], name="by_account")],
     NOTIFICATIONS: [
         IndexModel([("account", ASCENDING), ("created_at", DESCENDING)], name="by_account")
     ],
-    SUPPORT_CASES: [IndexModel([("subject", ASCENDING), ("status", ASCENDING)], name="by_subject")],
+    SUPPORT_CASES: [
+        IndexModel([("subject", ASCENDING), ("status", ASCENDING)], name="by_subject"),
+        IndexModel(
+            [("subject", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], name="newest"
+        ),
+    ],
     DISCLOSURES: [IndexModel([("subject", ASCENDING), ("at", DESCENDING)], name="by_subject")],
     # Revocations need only outlive the tokens they revoke.
     REVOKED_TOKENS: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],

@@ -16,7 +16,7 @@ from authz.aggregates import suppressed
 from authz.decisions import Decision, decide
 from resolvers.accounts import accounts_by_id, update_account
 from resolvers.admin import set_account_state
-from resolvers.domains import find_domain, member_page, members_between
+from resolvers.domains import find_domain, member_page
 from resolvers.password_resets import Member, reset_by_admin
 from schema import validation as valid
 from schema.context import Context, Info
@@ -100,8 +100,7 @@ class Domain:
             context.db, str(self.id), page_size(first), after_id, fields, status, prefix
         )
         if tests:
-            tested = await members_between(context.db, str(self.id), after_id, page.tested_through)
-            _note(context, tested, tests)
+            _note(context, page.tested, tests)
         # Being listed tells a member's `domain`: a read of `Account.domain` on record too,
         # when the answer lists members (not for `pageInfo` alone).
         if context.selected(info).child("edges").fields:
@@ -118,7 +117,15 @@ class Domain:
             )
             for member in page.members
         ]
-        end = edges[-1].sealed_cursor() if edges else None
+        # After the page's last member; or, when the filters passed over every member after
+        # it that the page tested, after the last of those.
+        end = (
+            listing.key(page.resume_after)
+            if page.resume_after is not None
+            else edges[-1].sealed_cursor()
+            if edges
+            else None
+        )
         return AccountConnection(
             edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end)
         )

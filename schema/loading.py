@@ -11,6 +11,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -19,14 +20,18 @@ from authz.principals import PrincipalKind
 from authz.relations import Standing
 from authz.standing import domain_filters
 from authz.visibility import audience
+from resolvers import collections as c
 from resolvers.accounts import accounts_by_id
 from resolvers.content import Projection, find_content, owner_page, visible_items
-from resolvers.pagination import OLDEST_FIRST
-from resolvers.related import related_by
+from resolvers.pagination import OLDEST_FIRST, Cursors
+from resolvers.related import SubList, newest_pages
 from resolvers.rollups import content_counts
+from resolvers.windows import Key, clamp_width
 from schema.context import Context
+from schema.paging import cursors
 from schema.projection import projection
 from schema.selection import Selected
+from schema.shapes import SHAPES
 
 #: Content fields every guarded item needs, selected or not: its subject and its cursor.
 CONTENT_ALWAYS = ("owner", "kind", "visibility", "created_at")
@@ -216,32 +221,76 @@ async def _content_counts(context: Context, owners: Sequence[str]) -> list[int]:
     return [counts[owner] for owner in owners]
 
 
-def related_loader(
+#: Each account sub-list by the type of its rows: its field on `Account` and where its rows are.
+SUB_LISTS: Mapping[str, tuple[str, SubList]] = MappingProxyType(
+    {
+        "Device": ("devices", SubList(c.DEVICES, "account", "first_seen_at")),
+        "SignIn": ("signIns", SubList(c.SIGN_INS, "account", "at")),
+        "Notification": ("notifications", SubList(c.NOTIFICATIONS, "account", "created_at")),
+        "Consent": ("consents", SubList(c.CONSENTS, "subject", "granted_at")),
+        "Disclosure": ("disclosures", SubList(c.DISCLOSURES, "subject", "at")),
+        "SupportCase": ("supportCases", SubList(c.SUPPORT_CASES, "subject", "opened_at")),
+    }
+)
+#: Where a row read through `sub_list_loader` keeps the window width its page ended with: its
+#: cursor carries it, so the next page starts with a window of about a page. No stored field
+#: has this name.
+WIDTH = "\0window width"
+
+
+def sub_list_cursors(context: Context, type_name: str, account: str) -> Cursors:
+    """The cursors of one account's list of `type_name` rows, for this caller."""
+    name, _ = SUB_LISTS[type_name]
+    return cursors(context, f"Account.{name}", account)
+
+
+def row_cursor(context: Context, type_name: str, account: str, doc: Mapping[str, Any]) -> str:
+    """The cursor after `doc` in its account's list: its time and id (and a width hint), sealed."""
+    _, sub_list = SUB_LISTS[type_name]
+    key = Key.of(doc, sub_list.time)
+    width = clamp_width(doc.get(WIDTH))
+    return sub_list_cursors(context, type_name, account).issue(key.millis, key.id, width)
+
+
+def read_row_cursor(context: Context, type_name: str, account: str, cursor: str) -> tuple[Key, int]:
+    """The row a cursor of `row_cursor` names, and its width hint; `InvalidCursor` for any
+    other string."""
+    millis, row_id, width = sub_list_cursors(context, type_name, account).read(
+        cursor, int, str, int
+    )
+    return Key(millis, row_id), clamp_width(width)
+
+
+def sub_list_loader(
     context: Context,
     type_name: str,
-    collection: str,
-    key: str,
+    first: int,
+    after: tuple[Key, int] | None = None,
     where: Mapping[str, Any] | None = None,
-    sort: Sequence[tuple[str, int]] = (("_id", 1),),
-    fields: Sequence[str] | None = None,
 ) -> DataLoader[str, list[dict[str, Any]]]:
-    """Documents of `collection` grouped by `key` (e.g. devices by account), batched."""
+    """A page of each account's `type_name` rows, newest first; batched per page and cursor."""
     return context.loader(
-        (type_name, collection, key, repr(where), tuple(fields or ())),
-        lambda: DataLoader(
-            load_fn=partial(_load_related, context, collection, key, where, sort, fields)
-        ),
+        ("sub-list", type_name, first, after, repr(where)),
+        lambda: DataLoader(load_fn=partial(_load_pages, context, type_name, first, after, where)),
     )
 
 
-async def _load_related(
+async def _load_pages(
     context: Context,
-    collection: str,
-    key: str,
+    type_name: str,
+    first: int,
+    after: tuple[Key, int] | None,
     where: Mapping[str, Any] | None,
-    sort: Sequence[tuple[str, int]],
-    fields: Sequence[str] | None,
     values: Sequence[str],
 ) -> list[list[dict[str, Any]]]:
-    grouped = await related_by(context.db, collection, key, values, where, sort, fields)
-    return [grouped[value] for value in values]
+    _, sub_list = SUB_LISTS[type_name]
+    # Every stored field of the type (a computed one reads stored ones), never the rest.
+    stored = {field.key: 1 for field in SHAPES[type_name].by_python.values() if field.stored}
+    key, width = after if after is not None else (None, None)
+    pages = await newest_pages(
+        context.db, sub_list, values, first, stored, after=key, width=width, where=where
+    )
+    for page in pages.values():
+        for doc in page.items:
+            doc[WIDTH] = page.width
+    return [pages[value].items for value in values]

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
+from functools import partial
 from typing import Any, assert_never
 
 import strawberry
 
 from authz.principals import Principal
 from authz.relations import Relation
-from resolvers import collections as c
 from resolvers.documents import NOTHING
 from resolvers.pagination import MAX_PAGE_SIZE
 from resolvers.support import handled_by
@@ -25,9 +25,11 @@ from schema.loading import (
     comments_loader,
     content_count_loader,
     content_of_owner_loader,
-    related_loader,
+    read_row_cursor,
+    row_cursor,
+    sub_list_loader,
 )
-from schema.paging import page_size
+from schema.paging import page_size, read_after
 
 
 @strawberry.enum
@@ -106,6 +108,24 @@ class Settings:
     profile_visibility: str | None
 
 
+def _row_cursor(root: strawberry.Parent[Any], info: Info) -> str:
+    """Sealed only when selected; the row's place in its account's list (even for a support
+    case reached through a processor's `supportCases`)."""
+    return row_cursor(info.context, root.type_name, root.subject, root.doc)
+
+
+def _paged(resolver: Callable[..., Any]) -> Any:
+    """An account sub-list: a plain list, paged by `first` and a row's `cursor`."""
+    return strawberry.field(resolver=resolver, description=_PAGED)
+
+
+_CURSOR = "Pass as `after` to the same list of the same account for the rows after this one."
+_PAGED = (
+    "Newest first, `first` rows at a time (default 20, at most 100); `after` is the `cursor`"
+    " of the last row seen. A page shorter than `first` is the last."
+)
+
+
 @strawberry.type
 class Device:
     id: strawberry.ID | None
@@ -113,6 +133,7 @@ class Device:
     user_agent: str | None
     first_seen_at: datetime | None
     last_seen_at: datetime | None
+    cursor: str | None = strawberry.field(resolver=_row_cursor, description=_CURSOR)
 
 
 @strawberry.type
@@ -122,6 +143,7 @@ class SignIn:
     user_agent: str | None
     ip: str | None
     suspicious: bool | None
+    cursor: str | None = strawberry.field(resolver=_row_cursor, description=_CURSOR)
 
 
 @strawberry.type
@@ -131,6 +153,7 @@ class Notification:
     message: str | None
     created_at: datetime | None
     read: bool | None
+    cursor: str | None = strawberry.field(resolver=_row_cursor, description=_CURSOR)
 
 
 def _consent_active(root: strawberry.Parent[Any], info: Info) -> bool:
@@ -151,6 +174,7 @@ class Consent:
     expires_at: datetime | None
     revoked_at: datetime | None
     active: bool | None = strawberry.field(resolver=_consent_active)
+    cursor: str | None = strawberry.field(resolver=_row_cursor, description=_CURSOR)
 
 
 @strawberry.type
@@ -163,6 +187,7 @@ class Disclosure:
     purpose: str | None
     legal_request: str | None
     at: datetime | None
+    cursor: str | None = strawberry.field(resolver=_row_cursor, description=_CURSOR)
 
 
 @strawberry.type
@@ -189,56 +214,60 @@ class SupportCase:
     closed_at: datetime | None
     messages: list[SupportMessage] | None
     account: Account | None = strawberry.field(resolver=_case_account)
+    cursor: str | None = strawberry.field(resolver=_row_cursor, description=_CURSOR)
 
 
 async def _owned(
     info: Info,
     root: Any,
     type_name: str,
-    collection: str,
-    key: str = "account",
+    first: int | None,
+    after: str | None,
     where: dict[str, Any] | None = None,
-    sort: tuple[tuple[str, int], ...] = (("_id", 1),),
 ) -> list[Any]:
-    """An account's documents in another collection, guarded with the account's standing."""
-    docs = await related_loader(info.context, type_name, collection, key, where, sort).load(
-        root.subject
-    )
-    return [root.embed(type_name, doc) for doc in docs]
+    """A page of an account's rows in another collection, newest first, guarded with the
+    account's standing; `after` is a row's `cursor` from this caller's list of this account."""
+    context = info.context
+    position = read_after(after, partial(read_row_cursor, context, type_name, root.subject))
+    loader = sub_list_loader(context, type_name, page_size(first), position, where)
+    return [root.embed(type_name, doc) for doc in await loader.load(root.subject)]
 
 
-async def _devices(root: strawberry.Parent[Any], info: Info) -> list[Device] | None:
-    return await _owned(info, root, "Device", c.DEVICES)
+async def _devices(
+    root: strawberry.Parent[Any], info: Info, first: int | None = None, after: str | None = None
+) -> list[Device] | None:
+    return await _owned(info, root, "Device", first, after)
 
 
-async def _sign_ins(root: strawberry.Parent[Any], info: Info) -> list[SignIn] | None:
-    return await _owned(info, root, "SignIn", c.SIGN_INS, sort=(("at", -1),))
+async def _sign_ins(
+    root: strawberry.Parent[Any], info: Info, first: int | None = None, after: str | None = None
+) -> list[SignIn] | None:
+    return await _owned(info, root, "SignIn", first, after)
 
 
-async def _notifications(root: strawberry.Parent[Any], info: Info) -> list[Notification] | None:
-    return await _owned(info, root, "Notification", c.NOTIFICATIONS, sort=(("created_at", -1),))
+async def _notifications(
+    root: strawberry.Parent[Any], info: Info, first: int | None = None, after: str | None = None
+) -> list[Notification] | None:
+    return await _owned(info, root, "Notification", first, after)
 
 
-async def _consents(root: strawberry.Parent[Any], info: Info) -> list[Consent] | None:
-    return await _owned(
-        info, root, "Consent", c.CONSENTS, key="subject", sort=(("granted_at", -1),)
-    )
+async def _consents(
+    root: strawberry.Parent[Any], info: Info, first: int | None = None, after: str | None = None
+) -> list[Consent] | None:
+    return await _owned(info, root, "Consent", first, after)
 
 
-async def _disclosures(root: strawberry.Parent[Any], info: Info) -> list[Disclosure] | None:
-    return await _owned(info, root, "Disclosure", c.DISCLOSURES, key="subject", sort=(("at", -1),))
+async def _disclosures(
+    root: strawberry.Parent[Any], info: Info, first: int | None = None, after: str | None = None
+) -> list[Disclosure] | None:
+    return await _owned(info, root, "Disclosure", first, after)
 
 
-async def _support_cases(root: strawberry.Parent[Any], info: Info) -> list[SupportCase] | None:
-    return await _owned(
-        info,
-        root,
-        "SupportCase",
-        c.SUPPORT_CASES,
-        key="subject",
-        where=_cases_read_under(root.decision("support_cases").relation, info.context.principal),
-        sort=(("opened_at", -1),),
-    )
+async def _support_cases(
+    root: strawberry.Parent[Any], info: Info, first: int | None = None, after: str | None = None
+) -> list[SupportCase] | None:
+    where = _cases_read_under(root.decision("support_cases").relation, info.context.principal)
+    return await _owned(info, root, "SupportCase", first, after, where)
 
 
 def _cases_read_under(relation: Relation | None, principal: Principal) -> dict[str, Any] | None:
@@ -289,12 +318,12 @@ class Account:
     stats: Stats | None
     settings: Settings | None
     ad_interests: list[str] | None
-    devices: list[Device] | None = strawberry.field(resolver=_devices)
-    sign_ins: list[SignIn] | None = strawberry.field(resolver=_sign_ins)
-    notifications: list[Notification] | None = strawberry.field(resolver=_notifications)
-    consents: list[Consent] | None = strawberry.field(resolver=_consents)
-    disclosures: list[Disclosure] | None = strawberry.field(resolver=_disclosures)
-    support_cases: list[SupportCase] | None = strawberry.field(resolver=_support_cases)
+    devices: list[Device] | None = _paged(_devices)
+    sign_ins: list[SignIn] | None = _paged(_sign_ins)
+    notifications: list[Notification] | None = _paged(_notifications)
+    consents: list[Consent] | None = _paged(_consents)
+    disclosures: list[Disclosure] | None = _paged(_disclosures)
+    support_cases: list[SupportCase] | None = _paged(_support_cases)
     content: list[Content] | None = strawberry.field(resolver=_account_content)
 
 

@@ -5,6 +5,7 @@ nobody sees a case waiting for a processor, and no processor sees cases of anoth
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -36,7 +37,7 @@ async def add_case(
             "purpose": purpose,
             "processor": processor,
             "status": "OPEN",
-            "opened_at": None,
+            "opened_at": datetime.now(UTC),  # as `open_case` stores it: lists go by it
             "messages": [{"author": subject, "at": None, "text": f"About {case_id}."}],
         }
     )
