@@ -24,6 +24,7 @@ from authz.principals import Principal
 from authz.tokens import TokenRejected
 from gateway.auth import Authenticator
 from gateway.responses import error_response
+from resolvers.transactions import ATTEMPTS, backoff
 from schema.context import Client, Context, SessionPolicy
 from schema.error_shaping import shape_error
 from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode
@@ -172,13 +173,26 @@ class GatewayGraphQL(GraphQL[Context, None]):
         """One operation, cancelled if it runs longer than the timeout."""
         try:
             async with asyncio.timeout(self.timeout):
-                return await super().execute_single(*args, **kwargs)
+                return await self._until_no_conflict(*args, **kwargs)
         except TimeoutError:
             security_event("limit", "timeout", kwargs["context"].principal)
             kwargs["sub_response"].status_code = 504
             message = f"The operation took longer than {self.timeout:g} s and was cancelled."
             error = GraphQLError(message, extensions={"code": ErrorCode.TIMEOUT.value})
             return GraphQLExecutionResult(data=None, errors=[error])
+
+    async def _until_no_conflict(self, *args: Any, **kwargs: Any) -> Any:
+        """A reject-mode mutation whose transaction lost a write conflict (two writes of one
+        counter at once) kept nothing and answered nothing: it runs again whole, on a fresh
+        context, after a growing random wait, as MongoDB's `with_transaction` would."""
+        context: Context = kwargs["context"]
+        for attempt in range(1, ATTEMPTS):
+            result = await super().execute_single(*args, **{**kwargs, "context": context})
+            if not context.conflicted:
+                return result
+            await asyncio.sleep(backoff(attempt))
+            context = context.for_operation()
+        return await super().execute_single(*args, **{**kwargs, "context": context})
 
 
 #: What each member of an operation may be (GraphQL over HTTP), absent or null included.

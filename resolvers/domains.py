@@ -17,13 +17,14 @@ from resolvers.id_windows import END, FIRST, bound, position
 #: of the whole domain.
 FILTER_SLACK = 20
 #: How many times wider a range may grow from one read to the next (an empty one: by this).
-GROWTH = 16
+GROWTH = 4
 #: The first range's share of the id space, before anything is known of the domain's ids:
 #: about 5 members of a domain of 20,000 with sign-up ids.
 FIRST_WIDTH = END // 4096
-#: Members per position (the density of ids), per domain, learned from earlier pages: where a
-#: range of the right width for a page starts. A hint only: any value gives the same answer.
-_density: dict[str, float] = {}
+#: Members per position (the density of ids), per database and domain, learned from earlier
+#: pages: where a range of the right width for a page starts. A hint only: any value gives the
+#: same answer.
+_density: dict[tuple[str, str], float] = {}
 _DENSITY_DOMAINS = 4096
 
 
@@ -68,7 +69,7 @@ async def member_page(
     tested: list[dict[str, Any]] = []
     matches: list[dict[str, Any]] = []
     start = position(after) if after else FIRST
-    at, width, exhausted = start, _first_width(domain_id, first + 1), False
+    at, width, exhausted = start, _first_width((db.name, domain_id), first + 1), False
     while len(matches) <= first and len(tested) < budget and not exhausted:
         ids = _range(start, at, at + width, after)
         query = {"domain": domain_id, **({"_id": ids} if ids else {})}
@@ -92,7 +93,7 @@ async def member_page(
     if tested:
         # A range cut short by the page ends at the last member read, not at its far end.
         spanned = (position(tested[-1]["_id"]) + 1 if not exhausted else at) - start
-        _learn(domain_id, len(tested) / max(spanned, 1))
+        _learn((db.name, domain_id), len(tested) / max(spanned, 1))
     more = len(matches) > first or not exhausted
     resume = tested[-1]["_id"] if more and len(matches) <= first else None
     return MemberPage(matches[:first], more, [member["_id"] for member in tested], resume)
@@ -115,8 +116,8 @@ def _passes(member: dict[str, Any], status: str | None, username_prefix: str | N
     return not username_prefix or str(member.get("username", "")).startswith(username_prefix)
 
 
-def _first_width(domain_id: str, wanted: int) -> int:
-    density = _density.get(domain_id)
+def _first_width(domain: tuple[str, str], wanted: int) -> int:
+    density = _density.get(domain)
     return max(1, int(wanted * 1.25 / density)) if density else FIRST_WIDTH
 
 
@@ -128,10 +129,10 @@ def _next_width(read: int, spanned: int, width: int, wanted: int) -> int:
     return max(1, min(int(max(wanted, 1) * 1.25 * spanned / read), width * GROWTH))
 
 
-def _learn(domain_id: str, density: float) -> None:
+def _learn(domain: tuple[str, str], density: float) -> None:
     if len(_density) >= _DENSITY_DOMAINS:
         _density.clear()
-    _density[domain_id] = density
+    _density[domain] = density
 
 
 async def find_domain(

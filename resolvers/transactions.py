@@ -58,6 +58,12 @@ async def atomic(db: AsyncDatabase[Any]) -> AsyncIterator[AsyncClientSession | N
         yield session
 
 
+def backoff(attempt: int) -> float:
+    """How long to wait before running again after `attempt` lost a write conflict: random
+    (so the losers do not meet again), doubling (so a crowd of writers spreads out)."""
+    return random.uniform(0, 0.01 * 2**attempt)
+
+
 async def retried(
     db: AsyncDatabase[Any], work: Callable[[AsyncClientSession | None], Awaitable[T]]
 ) -> T:
@@ -77,7 +83,7 @@ async def retried(
             transient = error.has_error_label("TransientTransactionError")
             if not transient or attempt == ATTEMPTS or in_enclosing_transaction():
                 raise
-        await asyncio.sleep(random.uniform(0, 0.005 * attempt))
+        await asyncio.sleep(backoff(attempt))
         attempt += 1
 
 

@@ -80,6 +80,9 @@ class Context:
         self.reject_mode = reject_mode
         #: Set when the operation's answer was refused or withheld: nothing of it may be kept.
         self.discarded = False
+        #: Set when the operation's enclosing transaction (reject mode) lost a write conflict:
+        #: it kept nothing, so it may run again whole, on a fresh context.
+        self.conflicted = False
         self.now = datetime.now(UTC)
         self.standings = Standings(principal, MongoFacts(db), self.now)
         self.disclosures = DisclosureLog(principal)

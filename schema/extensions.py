@@ -133,9 +133,15 @@ class RejectModeTransaction(RejectModeOnly):
         try:
             async with enclosing_transaction(context.db) as transaction:
                 yield
-                transaction.roll_back = context.discarded
-        except PyMongoError:
-            log.exception("the operation's transaction failed; nothing of it was kept")
+                context.conflicted = _lost_a_conflict(self.execution_context.result)
+                transaction.roll_back = context.discarded or context.conflicted
+        except PyMongoError as error:
+            context.conflicted = _is_conflict(error)
+            log.log(
+                logging.INFO if context.conflicted else logging.ERROR,
+                "the operation's transaction failed; nothing of it was kept",
+                exc_info=not context.conflicted,
+            )
             _answer_only(
                 self.execution_context,
                 client_error(
@@ -143,6 +149,16 @@ class RejectModeTransaction(RejectModeOnly):
                     "The operation was not carried out: its transaction failed.",
                 ),
             )
+
+
+def _is_conflict(error: BaseException | None) -> bool:
+    """A write conflict with another transaction: the server aborted ours, nothing was kept."""
+    return isinstance(error, PyMongoError) and error.has_error_label("TransientTransactionError")
+
+
+def _lost_a_conflict(result: object) -> bool:
+    errors = (result.errors or []) if isinstance(result, ExecutionResult) else []
+    return any(_is_conflict(error.original_error) for error in errors)
 
 
 def _answer_only(execution_context: ExecutionContext, *errors: GraphQLError) -> None:

@@ -5,6 +5,7 @@ Each test replays an attack of the 2026-11-30 audit (findings 2, 3, 14, 15) thro
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -277,3 +278,30 @@ async def test_each_write_of_a_document_lets_the_caller_in_anew(
     dora = await demo_db.accounts.find_one({"_id": "acct-dora"})
     assert dora is not None and dora["status"] == "BLOCKED"
     assert await _records(demo_db, "acct-learner03", "acct-dora") == []
+
+
+async def test_reject_mode_writes_of_several_people_at_once_all_land(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    """Content writes share counters (issue 12), so two enclosing transactions conflict: the
+    one that loses runs again whole (it kept nothing), never answers a fault."""
+    writers = ["alice", "bob", "carol"] * 3
+    answers = await asyncio.gather(
+        *(
+            gateway.query(
+                f'mutation {{ createContent(input: {{kind: POST, body: "at once {n}"}}) '
+                "{ content { id } } }",
+                as_=writer,
+                headers=REJECT,
+            )
+            for n, writer in enumerate(writers)
+        )
+    )
+    assert [answer.get("errors") for answer in answers] == [None] * len(writers)
+    stored = await demo_db.content.count_documents({"body": {"$regex": "^at once "}})
+    assert stored == len(writers)
+    body = await gateway.query("{ me { stats { contentCount } } }", as_="alice")
+    non_comments = await demo_db.content.count_documents(
+        {"owner": "acct-alice", "kind": {"$ne": "COMMENT"}}
+    )
+    assert body["data"]["me"]["stats"]["contentCount"] == non_comments
