@@ -51,17 +51,23 @@ def _visible_stages(where: Mapping[str, Any], audience: Audience) -> list[dict[s
     return [
         {"$match": dict(where)},
         {"$match": {"$or": candidates}},
-        {
-            "$lookup": {
-                "from": CONTENT,
-                "localField": "parent",
-                "foreignField": "_id",
-                "pipeline": [{"$match": audience.items}, {"$project": {"_id": 1}}],
-                "as": "_item",
-            }
-        },
+        _item_lookup(audience),
         {"$match": {"$or": shown}},
     ]
+
+
+def _item_lookup(audience: Audience) -> dict[str, Any]:
+    """A comment's item, as `_item`, if `audience` sees it (empty otherwise): comments follow
+    their item's audience at the time of the request."""
+    return {
+        "$lookup": {
+            "from": CONTENT,
+            "localField": "parent",
+            "foreignField": "_id",
+            "pipeline": [{"$match": audience.items}, {"$project": {"_id": 1}}],
+            "as": "_item",
+        }
+    }
 
 
 async def visible_items(
@@ -152,18 +158,7 @@ def _branches(audience: Audience, prefix: Mapping[str, str], *, comments: bool) 
         if all(prefix.get(key, value) == value for key, value in way.equal.items())
     ]
     if comments:
-        on_visible_items: list[dict[str, Any]] = [
-            {
-                "$lookup": {
-                    "from": CONTENT,
-                    "localField": "parent",
-                    "foreignField": "_id",
-                    "pipeline": [{"$match": audience.items}, {"$project": {"_id": 1}}],
-                    "as": "_item",
-                }
-            },
-            {"$match": {"_item.0": {"$exists": True}}},
-        ]
+        on_visible_items = [_item_lookup(audience), {"$match": {"_item.0": {"$exists": True}}}]
         theirs = {**prefix, "visibility": None}
         branches.append(Branch(theirs, {"kind": COMMENT}, on_visible_items))
     return branches
