@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from bench.examined import Examined, ReadCapture, examined_of, explain_reads
 from gateway.settings import Settings
 from resolvers import collections as c
+from resolvers.rollups import REBUILD
 from resolvers.scale_world import chunk_documents, load_scale_world, scale_account_id
 from tests.conftest import running
 from tests.test_cli import _snapshot, run_cli
@@ -35,6 +36,7 @@ def test_seed_scale_loads_what_it_says_once(mongo_uri: str) -> None:
             first = run_cli("seed", "--scale", "200", env=env)
             assert first.returncode == 0, first.stderr
             assert "scale: 200 accounts ready" in first.stderr
+            assert "counter and mark documents written" in first.stderr
             db = client[database]
             ids = [scale_account_id(n) for n in range(1, 201)]
             assert db.accounts.count_documents({}) == DEMO_ACCOUNTS + 200
@@ -46,6 +48,15 @@ def test_seed_scale_loads_what_it_says_once(mongo_uri: str) -> None:
             assert second.returncode == 0, second.stderr
             assert "0 documents inserted" in second.stderr
             assert "200 accounts were there already" in second.stderr
+            assert "rollups: up to date" in second.stderr  # nothing to recount
+            assert _snapshot(client, database) == before
+
+            # A rebuild that stopped half-way is finished by the next load.
+            db.counters.insert_one({"_id": REBUILD})
+            third = run_cli("seed", "--scale", "200", env=env)
+            assert third.returncode == 0, third.stderr
+            assert "counter and mark documents written" in third.stderr
+            assert db.counters.find_one({"_id": REBUILD}) is None
             assert _snapshot(client, database) == before
         finally:
             client.drop_database(database)
