@@ -9,6 +9,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 #: A filter no document matches: what a caller with no claim to a collection reads or writes.
 NOTHING: dict[str, Any] = {"_id": {"$in": []}}
+#: The server's code for a write refused because its `_id` (or a unique key) exists.
+DUPLICATE_KEY = 11000
 
 
 async def by_id(

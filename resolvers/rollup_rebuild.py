@@ -22,10 +22,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import DeleteOne, ReplaceOne
+from pymongo import DeleteOne, InsertOne, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from resolvers.collections import ACCOUNTS, CONTENT, COUNTERS, ROLLUP_MARKS
+from resolvers.documents import DUPLICATE_KEY
 from resolvers.rollups import (
     ACTIVE_ACCOUNTS,
     CONTENT_CREATED,
@@ -117,7 +119,7 @@ async def _store(
 ) -> int:
     """Make `collection` hold exactly `wanted` (but the `rebuild` document); how many
     documents that changed."""
-    writes: list[ReplaceOne[Any] | DeleteOne] = []
+    writes: list[InsertOne[Any] | ReplaceOne[Any] | DeleteOne] = []
     seen: set[str] = set()
     async for doc in db[collection].find({"_id": {"$ne": REBUILD}}).batch_size(STEP):
         seen.add(doc["_id"])
@@ -126,11 +128,16 @@ async def _store(
             writes.append(DeleteOne({"_id": doc["_id"]}))
         elif _differs(doc, want):
             writes.append(ReplaceOne({"_id": doc["_id"]}, want))
-    writes += [
-        ReplaceOne({"_id": key}, doc, upsert=True) for key, doc in wanted.items() if key not in seen
-    ]
+    # Inserted rather than upserted: SecantusDB inserts about 2.5x faster. A document a
+    # concurrent write inserted first is refused by its id and left for the next pass to
+    # compare.
+    writes += [InsertOne(doc) for key, doc in wanted.items() if key not in seen]
     for start in range(0, len(writes), STEP):
-        await db[collection].bulk_write(writes[start : start + STEP], ordered=False)
+        try:
+            await db[collection].bulk_write(writes[start : start + STEP], ordered=False)
+        except BulkWriteError as error:
+            if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
+                raise
         progress(f"writing {collection}", min(start + STEP, len(writes)))
     return len(writes)
 

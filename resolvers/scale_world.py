@@ -36,6 +36,7 @@ from pymongo.errors import BulkWriteError
 from authz.interests import INTERESTS
 from resolvers import collections as c
 from resolvers.demo_world import account_id
+from resolvers.documents import DUPLICATE_KEY
 from resolvers.rollup_rebuild import rebuild
 from resolvers.rollups import drifted, rebuilding
 
@@ -46,7 +47,6 @@ HISTORY = timedelta(days=730)
 CHUNK = 100
 CONCURRENCY = 4
 
-_DUPLICATE_KEY = 11000
 _NAMED = tuple(account_id(name) for name in ("alice", "bob", "carol", "dora", "erin"))
 _INTERESTS = sorted(INTERESTS)
 _DOMAINS: Sequence[str | None] = ("uni-graz", "tu-wien", None)
@@ -491,7 +491,7 @@ async def _insert(db: AsyncDatabase[Any], collection: str, docs: list[dict[str, 
     try:
         result = await db[collection].insert_many(docs, ordered=False)
     except BulkWriteError as error:
-        refused = [e for e in error.details["writeErrors"] if e["code"] != _DUPLICATE_KEY]
+        refused = [e for e in error.details["writeErrors"] if e["code"] != DUPLICATE_KEY]
         if refused:
             raise
         return int(error.details["nInserted"])
