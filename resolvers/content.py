@@ -4,13 +4,15 @@ Every read of items someone else may own keeps items by their own audience and c
 their item's audience, checked by the server against the item as it is now (a `$lookup` per
 candidate comment, inside the same round trip). Lists (`publicFeed`, an account's items) read
 one indexed branch per way an item is visible, through bounded time windows
-(`resolvers.windows`), so they cost O(page); one item and the comments of items go through
-`visible_items`, one aggregation per batch.
+(`resolvers.windows`), so they cost O(page); so do the comments of an item (`comment_pages`),
+oldest first from the item's time. One item goes through `visible_items`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -18,11 +20,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.visibility import COMMENT, NOT_COMMENTS, Audience, Shown
 from resolvers.collections import CONTENT
-from resolvers.pagination import NEWEST_FIRST
 from resolvers.related import BATCH_SIZE
 from resolvers.rollups import delete_in, insert_counted
 from resolvers.transactions import retried
-from resolvers.windows import Branch, Key, WindowPage, read_page
+from resolvers.windows import Branch, Key, Order, WindowPage, clamp_width, read_page
 
 #: The first window of an account's list (milliseconds): a week. A person writes a few items a
 #: day; a wider first window reads more of a busy account, a narrower one costs round trips.
@@ -75,12 +76,11 @@ async def visible_items(
     where: Mapping[str, Any],
     audience: Audience,
     project: Projection,
-    sort: Sequence[tuple[str, int]] = NEWEST_FIRST,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Items matching `where` that `audience` sees, sorted, in one round trip."""
+    """Items matching `where` that `audience` sees, in one round trip."""
     match_where, match_audience, lookup, shown = _visible_stages(where, audience)
-    pipeline = [match_where, match_audience, {"$sort": dict(sort)}, lookup, shown]
+    pipeline = [match_where, match_audience, lookup, shown]
     if limit is not None:
         pipeline.append({"$limit": limit})
     pipeline.append({"$project": dict(project)})
@@ -132,6 +132,58 @@ async def owner_page(
     branches = _branches(audience, {"owner": owner}, comments=True)
     page = await read_page(db[CONTENT], branches, first, project=project, width=OWNER_WIDTH)
     return page.items
+
+
+async def comment_pages(
+    db: AsyncDatabase[Any],
+    items: Mapping[str, datetime | None],
+    audience: Audience,
+    first: int,
+    after: tuple[Key, int] | None,
+    project: Projection,
+) -> dict[str, WindowPage]:
+    """The first `first` comments (after `after`) on each of `items` (id: its time, if known) that
+    `audience` sees, oldest first: one windowed read per item (index `by_parent_time`), from
+    the item's time on, all at once.
+
+    Comments follow their item's audience at the time of the request: on an item the audience
+    sees by its own audience, every comment shows; on another (an item seen only as a listed
+    subject's), only comments of the owners the audience sees everything of (checked here
+    once per batch, on the items, by the server).
+    """
+    seen = {
+        doc["_id"]
+        async for doc in await db[CONTENT].aggregate(
+            [
+                {"$match": {"_id": {"$in": sorted(items)}}},
+                {"$match": audience.items},
+                {"$project": {"_id": 1}},
+            ]
+        )
+    }
+    # The first page starts with the windows' own first width (an hour): an item can draw
+    # thousands of comments in its first week.
+    key, width = after if after is not None else (None, None)
+
+    async def page(item: str, since: datetime | None) -> WindowPage:
+        theirs = {"kind": COMMENT}
+        if item not in seen:
+            if audience.always is None:
+                return WindowPage([], False, clamp_width(width))
+            theirs = {**theirs, **audience.always}
+        return await read_page(
+            db[CONTENT],
+            [Branch({"parent": item}, theirs)],
+            first,
+            project=project,
+            after=key,
+            order=Order.OLDEST_FIRST,
+            anchor=since,
+            width=width,
+        )
+
+    pages = await asyncio.gather(*(page(item, since) for item, since in items.items()))
+    return dict(zip(items, pages, strict=True))
 
 
 def _branches(audience: Audience, prefix: Mapping[str, str], *, comments: bool) -> list[Branch]:
