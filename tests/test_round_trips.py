@@ -1,4 +1,5 @@
-"""Database round trips grow with the depth of a query, never with its number of rows."""
+"""Database round trips grow with the depth of a query, never with its number of rows; an
+item's comments are the exception: one windowed read per item shown, all at once."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from tests.conftest import running
 
 QUERY = """{ account(id: "acct-erin") {
   displayName email
-  content { id title comments { id author { displayName } }
+  content { id title %s
             author { id displayName username stats { contentCount } } }
 } }"""
+COMMENTS = "comments { id author { displayName } }"
+#: Windows of one item's comments at most, oldest first from the item's time: 1 hour, 16
+#: hours, 11 days, 171 days, the rest (`resolvers.windows`).
+COMMENT_WINDOWS = 5
 
 
 class CommandCounter(monitoring.CommandListener):
@@ -34,11 +39,11 @@ class CommandCounter(monitoring.CommandListener):
         pass
 
 
-async def _round_trips(settings: Settings, as_: str) -> tuple[int, int]:
+async def _round_trips(settings: Settings, as_: str, comments: str = "") -> tuple[int, int]:
     counter = CommandCounter()
     async with running(settings, event_listeners=[counter]) as gateway:
         counter.commands.clear()
-        body = await gateway.query(QUERY, as_=as_)
+        body = await gateway.query(QUERY % comments, as_=as_)
     assert "errors" not in body, body
     return sum(counter.commands.values()), len(body["data"]["account"]["content"])
 
@@ -86,13 +91,19 @@ async def test_round_trips_do_not_grow_with_rows(
 ) -> None:
     await _give_erin_items(demo_db, 20)
     small, small_rows = await _round_trips(settings, "erin")
+    small_commented, _ = await _round_trips(settings, "erin", COMMENTS)
     await demo_db.content.delete_many({"owner": {"$in": ["acct-erin"]}})
     await demo_db.content.delete_many({"_id": {"$regex": "^erin-"}})
     # An account's list is a page of at most 100 items (`first`); 90 fill most of one.
     await _give_erin_items(demo_db, 90)
     large, large_rows = await _round_trips(settings, "erin")
+    large_commented, _ = await _round_trips(settings, "erin", COMMENTS)
     assert (small_rows, large_rows) == (20, 90)
     assert large == small, f"{small} round trips for 20 rows but {large} for 90"
     # The content list reads up to four time windows (a week, 16 weeks, 5 years, the rest:
     # `resolvers.windows`), each bounded; every other field one round trip.
     assert small <= 11
+    # Comments: the items checked once (one read), then each item's comments through at most
+    # `COMMENT_WINDOWS` bounded windows (concurrently), and their authors (one read).
+    for items, plain, commented in ((20, small, small_commented), (90, large, large_commented)):
+        assert commented - plain <= 2 + COMMENT_WINDOWS * items, (items, plain, commented)
