@@ -111,8 +111,8 @@ class Settings:
 
 
 def _row_cursor(root: strawberry.Parent[Any], info: Info) -> str:
-    """Sealed only when selected; the row's place in its account's list (even for a support
-    case reached through a processor's `supportCases`)."""
+    """Sealed only when selected; the row's place in the list it was read from (a support case
+    of a processor's `supportCases` continues that list)."""
     return row_cursor(info.context, root.type_name, root.subject, root.doc)
 
 
@@ -121,7 +121,10 @@ def _paged(resolver: Callable[..., Any]) -> Any:
     return strawberry.field(resolver=resolver, description=_PAGED)
 
 
-_CURSOR = "Pass as `after` to the same list of the same account for the rows after this one."
+_CURSOR = (
+    "Pass as `after` to the list this row was read from (the same account's, or a processor's"
+    " `supportCases`) for the rows after this one."
+)
 _PAGED = (
     "Newest first, `first` rows at a time (default 20, at most 100); `after` is the `cursor`"
     " of the last row seen. A page shorter than `first` is the last."
