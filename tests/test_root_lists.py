@@ -17,6 +17,7 @@ from authz.principals import Principal
 from authz.visibility import audience
 from resolvers import collections as c
 from resolvers.content import comment_pages
+from resolvers.rollup_rebuild import rebuild
 from tests.conftest import GatewayClient, error_codes
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -377,3 +378,37 @@ async def test_comments_on_an_item_seen_only_as_a_listed_subjects_are_that_subje
         "post-talk-r2",
         "post-talk-r1",
     ]
+
+
+async def test_an_items_comments_are_counted_with_their_writes(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    """The count that decides how comments are read (`comments|<item>`) follows every write,
+    and a rebuild finds the same: it only ever changes what a read costs."""
+
+    async def counted() -> int:
+        counter = await demo_db[c.COUNTERS].find_one({"_id": "comments|post-alice-garden"})
+        return int(counter["n"]) if counter else 0
+
+    stored = await demo_db[c.CONTENT].count_documents({"parent": "post-alice-garden"})
+    assert stored and await counted() == stored
+    created = await gateway.query(
+        """mutation($input: CreateContentInput!) { createContent(input: $input) {
+          content { id } } }""",
+        {"input": {"kind": "COMMENT", "body": "Hi", "parentId": "post-alice-garden"}},
+        as_="carol",
+    )
+    assert "errors" not in created, created
+    assert await counted() == stored + 1
+    body = await gateway.query(
+        '{ content(id: "post-alice-garden") { comments { id } } }', as_="erin"
+    )
+    shown = [row["id"] for row in body["data"]["content"]["comments"]]
+    assert len(shown) == stored + 1
+    assert shown[-1] == created["data"]["createContent"]["content"]["id"]
+    assert await rebuild(demo_db, lambda *_: None) == 0
+    deleted = await gateway.query(
+        'mutation { deleteContent(input: {id: "post-alice-garden"}) { deletedId } }', as_="alice"
+    )
+    assert "errors" not in deleted, deleted
+    assert await counted() == 0

@@ -1,16 +1,18 @@
-"""Database round trips grow with the depth of a query, never with its number of rows; an
-item's comments are the exception: one windowed read per item shown, all at once."""
+"""Database round trips grow with the depth of a query, never with its number of rows (the
+comments of many items: with the number of `IN_CHUNK`s of items, all at once)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from math import ceil
 from typing import Any
 
 from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
+from resolvers.rollups import IN_CHUNK
 from tests.conftest import running
 
 QUERY = """{ account(id: "acct-erin") {
@@ -19,9 +21,6 @@ QUERY = """{ account(id: "acct-erin") {
             author { id displayName username stats { contentCount } } }
 } }"""
 COMMENTS = "comments { id author { displayName } }"
-#: Windows of one item's comments at most, oldest first from the item's time: 1 hour, 16
-#: hours, 11 days, 171 days, the rest (`resolvers.windows`).
-COMMENT_WINDOWS = 5
 
 
 class CommandCounter(monitoring.CommandListener):
@@ -103,7 +102,9 @@ async def test_round_trips_do_not_grow_with_rows(
     # The content list reads up to four time windows (a week, 16 weeks, 5 years, the rest:
     # `resolvers.windows`), each bounded; every other field one round trip.
     assert small <= 11
-    # Comments: the items checked once (one read), then each item's comments through at most
-    # `COMMENT_WINDOWS` bounded windows (concurrently), and their authors (one read).
+    # Comments of items with few (every item here): the items checked with their counted
+    # comments, and those comments read whole, a read each per `IN_CHUNK` items (all at once),
+    # and their authors (one read). An item with many is read through windows
+    # (`tests/test_lists_examined.py`).
     for items, plain, commented in ((20, small, small_commented), (90, large, large_commented)):
-        assert commented - plain <= 2 + COMMENT_WINDOWS * items, (items, plain, commented)
+        assert commented - plain <= 2 * ceil(items / IN_CHUNK) + 1, (items, plain, commented)
