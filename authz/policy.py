@@ -173,6 +173,8 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
                 "author",
                 "comments",
                 "recipients",
+                # A comment's place in its item's `comments`: read by whoever reads the comment.
+                "cursor",
             ),
             "sharedWith": rule(SELF, scope="content"),
         },
@@ -211,7 +213,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
         "AccountConnection": same(EVERYONE, "edges", "pageInfo"),
         "AccountEdge": same(EVERYONE, "cursor", "node"),
         "PartnerContact": same(
-            EVERYONE, "consentFields", "purpose", "grantedAt", "expiresAt", "account"
+            EVERYONE, "consentFields", "purpose", "grantedAt", "expiresAt", "account", "cursor"
         ),
         "LegalRequest": same(
             EVERYONE,

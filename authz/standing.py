@@ -107,19 +107,6 @@ class Standings:
             self._open_cases |= known
         self._loaded |= known
 
-    def consents_read(self, subjects: Iterable[str], consents: Iterable[ConsentFact]) -> None:
-        """Take consents the caller already read: *every* consent naming this partner that is
-        active at `now`, for each of `subjects` (e.g. the partner's contact list). Those
-        subjects' facts are then known, and `load` reads nothing more for them."""
-        if self.principal.kind is not PrincipalKind.PARTNER:
-            raise ValueError("only a partner's standing rests on consents")
-        known = set(subjects)
-        for consent in consents:
-            if consent.subject not in known:
-                raise ValueError(f"a consent of {consent.subject}, not among the subjects")
-            self._consents.setdefault(consent.subject, []).append(consent)
-        self._loaded |= known
-
     async def _load_legal(self) -> None:
         if self.principal.legal_request and not self._legal_loaded:
             self._legal = await self.facts.legal_request(self.principal.legal_request)

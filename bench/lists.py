@@ -27,7 +27,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,11 +34,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.keys import development_keys
 from authz.tokens import TokenIssuer
+from bench.examined import Read, ReadCapture, explain_reads
 from gateway.app import create_app
 from gateway.embedded import EmbeddedServer
 from gateway.settings import Settings
@@ -61,25 +61,8 @@ QUERIES = {
     # Without arguments: what the same request answered before lists took `first`.
     "alice me { disclosures { id at } }": ("alice", "{ me { disclosures { id at } } }"),
 }
-_DRIVER = {"lsid", "$db", "$clusterTime", "$readPreference", "txnNumber", "autocommit"}
 _BATCH = 2_000
 PER_ACCOUNT = 500
-
-
-@dataclass
-class Reads(monitoring.CommandListener):
-    commands: list[dict[str, Any]] = field(default_factory=list)
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        name = event.command_name
-        if name in {"find", "aggregate"} and event.command[name] in {c.ACCOUNTS, c.DISCLOSURES}:
-            self.commands.append({k: v for k, v in event.command.items() if k not in _DRIVER})
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 async def _insert(db: AsyncDatabase[Any], collection: str, docs: list[dict[str, Any]]) -> None:
@@ -127,19 +110,14 @@ async def load(db: AsyncDatabase[Any], members: int, disclosures: int, burst: bo
     )
 
 
-async def examined(db: AsyncDatabase[Any], commands: list[dict[str, Any]]) -> int:
-    total = 0
-    for command in commands:
-        explained = await db.command({"explain": command, "verbosity": "executionStats"})
-        if "stages" in explained:
-            explained = explained["stages"][0]["$cursor"]
-        total += explained["executionStats"]["totalDocsExamined"]
-    return total
+def _listed(reads: list[Read]) -> list[Read]:
+    """The reads of the lists measured: members (accounts) and disclosures."""
+    return [read for read in reads if read.command[read.name] in {c.ACCOUNTS, c.DISCLOSURES}]
 
 
 async def measure(settings: Settings, db: AsyncDatabase[Any], runs: int) -> None:
-    reads = Reads()
-    app = create_app(settings, event_listeners=[reads])
+    capture = ReadCapture()
+    app = create_app(settings, event_listeners=[capture])
     key, _ = development_keys(settings.keys_dir)
     issuer = TokenIssuer(key, settings.jwt_issuer, settings.jwt_audience)
     async with app.router.lifespan_context(app):
@@ -149,7 +127,7 @@ async def measure(settings: Settings, db: AsyncDatabase[Any], runs: int) -> None
                 headers = {"Authorization": f"Bearer {issuer.issue(DEMO_PRINCIPALS[handle], 600)}"}
                 times, costs, counts, rows = [], [], [], 0
                 for run in range(runs + 1):
-                    reads.commands.clear()
+                    capture.take()
                     started = time.perf_counter()
                     response = await http.post("/graphql", json={"query": query}, headers=headers)
                     elapsed = time.perf_counter() - started
@@ -158,9 +136,11 @@ async def measure(settings: Settings, db: AsyncDatabase[Any], runs: int) -> None
                         print(f"{name}: {body['errors'][0]['message']}")
                         break
                     if run:  # the first one warms up
+                        listed = _listed(capture.take()[1])
                         times.append(elapsed * 1000)
-                        counts.append(len(reads.commands))
-                        costs.append(await examined(db, list(reads.commands)))
+                        counts.append(len(listed))
+                        examined = await explain_reads(db.client, listed)
+                        costs.append(sum(e.docs for e in examined))
                     rows = _rows(body)
                 if not times:
                     continue

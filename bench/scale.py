@@ -154,20 +154,28 @@ QUERIES: tuple[ScaleQuery, ...] = (
     ),
     ScaleQuery(
         "content(id) with comments",
-        '{ content(id: "post-alice-garden") { id title author { displayName } comments { id body'
-        " author { displayName } } } }",
+        '{ content(id: "post-alice-garden") { id title author { displayName }'
+        " comments(first: 20) { id body author { displayName } cursor } } }",
         "carol",
         rows=(("content", "comments"),),
     ),
     ScaleQuery(
-        "helpdesk supportCases",
-        "{ supportCases { id status account { displayName email } } }",
+        "bob account(alice) { content(first: 20) { comments(first: 20) } }",
+        '{ account(id: "acct-alice") { content(first: 20) { id comments(first: 20) { id body'
+        " } } } }",
+        "bob",
+        rows=(("account", "content"),),
+    ),
+    ScaleQuery(
+        "helpdesk supportCases(first: 20)",
+        "{ supportCases(first: 20) { id status account { displayName email } cursor } }",
         "helpdesk-co",
         rows=(("supportCases",),),
     ),
     ScaleQuery(
-        "flowershop partnerContacts",
-        "{ partnerContacts { consentFields purpose account { displayName phone } } }",
+        "flowershop partnerContacts(first: 20)",
+        "{ partnerContacts(first: 20) { consentFields purpose account { displayName phone }"
+        " cursor } }",
         "flowershop",
         rows=(("partnerContacts",),),
     ),

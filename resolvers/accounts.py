@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from resolvers.collections import ACCOUNTS
+from resolvers.id_windows import read_ids
 from resolvers.related import BATCH_SIZE
 from resolvers.rollups import ACCOUNT_PROJECTION, change_account, insert_counted
 from resolvers.transactions import retried
@@ -71,17 +72,38 @@ async def update_account(
     await retried(db, update)
 
 
+#: Accounts that did not turn recommendations off: `friends_recommendations` is true, or not
+#: set (null or missing). One equality branch each, on index `(settings.friends_recommendations,
+#: _id)`: `$ne: false` (or an `$in`) would scan the collection on SecantusDB 0.7.0b3.
+RECOMMENDABLE = (
+    {"settings.friends_recommendations": True},
+    {"settings.friends_recommendations": None},
+)
+#: How many accounts past a list a recommendation list may test (a private profile, the
+#: caller): a stretch of private profiles gives a shorter list, never a scan of all accounts.
+RECOMMENDATION_SLACK = 20
+
+
 async def recommendable_accounts(db: AsyncDatabase[Any], exclude: str, limit: int) -> list[str]:
     """Ids of accounts that may appear in others' recommendation lists, in id order.
 
     Only the owners' own choices (no recommendations, a private profile) take an account off:
     a filter or an order on anything else (its status, its sign-up time) would tell every
-    reader of the list what the policy does not let them read.
+    reader of the list what the policy does not let them read. Read a bounded `_id` range at
+    a time (`resolvers.id_windows.read_ids`): at most `limit + 1 + RECOMMENDATION_SLACK`
+    accounts are tested, whatever the collection holds.
     """
-    query = {
-        "_id": {"$ne": exclude},
-        "settings.friends_recommendations": {"$ne": False},
-        "settings.profile_visibility": {"$ne": "PRIVATE"},
-    }
-    cursor = db[ACCOUNTS].find(query, {"_id": 1}).sort([("_id", 1)]).limit(limit)
-    return [doc["_id"] async for doc in cursor]
+    page = await read_ids(
+        db[ACCOUNTS],
+        RECOMMENDABLE,
+        limit,
+        None,
+        ["settings.profile_visibility"],
+        lambda account: (
+            account["_id"] != exclude
+            and account.get("settings", {}).get("profile_visibility") != "PRIVATE"
+        ),
+        limit + 1 + RECOMMENDATION_SLACK,
+        (db.name, "recommendations"),
+    )
+    return [account["_id"] for account in page.passed[:limit]]

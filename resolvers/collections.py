@@ -161,6 +161,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel("password_reset.code_hash", unique=True, sparse=True, name="reset_code"),
         # A domain's members in id order, a bounded `_id` range at a time (`member_page`).
         IndexModel([("domain", ASCENDING), ("_id", ASCENDING)], name="by_domain_id"),
+        # `recommendations`: accounts not opted out (true, or null), in id order, a bounded
+        # `_id` range at a time (`recommendable_accounts`).
+        IndexModel(
+            [("settings.friends_recommendations", ASCENDING), ("_id", ASCENDING)],
+            name="recommendable",
+        ),
     ],
     # Every content list reads one index range per branch and time window
     # (`resolvers.windows`): equality keys, then (created_at, _id) newest first.
@@ -185,6 +191,17 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel(
             [("subject", ASCENDING), ("granted_at", DESCENDING), ("_id", DESCENDING)], name="newest"
         ),
+        # `partnerContacts`: consents naming the partner, not revoked, newest first
+        # (`resolvers.consents.contacts_page`).
+        IndexModel(
+            [
+                ("recipient", ASCENDING),
+                ("revoked_at", ASCENDING),
+                ("granted_at", DESCENDING),
+                ("_id", DESCENDING),
+            ],
+            name="contacts",
+        ),
     ],
     DEVICES: [
         IndexModel([("account", ASCENDING), ("device_id", ASCENDING)], name="by_account_device"),
@@ -201,6 +218,18 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("subject", ASCENDING), ("status", ASCENDING)], name="by_subject"),
         IndexModel(
             [("subject", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)], name="newest"
+        ),
+        # The processor's `supportCases`: its open cases of its purpose, newest first
+        # (`resolvers.support.handled_page`).
+        IndexModel(
+            [
+                ("processor", ASCENDING),
+                ("purpose", ASCENDING),
+                ("status", ASCENDING),
+                ("opened_at", DESCENDING),
+                ("_id", DESCENDING),
+            ],
+            name="handled",
         ),
     ],
     DISCLOSURES: [IndexModel([("subject", ASCENDING), ("at", DESCENDING)], name="by_subject")],

@@ -10,6 +10,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import CONSENTS
+from resolvers.windows import Branch, Key, WindowPage, read_page
 
 
 async def grant(
@@ -51,17 +52,40 @@ async def revoke(db: AsyncDatabase[Any], subject: str, consent_id: str, now: dat
     return result.matched_count == 1
 
 
+def in_force(now: datetime) -> dict[str, Any]:
+    """Consents in force at `now`, besides not being revoked: granted, not expired. Without a
+    top-level `$or` (SecantusDB 0.7.0b3 scans the collection for one): `expires_at` not at or
+    before `now` is a missing or null expiry, or a later one."""
+    return {"granted_at": {"$lte": now}, "expires_at": {"$not": {"$lte": now}}}
+
+
 def active(recipient: str, now: datetime) -> dict[str, Any]:
     """Consents naming `recipient` in force at `now`: granted, not revoked, not expired."""
-    return {
-        "recipient": recipient,
-        "revoked_at": None,
-        "granted_at": {"$lte": now},
-        "$or": [{"expires_at": None}, {"expires_at": {"$gt": now}}],
-    }
+    return {"recipient": recipient, "revoked_at": None, **in_force(now)}
 
 
-async def active_for_recipient(
-    db: AsyncDatabase[Any], recipient: str, now: datetime
-) -> list[dict[str, Any]]:
-    return await db[CONSENTS].find(active(recipient, now)).sort("granted_at", 1).to_list()
+#: A partner's contacts, newest first: consents naming it, not revoked, by when granted; one
+#: window of index `contacts` (recipient, revoked_at, granted_at, _id) at a time.
+CONTACTS = "granted_at"
+
+
+async def contacts_page(
+    db: AsyncDatabase[Any],
+    recipient: str,
+    now: datetime,
+    first: int,
+    after: Key | None,
+    width: int | None,
+) -> WindowPage:
+    """The newest `first` consents (after `after`) naming `recipient` in force at `now`:
+    equality on the recipient and on not being revoked, windows of `granted_at`; the expiry is
+    checked on the rows of each window."""
+    return await read_page(
+        db[CONSENTS],
+        [Branch({"recipient": recipient, "revoked_at": None}, in_force(now))],
+        first,
+        project=dict.fromkeys(("subject", "fields", "purpose", "expires_at"), 1),
+        after=after,
+        width=width,
+        time=CONTACTS,
+    )

@@ -4,25 +4,35 @@ Every read of items someone else may own keeps items by their own audience and c
 their item's audience, checked by the server against the item as it is now (a `$lookup` per
 candidate comment, inside the same round trip). Lists (`publicFeed`, an account's items) read
 one indexed branch per way an item is visible, through bounded time windows
-(`resolvers.windows`), so they cost O(page); one item and the comments of items go through
-`visible_items`, one aggregation per batch.
+(`resolvers.windows`), so they cost O(page); so do the comments of an item (`comment_pages`,
+oldest first). One item goes through `visible_items`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.visibility import COMMENT, NOT_COMMENTS, Audience, Shown
-from resolvers.collections import CONTENT
-from resolvers.pagination import NEWEST_FIRST
+from resolvers.collections import CONTENT, COUNTERS
 from resolvers.related import BATCH_SIZE
-from resolvers.rollups import delete_in, insert_counted
+from resolvers.rollups import COMMENTS, IN_CHUNK, delete_in, insert_counted
 from resolvers.transactions import retried
-from resolvers.windows import Branch, Key, WindowPage, read_page
+from resolvers.windows import (
+    TIME,
+    Branch,
+    Key,
+    Order,
+    WindowPage,
+    clamp_width,
+    millis,
+    read_page,
+)
 
 #: The first window of an account's list (milliseconds): a week. A person writes a few items a
 #: day; a wider first window reads more of a busy account, a narrower one costs round trips.
@@ -75,12 +85,11 @@ async def visible_items(
     where: Mapping[str, Any],
     audience: Audience,
     project: Projection,
-    sort: Sequence[tuple[str, int]] = NEWEST_FIRST,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Items matching `where` that `audience` sees, sorted, in one round trip."""
+    """Items matching `where` that `audience` sees, in one round trip."""
     match_where, match_audience, lookup, shown = _visible_stages(where, audience)
-    pipeline = [match_where, match_audience, {"$sort": dict(sort)}, lookup, shown]
+    pipeline = [match_where, match_audience, lookup, shown]
     if limit is not None:
         pipeline.append({"$limit": limit})
     pipeline.append({"$project": dict(project)})
@@ -132,6 +141,117 @@ async def owner_page(
     branches = _branches(audience, {"owner": owner}, comments=True)
     page = await read_page(db[CONTENT], branches, first, project=project, width=OWNER_WIDTH)
     return page.items
+
+
+async def comment_pages(
+    db: AsyncDatabase[Any],
+    items: Mapping[str, datetime | None],
+    audience: Audience,
+    first: int,
+    after: tuple[Key, int] | None,
+    project: Projection,
+) -> dict[str, WindowPage]:
+    """The first `first` comments (after `after`) on each of `items` (id: its time, if known) that
+    `audience` sees, oldest first.
+
+    Comments follow their item's audience at the time of the request: on an item the audience
+    sees by its own audience, every comment shows; on another (an item seen only as a listed
+    subject's), only comments of the owners the audience sees everything of (checked here
+    once per batch, on the items, by the server).
+
+    Most items have few comments: those the counters (`comments|<item>`) say have at most
+    `first` are read whole, together (`IN_CHUNK` items a query); the others, and every page
+    after a cursor, through time windows from the item's time (index `by_parent_time`), one
+    read per window and item, all at once. A count is a hint only: a stale one (comments loaded
+    around the gateway, before `imoox-gateway rollups rebuild`) changes what is read, never
+    which comments show.
+    """
+    counted = await _seen_counted(db, list(items), audience)
+    key, width = after if after is not None else (None, None)
+    few = [] if after is not None else [item for item, n in counted.items() if n <= first]
+    whole = await _whole(db, few, first, project)
+
+    async def page(item: str, since: datetime | None) -> WindowPage:
+        if item in whole:
+            return whole[item]
+        theirs = {"kind": COMMENT}
+        if item not in counted:
+            if audience.always is None:
+                return WindowPage([], False, clamp_width(width))
+            theirs = {**theirs, **audience.always}
+        return await read_page(
+            db[CONTENT],
+            [Branch({"parent": item}, theirs)],
+            first,
+            project=project,
+            after=key,
+            order=Order.OLDEST_FIRST,
+            anchor=since,
+            width=width,
+        )
+
+    pages = await asyncio.gather(*(page(item, since) for item, since in items.items()))
+    return dict(zip(items, pages, strict=True))
+
+
+async def _seen_counted(
+    db: AsyncDatabase[Any], items: Sequence[str], audience: Audience
+) -> dict[str, int]:
+    """The items `audience` sees by their own audience, each with its comments as counted (0
+    without a counter): a query per `IN_CHUNK` items, each counter looked up by its id."""
+
+    async def chunk(ids: Sequence[str]) -> list[dict[str, Any]]:
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"_id": {"$in": list(ids)}}},
+            {"$match": audience.items},
+            {"$project": {"counter": {"$concat": [COMMENTS, "$_id"]}}},
+            {
+                "$lookup": {
+                    "from": COUNTERS,
+                    "localField": "counter",
+                    "foreignField": "_id",
+                    "as": "count",
+                }
+            },
+        ]
+        return await (await db[CONTENT].aggregate(pipeline)).to_list()
+
+    found = await asyncio.gather(*(chunk(ids) for ids in _chunks(items)))
+    return {
+        doc["_id"]: int(doc["count"][0].get("n", 0)) if doc["count"] else 0
+        for part in found
+        for doc in part
+    }
+
+
+async def _whole(
+    db: AsyncDatabase[Any], items: Sequence[str], first: int, project: Projection
+) -> dict[str, WindowPage]:
+    """Every comment on `items` (seen items with few), a query per `IN_CHUNK` items; the first
+    `first` of each, oldest first."""
+
+    async def chunk(ids: Sequence[str]) -> list[dict[str, Any]]:
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"parent": {"$in": list(ids)}}},
+            {"$match": {"kind": COMMENT}},
+            {"$project": {**project, "parent": 1, TIME: 1}},
+        ]
+        return await (await db[CONTENT].aggregate(pipeline)).to_list()
+
+    found = await asyncio.gather(*(chunk(ids) for ids in _chunks(items)))
+    rows: dict[str, list[dict[str, Any]]] = {item: [] for item in items}
+    for part in found:
+        for doc in part:
+            rows[doc["parent"]].append(doc)
+    pages = {}
+    for item, docs in rows.items():
+        docs.sort(key=lambda doc: (millis(doc[TIME]), doc["_id"]))
+        pages[item] = WindowPage(docs[:first], len(docs) > first, clamp_width(None))
+    return pages
+
+
+def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
+    return [ids[start : start + IN_CHUNK] for start in range(0, len(ids), IN_CHUNK)]
 
 
 def _branches(audience: Audience, prefix: Mapping[str, str], *, comments: bool) -> list[Branch]:

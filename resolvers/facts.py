@@ -31,15 +31,33 @@ class MongoFacts:
         self.db = db
 
     async def open_cases(self, subjects: Sequence[str], purpose: str, processor: str) -> set[str]:
-        query = {"subject": {"$in": list(subjects)}, **handled_by(processor, purpose)}
-        return {doc["subject"] async for doc in self.db[SUPPORT_CASES].find(query, {"subject": 1})}
+        where = handled_by(processor, purpose)
+        found = await self._of(SUPPORT_CASES, subjects, where, {"subject": 1})
+        return {doc["subject"] for doc in found}
 
     async def active_consents(
         self, subjects: Sequence[str], recipient: str, now: datetime
     ) -> list[ConsentFact]:
-        query = {"subject": {"$in": list(subjects)}, **active(recipient, now)}
         projection = {"subject": 1, "fields": 1, "purpose": 1, "explicit": 1}
-        return [consent_fact(doc) async for doc in self.db[CONSENTS].find(query, projection)]
+        found = await self._of(CONSENTS, subjects, active(recipient, now), projection)
+        return [consent_fact(doc) for doc in found]
+
+    async def _of(
+        self,
+        collection: str,
+        subjects: Sequence[str],
+        where: Mapping[str, Any],
+        projection: Mapping[str, Any],
+    ) -> list[dict[str, Any]]:
+        """The documents of `subjects` that match `where`. The subjects are a `$match` of their
+        own: SecantusDB 0.7.0b3 plans an `$in` on an index only alone (with other keys it
+        scans the collection), then `where` is tested on their documents."""
+        pipeline = [
+            {"$match": {"subject": {"$in": list(subjects)}}},
+            {"$match": dict(where)},
+            {"$project": dict(projection)},
+        ]
+        return await (await self.db[collection].aggregate(pipeline)).to_list()
 
     async def legal_request(self, request_id: str) -> LegalRequestFact | None:
         doc = await self.db[LEGAL_REQUESTS].find_one({"_id": request_id})

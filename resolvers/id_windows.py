@@ -10,11 +10,24 @@ follow each other without gap or overlap. Positions only size ranges and say whe
 after an id starts: which ids a range holds is the database's own string order, so any id,
 whatever its characters, is in exactly one range (`bound` is `None` past the last position:
 the last range is open-ended).
+
+`read_ids` pages a list in id order through such ranges (a domain's members, the accounts
+recommendable to anyone). Only a range on the second key of an index is bounded on
+SecantusDB 0.7.0b3: a range on `_id` alone, or an equality with `$in`, scans the collection.
+So each list names one or more equality branches (`{domain: X}`), each leading an index
+`(keys..., _id)`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from math import ceil
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
 
 PREFIX = "acct-"
 #: The digits of sign-up's ids, which is how a domain grows to thousands. Other characters
@@ -47,3 +60,116 @@ def bound(at: int) -> str | None:
         at, digit = divmod(at, BASE)
         digits.append(ALPHABET[digit])
     return PREFIX + "".join(reversed(digits)).rstrip(ALPHABET[0])
+
+
+#: How many times wider a range may grow from one read to the next (an empty one: by this).
+GROWTH = 4
+#: The first range's share of the id space, before anything is known of the ids: about 5
+#: accounts of 20,000 with sign-up ids.
+FIRST_WIDTH = END // 4096
+#: Rows per position (the density of ids), per database and list, learned from earlier
+#: pages: where a range of the right width for a page starts. A hint only: any value gives the
+#: same answer.
+_density: dict[tuple[str, ...], float] = {}
+_DENSITY_LISTS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class IdPage:
+    #: The rows that passed, in id order: at most `first + 1` (one more says more follow).
+    passed: list[dict[str, Any]]
+    #: Every row `passes` was tested on, in id order.
+    tested: list[dict[str, Any]]
+    #: Whether every row after `after` was read (the last range was open-ended).
+    exhausted: bool
+
+
+async def read_ids(
+    collection: AsyncCollection[Any],
+    branches: Sequence[Mapping[str, Any]],
+    first: int,
+    after: str | None,
+    fields: Iterable[str],
+    passes: Callable[[dict[str, Any]], bool],
+    budget: int,
+    hint: tuple[str, ...],
+) -> IdPage:
+    """The first `first + 1` rows after `after`, in id order, of the union of `branches` (plain
+    equality values, each leading an index `(keys..., _id)`), that `passes`, testing at most
+    `budget` rows; each row with its `fields` and `_id`.
+
+    Rows are read a bounded `_id` range at a time, every branch over the same range at once,
+    the next range sized by the density of ids seen so far (`hint` names the list whose
+    density is learned), until `first + 1` passed, `budget` were tested or the range was
+    open-ended: about a page, never the collection. `passes` runs here, on the rows read, so
+    which rows were tested is known exactly and bounded.
+    """
+    tested: list[dict[str, Any]] = []
+    passed: list[dict[str, Any]] = []
+    start = position(after) if after else FIRST
+    at, width, exhausted = start, _first_width(hint, first + 1), False
+    project = dict.fromkeys(fields, 1)
+    while len(passed) <= first and len(tested) < budget and not exhausted:
+        ids = _range(start, at, at + width, after)
+        limit = budget - len(tested)
+        found = await asyncio.gather(
+            *(
+                collection.find({**branch, **({"_id": ids} if ids else {})}, project)
+                .sort("_id", 1)
+                .limit(limit)
+                .to_list()
+                for branch in branches
+            )
+        )
+        exhausted = "$lt" not in ids and all(len(rows) < limit for rows in found)
+        for row in sorted((row for rows in found for row in rows), key=lambda row: row["_id"]):
+            if len(tested) == budget:
+                exhausted = False  # rows of this range are left unread
+                break
+            tested.append(row)
+            if passes(row):
+                passed.append(row)
+                if len(passed) > first:
+                    break
+        # Rows still to read: at the rate they passed so far, up to the budget.
+        left = budget - len(tested)
+        wanted = ceil((first + 1 - len(passed)) * len(tested) / len(passed)) if passed else left
+        at, width = (
+            at + width,
+            _next_width(len(tested), at + width - start, width, min(wanted, left)),
+        )
+    if tested:
+        # A range cut short by the page ends at the last row read, not at its far end.
+        spanned = (position(tested[-1]["_id"]) + 1 if not exhausted else at) - start
+        _learn(hint, len(tested) / max(spanned, 1))
+    return IdPage(passed, tested, exhausted)
+
+
+def _range(start: int, at: int, end: int, after: str | None) -> dict[str, str]:
+    """The ids after `after` from position `at` to `end` (open-ended past the last position);
+    the first range starts after `after`, or at the first id of all."""
+    ids = {"$lt": upper} if (upper := bound(end)) is not None else {}
+    if at != start:
+        ids["$gte"] = str(bound(at))
+    if after:  # positions only approximate ids of other characters: never before `after`
+        ids["$gt"] = after
+    return ids
+
+
+def _first_width(hint: tuple[str, ...], wanted: int) -> int:
+    density = _density.get(hint)
+    return max(1, int(wanted * 1.25 / density)) if density else FIRST_WIDTH
+
+
+def _next_width(read: int, spanned: int, width: int, wanted: int) -> int:
+    """Wide enough for `wanted` more rows at the density seen (at most `GROWTH` times the
+    last range; that many times wider after an empty start)."""
+    if read == 0:
+        return width * GROWTH
+    return max(1, min(int(max(wanted, 1) * 1.25 * spanned / read), width * GROWTH))
+
+
+def _learn(hint: tuple[str, ...], density: float) -> None:
+    if len(_density) >= _DENSITY_LISTS:
+        _density.clear()
+    _density[hint] = density

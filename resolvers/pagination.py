@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from resolvers.windows import Key, clamp_width
+from resolvers.windows import TIME, Key, clamp_width
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -85,10 +86,11 @@ class Cursors:
             raise InvalidCursor("`after` is not a cursor this list issued to you")
         return values
 
-    def position(self, document: dict[str, Any], width: int) -> str:
-        """The cursor after `document` in a list read through time windows (`resolvers.windows`),
-        with the window width to go on with (a hint: it changes cost, never rows)."""
-        key = Key.of(document)
+    def position(self, document: Mapping[str, Any], width: int, time: str = TIME) -> str:
+        """The cursor after `document` in a list read through time windows (`resolvers.windows`)
+        ordered by `time`, with the window width to go on with (a hint: it changes cost, never
+        rows)."""
+        key = Key.of(document, time)
         return self.issue(key.millis, key.id, width)
 
     def after_position(self, cursor: str) -> tuple[Key, int]:

@@ -7,6 +7,7 @@ adds to a few counter documents in `COUNTERS`, in the same transaction as its ow
   `value` and `accounts` (its distinct accounts; k-anonymity is decided on them by
   `authz.aggregates`, as before);
 - `content|<owner>`: the owner's items that are not comments (`Stats.contentCount`);
+- `comments|<item>`: the comments on an item (a hint for reading them, `resolvers.content`);
 - `domain|<id>`: the domain's members per status and their apps (`domainStats`);
 - `audience|<interest>`: active accounts allowing personalised ads with that interest.
 
@@ -97,7 +98,7 @@ Amounts = Counter[str]
 Changes = defaultdict[str, Amounts]
 
 _ACCOUNT_FIELDS = ("created_at", "domain", "status", "stats", "settings", "ad_interests")
-_CONTENT_FIELDS = ("owner", "kind", "created_at")
+_CONTENT_FIELDS = ("owner", "kind", "created_at", "parent")
 _SIGN_IN_FIELDS = ("account", "at")
 #: What each counted collection's documents are counted by.
 FIELDS = {ACCOUNTS: _ACCOUNT_FIELDS, CONTENT: _CONTENT_FIELDS, SIGN_INS: _SIGN_IN_FIELDS}
@@ -183,13 +184,23 @@ def total(collection: str) -> str:
 
 
 def owner_counts(collection: str, docs: Sequence[Mapping[str, Any]]) -> Changes:
-    """Items (not comments) per owner, for `Stats.contentCount`."""
+    """Items (not comments) per owner, for `Stats.contentCount`; comments per item."""
     counts = _changes()
     if collection == CONTENT:
         for doc in docs:
             if doc["kind"] != "COMMENT":
                 counts[f"content|{doc['owner']}"]["n"] += 1
+            elif doc.get("parent"):
+                counts[comments_key(doc["parent"])]["n"] += 1
     return counts
+
+
+#: The counter of an item's comments is this and the item's id.
+COMMENTS = "comments|"
+
+
+def comments_key(item: str) -> str:
+    return COMMENTS + item
 
 
 async def _marked(

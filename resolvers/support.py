@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import SUPPORT_CASES
+from resolvers.windows import Branch, Key, WindowPage, read_page
 
 SUPPORT = "support"
 
@@ -84,5 +86,28 @@ async def close_case(
     return result.matched_count == 1
 
 
-async def cases(db: AsyncDatabase[Any], where: dict[str, Any]) -> list[dict[str, Any]]:
-    return await db[SUPPORT_CASES].find(where).sort("opened_at", 1).to_list()
+#: A processor's cases, newest first, by when opened; one window of index `handled`
+#: (processor, purpose, status, opened_at, _id) at a time.
+OPENED = "opened_at"
+
+
+async def handled_page(
+    db: AsyncDatabase[Any],
+    processor: str | None,
+    purpose: str | None,
+    first: int,
+    project: Mapping[str, Any],
+    after: Key | None,
+    width: int | None,
+) -> WindowPage:
+    """The newest `first` open cases (after `after`) `processor` handles for `purpose`: every
+    condition an equality of the index, so each window reads only such cases."""
+    return await read_page(
+        db[SUPPORT_CASES],
+        [Branch(handled_by(processor, purpose))],
+        first,
+        project={**project, "subject": 1},
+        after=after,
+        width=width,
+        time=OPENED,
+    )

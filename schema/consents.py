@@ -6,7 +6,9 @@ reading of a consenting account is then decided field by field, like any read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import cache, partial
 from typing import Any
 
 import strawberry
@@ -17,11 +19,11 @@ from authz.principals import PartnerType
 from resolvers import consents as ledger
 from resolvers.collections import CONSENTS, PARTNERS
 from resolvers.documents import by_id, subject_of
-from resolvers.facts import consent_fact
 from schema import validation as valid
 from schema.context import Context, Info
 from schema.errors import bad_user_input
 from schema.loading import account_loader
+from schema.paging import cursors, page_size, read_after
 from schema.types import Account, Consent
 
 
@@ -76,6 +78,14 @@ class PartnerContact:
     granted_at: datetime
     expires_at: datetime | None
     account: Account | None
+    sealed_cursor: strawberry.Private[Callable[[], str]]
+
+    @strawberry.field(
+        description="Pass as `after` to `partnerContacts` for the contacts after this one."
+    )
+    def cursor(self) -> str:
+        """Sealed when first selected (sealing costs more than reading the row)."""
+        return self.sealed_cursor()
 
 
 async def _recipient(context: Context, partner_id: str, field: str) -> PartnerType:
@@ -137,23 +147,31 @@ class ConsentMutations:
         return ConsentPayload(consent_id=consent_id)
 
 
-async def resolve_partner_contacts(info: Info) -> list[PartnerContact]:
-    """The `partnerContacts` root: accounts whose active consent names the calling partner."""
+async def resolve_partner_contacts(
+    info: Info, first: int | None, after: str | None
+) -> list[PartnerContact]:
+    """The `partnerContacts` root: accounts whose consent in force names the calling partner,
+    newest consent first, a page at a time (`after`: a row's `cursor`)."""
     context = info.context
-    consents = await ledger.active_for_recipient(context.db, str(context.principal.id), context.now)
-    # The same consents decide the partner's standing toward each contact: not read twice.
-    context.standings.consents_read(
-        [c["subject"] for c in consents], [consent_fact(c) for c in consents]
+    contacts = cursors(context, "Query.partnerContacts")
+    position, width = read_after(after, contacts.after_position) or (None, None)
+    partner = str(context.principal.id)
+    page = await ledger.contacts_page(
+        context.db, partner, context.now, page_size(first), position, width
     )
+    consents = page.items
+    # The partner's standing toward each contact is read by the account loader: from every
+    # consent in force naming it, not only the one this row shows.
     node = context.selected(info).child("account")
     accounts = await account_loader(context, node).load_many([c["subject"] for c in consents])
     return [
         PartnerContact(
             consent_fields=consent["fields"],
             purpose=consent.get("purpose"),
-            granted_at=consent["granted_at"],
+            granted_at=consent[ledger.CONTACTS],
             expires_at=consent.get("expires_at"),
             account=account,
+            sealed_cursor=cache(partial(contacts.position, consent, page.width, ledger.CONTACTS)),
         )
         for consent, account in zip(consents, accounts, strict=True)
     ]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from types import MappingProxyType
 from typing import Any
@@ -22,11 +24,11 @@ from authz.standing import domain_filters
 from authz.visibility import audience
 from resolvers import collections as c
 from resolvers.accounts import accounts_by_id
-from resolvers.content import Projection, find_content, owner_page, visible_items
-from resolvers.pagination import OLDEST_FIRST, Cursors
+from resolvers.content import Projection, comment_pages, find_content, owner_page
+from resolvers.pagination import Cursors
 from resolvers.related import SubList, newest_pages
 from resolvers.rollups import content_counts
-from resolvers.windows import Key, clamp_width
+from resolvers.windows import START_WIDTH, TIME, Key
 from schema.context import Context
 from schema.paging import cursors
 from schema.projection import projection
@@ -160,53 +162,39 @@ async def _load_content_of_owners(
     return [[next(rows) for _ in page] for page in pages]
 
 
-def comments_loader(context: Context, selected: Selected) -> DataLoader[str, list[Any]]:
-    """The comments on each item, oldest first, as the caller may see them."""
-    return _items_by_loader(context, selected, "parent", OLDEST_FIRST)
+def comment_cursors(context: Context, item: str) -> Cursors:
+    """The cursors of one item's `comments`, for this caller."""
+    return cursors(context, "Content.comments", item)
 
 
-def _items_by_loader(
-    context: Context, selected: Selected, key: str, sort: Sequence[tuple[str, int]]
-) -> DataLoader[str, list[Any]]:
+def comments_loader(
+    context: Context, selected: Selected, first: int, after: tuple[Key, int] | None
+) -> DataLoader[tuple[str, datetime | None], list[Any]]:
+    """A page of the comments on each item (keyed by id and time), oldest first, as the caller
+    may see them; batched per page and cursor."""
     return context.loader(
-        ("items by", key, selected),
-        lambda: DataLoader(load_fn=partial(_load_items_by, context, selected, key, sort)),
+        ("comments", selected, first, after),
+        lambda: DataLoader(load_fn=partial(_load_comments, context, selected, first, after)),
     )
 
 
-async def _load_items_by(
+async def _load_comments(
     context: Context,
     selected: Selected,
-    key: str,
-    sort: Sequence[tuple[str, int]],
-    values: Sequence[str],
+    first: int,
+    after: tuple[Key, int] | None,
+    items: Sequence[tuple[str, datetime | None]],
 ) -> list[list[Any]]:
     listed = await context.standings.listed("content")
-    return await _visible_by(context, selected, key, values, sort, listed)
-
-
-async def _visible_by(
-    context: Context,
-    selected: Selected,
-    key: str,
-    values: Sequence[str],
-    sort: Sequence[tuple[str, int]],
-    listed: frozenset[str],
-) -> list[list[Any]]:
-    """Visible items whose `key` is one of `values`, grouped by it: one query per batch."""
-    project = {**content_fields(context, selected, listed), key: 1}
-    docs = await visible_items(
-        context.db,
-        {key: {"$in": list(values)}},
-        audience(context.principal, listed),
-        project,
-        sort,
+    project = content_fields(context, selected, listed)
+    seen = audience(context.principal, listed)
+    pages = await comment_pages(context.db, dict(items), seen, first, after, project)
+    for item, page in pages.items():
+        place(page.items, Place(comment_cursors(context, item), TIME, page.width))
+    rows = iter(
+        await guard_content(context, [doc for page in pages.values() for doc in page.items], listed)
     )
-    rows = await guard_content(context, docs, listed)
-    grouped: dict[str, list[Any]] = {value: [] for value in values}
-    for doc, row in zip(docs, rows, strict=True):
-        grouped[doc[key]].append(row)
-    return [grouped[value] for value in values]
+    return [[next(rows) for _ in pages[item].items] for item, _ in items]
 
 
 def content_count_loader(context: Context) -> DataLoader[str, int]:
@@ -232,10 +220,35 @@ SUB_LISTS: Mapping[str, tuple[str, SubList]] = MappingProxyType(
         "SupportCase": ("supportCases", SubList(c.SUPPORT_CASES, "subject", "opened_at")),
     }
 )
-#: Where a row read through `sub_list_loader` keeps the window width its page ended with: its
-#: cursor carries it, so the next page starts with a window of about a page. No stored field
-#: has this name.
-WIDTH = "\0window width"
+#: Where a row read from a list keeps its `Place` in that list, so that its `cursor`
+#: continues the list it came from. No stored field has this name.
+PLACE = "\0place"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A row's list: its cursors (bound to the caller, the list and its scope), the time field
+    it is ordered by, and the window width its page ended with (the next page's first window:
+    a hint, never a row)."""
+
+    cursors: Cursors
+    time: str
+    width: int
+
+    def cursor(self, doc: Mapping[str, Any]) -> str:
+        return self.cursors.position(doc, self.width, self.time)
+
+
+def place(docs: Iterable[dict[str, Any]], where: Place) -> None:
+    """Mark `docs` as read from the list `where`."""
+    for doc in docs:
+        doc[PLACE] = where
+
+
+def listed_cursor(doc: Mapping[str, Any]) -> str | None:
+    """The cursor after `doc` in the list it was read from; `None` if it was not read from one."""
+    where: Place | None = doc.get(PLACE)
+    return where.cursor(doc) if where is not None else None
 
 
 def sub_list_cursors(context: Context, type_name: str, account: str) -> Cursors:
@@ -245,20 +258,25 @@ def sub_list_cursors(context: Context, type_name: str, account: str) -> Cursors:
 
 
 def row_cursor(context: Context, type_name: str, account: str, doc: Mapping[str, Any]) -> str:
-    """The cursor after `doc` in its account's list: its time and id (and a width hint), sealed."""
+    """The cursor after `doc` in the list it was read from (a processor's `supportCases`, an
+    account's sub-list); a row read otherwise (a payload's consent), in its account's list."""
+    if (cursor := listed_cursor(doc)) is not None:
+        return cursor
     _, sub_list = SUB_LISTS[type_name]
-    key = Key.of(doc, sub_list.time)
-    width = clamp_width(doc.get(WIDTH))
-    return sub_list_cursors(context, type_name, account).issue(key.millis, key.id, width)
+    return Place(sub_list_cursors(context, type_name, account), sub_list.time, START_WIDTH).cursor(
+        doc
+    )
 
 
 def read_row_cursor(context: Context, type_name: str, account: str, cursor: str) -> tuple[Key, int]:
     """The row a cursor of `row_cursor` names, and its width hint; `InvalidCursor` for any
     other string."""
-    millis, row_id, width = sub_list_cursors(context, type_name, account).read(
-        cursor, int, str, int
-    )
-    return Key(millis, row_id), clamp_width(width)
+    return sub_list_cursors(context, type_name, account).after_position(cursor)
+
+
+def stored_fields(type_name: str) -> dict[str, int]:
+    """Every stored field of the type (a computed one reads stored ones), never the rest."""
+    return {field.key: 1 for field in SHAPES[type_name].by_python.values() if field.stored}
 
 
 def sub_list_loader(
@@ -284,13 +302,12 @@ async def _load_pages(
     values: Sequence[str],
 ) -> list[list[dict[str, Any]]]:
     _, sub_list = SUB_LISTS[type_name]
-    # Every stored field of the type (a computed one reads stored ones), never the rest.
-    stored = {field.key: 1 for field in SHAPES[type_name].by_python.values() if field.stored}
     key, width = after if after is not None else (None, None)
+    stored = stored_fields(type_name)
     pages = await newest_pages(
         context.db, sub_list, values, first, stored, after=key, width=width, where=where
     )
-    for page in pages.values():
-        for doc in page.items:
-            doc[WIDTH] = page.width
+    for value, page in pages.items():
+        own = sub_list_cursors(context, type_name, value)
+        place(page.items, Place(own, sub_list.time, page.width))
     return [pages[value].items for value in values]

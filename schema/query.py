@@ -148,13 +148,23 @@ class Query:
     async def domain(self, info: Info, id: strawberry.ID) -> Domain | None:
         return await resolve_domain(info, id)
 
-    @strawberry.field(description="A processor's open cases, each with the person it is about.")
-    async def support_cases(self, info: Info) -> list[SupportCase]:
-        return await resolve_processor_cases(info)
+    @strawberry.field(
+        description="A processor's open cases, each with the person it is about; newest first,"
+        " `first` at a time (default 20, at most 100), `after` a case's `cursor`."
+    )
+    async def support_cases(
+        self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> list[SupportCase]:
+        return await resolve_processor_cases(info, first, after)
 
-    @strawberry.field(description="A partner's contacts: accounts whose consent names it.")
-    async def partner_contacts(self, info: Info) -> list[PartnerContact]:
-        return await resolve_partner_contacts(info)
+    @strawberry.field(
+        description="A partner's contacts: accounts whose consent names it; newest consent"
+        " first, `first` at a time (default 20, at most 100), `after` a contact's `cursor`."
+    )
+    async def partner_contacts(
+        self, info: Info, first: int | None = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> list[PartnerContact]:
+        return await resolve_partner_contacts(info, first, after)
 
     @strawberry.field(
         description="Sign-ups, active accounts and content per whole period that has ended"

@@ -15,16 +15,19 @@ from authz.principals import PrincipalKind
 from resolvers.collections import SUPPORT_CASES
 from resolvers.documents import NOTHING, subject_of
 from resolvers.support import (
+    OPENED,
     add_message,
-    cases,
     claim_next,
     close_case,
     handled_by,
+    handled_page,
     open_case,
 )
 from schema import validation as valid
 from schema.context import Context, Info
 from schema.errors import bad_user_input
+from schema.loading import Place, place, stored_fields
+from schema.paging import cursors, page_size, read_after
 from schema.types import SupportCase
 
 MAX_MESSAGE = 5_000
@@ -167,11 +170,26 @@ async def _write(info: Info, case: _AboutCase, text: str, *, close: bool) -> Sup
     return SupportCasePayload(case_id=case.case_id, status="CLOSED" if close else "OPEN")
 
 
-async def resolve_processor_cases(info: Info) -> list[SupportCase]:
-    """The `supportCases` root: the open cases this processor handles, with their subjects."""
+async def resolve_processor_cases(
+    info: Info, first: int | None, after: str | None
+) -> list[SupportCase]:
+    """The `supportCases` root: the open cases this processor handles, with their subjects,
+    newest first, a page at a time (`after`: a case's `cursor`, which continues this list)."""
     context = info.context
     principal = context.principal
-    docs = await cases(context.db, handled_by(principal.id, principal.purpose))
+    handled = cursors(context, "Query.supportCases", principal.purpose or "")
+    position, width = read_after(after, handled.after_position) or (None, None)
+    page = await handled_page(
+        context.db,
+        principal.id,
+        principal.purpose,
+        page_size(first),
+        stored_fields("SupportCase"),
+        position,
+        width,
+    )
+    docs = page.items
+    place(docs, Place(handled, OPENED, page.width))
     # These cases are the facts behind the processor's standing toward their subjects.
     context.standings.open_cases_read(doc["subject"] for doc in docs)
     return [

@@ -17,14 +17,16 @@ import strawberry
 from authz.principals import Principal
 from authz.relations import Relation
 from resolvers.documents import NOTHING
-from resolvers.pagination import MAX_PAGE_SIZE
+from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers.support import handled_by
 from schema.context import Info
 from schema.loading import (
     account_loader,
+    comment_cursors,
     comments_loader,
     content_count_loader,
     content_of_owner_loader,
+    listed_cursor,
     read_row_cursor,
     row_cursor,
     sub_list_loader,
@@ -109,8 +111,8 @@ class Settings:
 
 
 def _row_cursor(root: strawberry.Parent[Any], info: Info) -> str:
-    """Sealed only when selected; the row's place in its account's list (even for a support
-    case reached through a processor's `supportCases`)."""
+    """Sealed only when selected; the row's place in the list it was read from (a support case
+    of a processor's `supportCases` continues that list)."""
     return row_cursor(info.context, root.type_name, root.subject, root.doc)
 
 
@@ -119,7 +121,10 @@ def _paged(resolver: Callable[..., Any]) -> Any:
     return strawberry.field(resolver=resolver, description=_PAGED)
 
 
-_CURSOR = "Pass as `after` to the same list of the same account for the rows after this one."
+_CURSOR = (
+    "Pass as `after` to the list this row was read from (the same account's, or a processor's"
+    " `supportCases`) for the rows after this one."
+)
 _PAGED = (
     "Newest first, `first` rows at a time (default 20, at most 100); `after` is the `cursor`"
     " of the last row seen. A page shorter than `first` is the last."
@@ -334,11 +339,24 @@ async def _author(root: strawberry.Parent[Any], info: Info) -> Account | None:
     return author
 
 
-async def _comments(root: strawberry.Parent[Any], info: Info) -> list[Content] | None:
-    """The comments on an item that the caller sees (whoever sees the item, and their authors)."""
-    loader = comments_loader(info.context, info.context.selected(info))
-    comments: list[Content] = await loader.load(root.doc["_id"])
+async def _comments(
+    root: strawberry.Parent[Any],
+    info: Info,
+    first: int | None = DEFAULT_PAGE_SIZE,
+    after: str | None = None,
+) -> list[Content] | None:
+    """The comments on an item that the caller sees (whoever sees the item), oldest first."""
+    context = info.context
+    item = root.doc["_id"]
+    position = read_after(after, comment_cursors(context, item).after_position)
+    loader = comments_loader(context, context.selected(info), page_size(first), position)
+    comments: list[Content] = await loader.load((item, root.doc.get("created_at")))
     return comments
+
+
+def _content_cursor(root: strawberry.Parent[Any]) -> str | None:
+    """Sealed only when selected; a comment's place in its item's `comments`."""
+    return listed_cursor(root.doc)
 
 
 @strawberry.type
@@ -354,7 +372,16 @@ class Content:
     shared_with: list[str] | None
     recipients: list[str] | None
     author: Account | None = strawberry.field(resolver=_author)
-    comments: list[Content] | None = strawberry.field(resolver=_comments)
+    comments: list[Content] | None = strawberry.field(
+        resolver=_comments,
+        description="Oldest first, `first` at a time (default 20, at most 100); `after` is the"
+        " `cursor` of the last comment seen. A page shorter than `first` is the last.",
+    )
+    cursor: str | None = strawberry.field(
+        resolver=_content_cursor,
+        description="For a comment read through `comments`: pass as `after` to the same item's"
+        " `comments` for the comments after it. Null for an item read otherwise.",
+    )
 
 
 @strawberry.type

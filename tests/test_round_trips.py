@@ -1,22 +1,26 @@
-"""Database round trips grow with the depth of a query, never with its number of rows."""
+"""Database round trips grow with the depth of a query, never with its number of rows (the
+comments of many items: with the number of `IN_CHUNK`s of items, all at once)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from math import ceil
 from typing import Any
 
 from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
+from resolvers.rollups import IN_CHUNK
 from tests.conftest import running
 
 QUERY = """{ account(id: "acct-erin") {
   displayName email
-  content { id title comments { id author { displayName } }
+  content { id title %s
             author { id displayName username stats { contentCount } } }
 } }"""
+COMMENTS = "comments { id author { displayName } }"
 
 
 class CommandCounter(monitoring.CommandListener):
@@ -34,11 +38,11 @@ class CommandCounter(monitoring.CommandListener):
         pass
 
 
-async def _round_trips(settings: Settings, as_: str) -> tuple[int, int]:
+async def _round_trips(settings: Settings, as_: str, comments: str = "") -> tuple[int, int]:
     counter = CommandCounter()
     async with running(settings, event_listeners=[counter]) as gateway:
         counter.commands.clear()
-        body = await gateway.query(QUERY, as_=as_)
+        body = await gateway.query(QUERY % comments, as_=as_)
     assert "errors" not in body, body
     return sum(counter.commands.values()), len(body["data"]["account"]["content"])
 
@@ -86,13 +90,21 @@ async def test_round_trips_do_not_grow_with_rows(
 ) -> None:
     await _give_erin_items(demo_db, 20)
     small, small_rows = await _round_trips(settings, "erin")
+    small_commented, _ = await _round_trips(settings, "erin", COMMENTS)
     await demo_db.content.delete_many({"owner": {"$in": ["acct-erin"]}})
     await demo_db.content.delete_many({"_id": {"$regex": "^erin-"}})
     # An account's list is a page of at most 100 items (`first`); 90 fill most of one.
     await _give_erin_items(demo_db, 90)
     large, large_rows = await _round_trips(settings, "erin")
+    large_commented, _ = await _round_trips(settings, "erin", COMMENTS)
     assert (small_rows, large_rows) == (20, 90)
     assert large == small, f"{small} round trips for 20 rows but {large} for 90"
     # The content list reads up to four time windows (a week, 16 weeks, 5 years, the rest:
     # `resolvers.windows`), each bounded; every other field one round trip.
     assert small <= 11
+    # Comments of items with few (every item here): the items checked with their counted
+    # comments, and those comments read whole, a read each per `IN_CHUNK` items (all at once),
+    # and their authors (one read). An item with many is read through windows
+    # (`tests/test_lists_examined.py`).
+    for items, plain, commented in ((20, small, small_commented), (90, large, large_commented)):
+        assert commented - plain <= 2 * ceil(items / IN_CHUNK) + 1, (items, plain, commented)
