@@ -28,12 +28,12 @@ from gateway.health import healthz, readyz
 from gateway.metrics import metrics
 from gateway.middleware import BodyLimit, RequestContext
 from gateway.settings import Settings
+from resolvers import jobs
 from resolvers.collections import ensure_schema
 from resolvers.content import detach_comments
 from resolvers.disclosures import DisclosureWriter
-from resolvers.erasure import resume_erasures
 from resolvers.pagination import CursorSeal
-from resolvers.policy_versions import resume_publications
+from resolvers.rate_counts import RateCounts
 from resolvers.token_standing import TokenStanding
 from schema import build_schema
 from schema.context import SessionPolicy
@@ -66,22 +66,28 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
         try:
             await ensure_schema(app.state.db)
             await detach_comments(app.state.db)
-            await resume_erasures(app.state.db)
-            await resume_publications(app.state.db)
-            async with standing.following(uri, settings.database):
+            await jobs.resume(app.state.db)
+            async with (
+                standing.following(uri, settings.database),
+                rate_counts.flushing(uri, settings.database),
+                jobs.resuming(uri, settings.database),
+            ):
                 yield
         finally:
             await client.close()
 
     verifier, issuer = token_keys(settings)
     standing = TokenStanding()
+    rate_counts = RateCounts(batch=settings.rate_batch)
     authenticator = Authenticator(verifier, standing, settings.trusted_proxy_header)
     sessions = SessionPolicy(
         issuer=issuer,
         cursors=cursor_seal(settings),
         access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
         refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
-        sign_in_limiter=RateLimiter(settings.sign_in_rate_per_address_per_minute),
+        sign_in_limiter=RateLimiter(
+            rate_counts, "sign-in", settings.sign_in_rate_per_address_per_minute
+        ),
         lockout_threshold=settings.lockout_threshold,
         lockout_base=timedelta(seconds=settings.lockout_base_seconds),
         lockout_longest=timedelta(seconds=settings.lockout_longest_seconds),
@@ -110,8 +116,8 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
         graphql_ide=None if settings.production else "graphiql",
     )
     throttles = Throttles(
-        per_principal=RateLimiter(settings.rate_per_principal_per_minute),
-        per_address=RateLimiter(settings.rate_per_address_per_minute),
+        per_principal=RateLimiter(rate_counts, "principal", settings.rate_per_principal_per_minute),
+        per_address=RateLimiter(rate_counts, "address", settings.rate_per_address_per_minute),
     )
     return Starlette(
         routes=[

@@ -37,11 +37,12 @@ class Throttles:
     per_principal: RateLimiter
     per_address: RateLimiter
 
-    def wait(self, principal: Principal, client: Client) -> float | None:
+    async def wait(self, principal: Principal, client: Client) -> float | None:
         """Seconds to wait if either the caller or its address is over its rate."""
-        waits = [self.per_address.acquire(f"address:{client.ip}")]
+        waits = [await self.per_address.acquire(f"address:{client.ip}")]
         if principal.signed_in:
-            waits.append(self.per_principal.acquire(f"{principal.kind.value}:{principal.id}"))
+            key = f"{principal.kind.value}:{principal.id}"
+            waits.append(await self.per_principal.acquire(key))
         return max((w for w in waits if w is not None), default=None)
 
 
@@ -61,7 +62,7 @@ class GraphQLEndpoint:
                 await principal(scope, receive, send)
                 return
             client = self.authenticator.client(request)
-            if wait := self.throttles.wait(principal, client):
+            if wait := await self.throttles.wait(principal, client):
                 security_event("rate_limited", "api", principal, client=client.ip)
                 await _too_many(wait)(scope, receive, send)
                 return

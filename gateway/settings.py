@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     lockout_longest_seconds: int = Field(default=900, ge=1)
     persisted_queries_file: Path | None = None
     persisted_queries_only: bool = False
+    # Replicas (issue 13): requests a process admits per rate-limited key before it must
+    # have sent their count to the database (README "Several replicas").
+    rate_batch: int = Field(default=16, ge=1)
 
     @property
     def production(self) -> bool:

@@ -5,9 +5,9 @@ all of them on SIGINT/SIGTERM), each on a listening socket of its own (gateway/l
 Workers are spawned, not forked, so each builds its app from the environment the parent
 prepared: the parent's settings, its database's URI included. What must exist once is done by
 the parent before any worker starts: the embedded database, the demo seed, the development key
-pair. What each worker keeps in memory is shared out or summed up: each worker limits at its
-share of every rate (issue 13 moves the limits to the database), and `/metrics` adds up every
-worker's counters (prometheus_client's multiprocess mode).
+pair. Rate limits are shared through the database (`resolvers.rate_counts`), so every worker
+applies the configured rates; `/metrics` adds up every worker's counters (prometheus_client's
+multiprocess mode).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from gateway.app import ConfigurationError, create_app
+from gateway.app import create_app
 from gateway.embedded import die_with_parent
 from gateway.listeners import reserve_port
 from gateway.logs import configure_logging
@@ -32,13 +32,6 @@ from gateway.metrics import MULTIPROCESS_DIR
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
-
-#: The rate limits kept in each process's memory; the lockout is in the database already.
-IN_MEMORY_RATES = (
-    "rate_per_principal_per_minute",
-    "rate_per_address_per_minute",
-    "sign_in_rate_per_address_per_minute",
-)
 
 
 class WorkerStartupError(RuntimeError):
@@ -56,11 +49,10 @@ def serve(settings: Settings) -> None:
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
         return
-    shared = worker_settings(settings)
     # Built once here and dropped: a configuration no worker could start with fails here, once
     # (uvicorn would restart such workers forever), and the development key pair exists before
     # N workers race to create it.
-    create_app(shared)
+    create_app(settings)
     config = uvicorn.Config(
         "gateway.workers:worker_app",
         factory=True,
@@ -75,9 +67,9 @@ def serve(settings: Settings) -> None:
             f"Cannot listen on {settings.host}:{settings.port}: {error.strerror}."
         ) from None
     with reserved, tempfile.TemporaryDirectory(prefix="imoox-metrics-") as metrics_dir:
-        os.environ.update(worker_environment(shared) | {MULTIPROCESS_DIR: metrics_dir})
+        os.environ.update(worker_environment(settings) | {MULTIPROCESS_DIR: metrics_dir})
         host, port = reserved.getsockname()[:2]
-        log.info("listening", extra={"url": f"http://{host}:{port}", "workers": shared.workers})
+        log.info("listening", extra={"url": f"http://{host}:{port}", "workers": settings.workers})
         # As `uvicorn.run` does, but with a socket of each worker's own, and keeping the
         # supervisor to learn whether a worker failed.
         supervisor = Multiprocess(config, sockets=[reserved])
@@ -91,22 +83,6 @@ def worker_app() -> Starlette:
     die_with_parent()
     configure_logging()
     return create_app(Settings())
-
-
-def worker_settings(settings: Settings) -> Settings:
-    """The settings of each worker: every in-memory rate divided among `settings.workers`,
-    rounded down, so together they never allow more than the configured rate."""
-    workers = settings.workers
-    too_low = [name for name in IN_MEMORY_RATES if getattr(settings, name) < workers]
-    if too_low:
-        raise ConfigurationError(
-            f"{workers} workers share each rate limit; raise "
-            + ", ".join(_env_name(name) for name in too_low)
-            + f" to at least {workers}, or run fewer workers."
-        )
-    return settings.model_copy(
-        update={name: getattr(settings, name) // workers for name in IN_MEMORY_RATES}
-    )
 
 
 def worker_environment(settings: Settings) -> dict[str, str]:

@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from authz.aggregates import Cell
 from resolvers import rollups
 from resolvers.collections import COUNTERS, PUBLISHED_COUNTS
-from resolvers.rollup_rebuild import rebuild
+from resolvers.rollup_rebuild import Unsettled, rebuild
 from resolvers.rollups import ACTIVE_ACCOUNTS, CONTENT_CREATED, SIGN_UPS, Metric
 from resolvers.transactions import kept_whatever_happens
 
@@ -122,7 +122,10 @@ async def _settled(db: AsyncDatabase[Any]) -> bool:
             return True
         if await rollups.drifted(db):
             log.warning("collections changed around the gateway: rebuilding the rollups")
-            await rebuild(db, lambda step, done: None)
+            try:
+                await rebuild(db, lambda step, done: None)
+            except Unsettled:  # another replica rebuilds, or writes kept changing the counts
+                return False
         _DRIFT_CHECKED[db.name] = time.monotonic()
     return True
 

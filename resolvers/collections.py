@@ -51,6 +51,10 @@ SIGN_UPS = "sign_ups"
 #: One mark per gateway process, rewritten every few hundred milliseconds: when the change
 #: stream brings it back, everything committed before it was written has been seen.
 STANDING_MARKS = "standing_marks"
+#: Request counts per hashed key and minute, shared by replicas (`resolvers.rate_counts`).
+RATE_COUNTS = "rate_counts"
+#: Who runs each resumable job, until when (`resolvers.leases`).
+JOB_LEASES = "job_leases"
 
 ALL = (
     ACCOUNTS,
@@ -77,6 +81,8 @@ ALL = (
     ROLLUP_MARKS,
     SIGN_UPS,
     STANDING_MARKS,
+    RATE_COUNTS,
+    JOB_LEASES,
 )
 
 CONTENT_KINDS = ["POST", "COMMENT", "PHOTO", "VIDEO", "DOCUMENT", "SPREADSHEET", "EMAIL"]
@@ -247,6 +253,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     SIGN_IN_FAILURES: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
     SIGN_UPS: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
     STANDING_MARKS: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
+    RATE_COUNTS: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
+    JOB_LEASES: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
 }
 
 

@@ -2,7 +2,8 @@
 
 The job's state is stored before anything is erased, and every step is idempotent (a delete or
 an overwrite that can run twice). A crash anywhere leaves an unfinished job that `resume_erasures`
-(run at every start) finishes. One transaction would be simpler where the server has them, but
+(run at start and periodically by every replica, `resolvers.jobs`) finishes, one runner at a
+time (`resolvers.leases`). One transaction would be simpler where the server has them, but
 an account with years of content can exceed a transaction's limits; the job works on every
 server, a standalone embedded one included.
 
@@ -27,6 +28,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resolvers import collections as c
 from resolvers import rollups
 from resolvers.admin import end_access
+from resolvers.leases import held
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +98,18 @@ STEPS: tuple[tuple[str, Step], ...] = tuple(
 
 
 async def erase_account(db: AsyncDatabase[Any], account: str, now: datetime) -> None:
-    """Erase `account` completely; safe to call again, and resumed after a crash."""
+    """Erase `account` completely; safe to call again, and resumed after a crash.
+
+    The lease is taken before the job is stored, so no replica resumes a job that is still
+    being started; if a live process holds it already, that process finishes the erasure.
+    """
+    async with held(db, "erasure", account) as mine:
+        if mine:
+            await _start(db, account, now)
+            await _steps(db, account)
+
+
+async def _start(db: AsyncDatabase[Any], account: str, now: datetime) -> None:
     owner = await db[c.ACCOUNTS].find_one({"_id": account}, {"username": 1})
     await db[c.ERASURES].update_one(
         {"_id": account},
@@ -110,10 +123,9 @@ async def erase_account(db: AsyncDatabase[Any], account: str, now: datetime) -> 
         },
         upsert=True,
     )
-    await _run(db, account)
 
 
-async def _run(db: AsyncDatabase[Any], account: str) -> None:
+async def _steps(db: AsyncDatabase[Any], account: str) -> None:
     job = await db[c.ERASURES].find_one({"_id": account})
     if job is None:
         return
@@ -130,10 +142,12 @@ async def _run(db: AsyncDatabase[Any], account: str) -> None:
 
 
 async def resume_erasures(db: AsyncDatabase[Any]) -> int:
-    """Finish every erasure a crash interrupted; how many there were."""
+    """Finish every erasure a crash interrupted and no live process runs; how many there were."""
     # A job exists exactly while its erasure is unfinished: the last step deletes it.
     pending = await db[c.ERASURES].distinct("_id")
     for account in pending:
-        log.warning("resuming an interrupted erasure")
-        await _run(db, account)
+        async with held(db, "erasure", account) as mine:
+            if mine:
+                await _steps(db, account)
+                log.warning("resumed an interrupted erasure")
     return len(pending)

@@ -3,7 +3,8 @@
 The version is stored first, with a cursor (the last account notified); each batch upserts
 notifications whose ids derive from the version and the account, then advances the cursor.
 A crash between the two repeats one batch, which changes nothing the second time, and
-`resume_publications` (run at every start) finishes what was interrupted.
+`resume_publications` (run at start and periodically by every replica, `resolvers.jobs`)
+finishes what was interrupted, one runner at a time (`resolvers.leases`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import ACCOUNTS, NOTIFICATIONS, POLICY_VERSIONS
 from resolvers.documents import by_id
+from resolvers.leases import held
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +35,30 @@ async def publish(
 ) -> str:
     """Store the next version and notify every account; returns the version's id.
 
-    Two publications racing for one number cannot both be stored: the id is unique.
+    Two publications racing for one number cannot both be stored: the id is unique. The
+    lease is taken before the version is stored, so no replica resumes a publication that is
+    still being started.
     """
     current = await latest(db)
     version = (current["version"] if current else 0) + 1
     version_id = f"policy-v{version}"
+    async with held(db, "policy-notices", version_id) as mine:
+        await _store(db, version_id, version, summary, reason, published_by, now)
+        if mine:
+            await _notify_rest(db, version_id)
+    return version_id
+
+
+async def _store(
+    db: AsyncDatabase[Any],
+    version_id: str,
+    version: int,
+    summary: str,
+    reason: str,
+    published_by: str,
+    now: datetime,
+) -> None:
+    """Store the version, to be notified; of two racing for its number, one fails here."""
     await db[POLICY_VERSIONS].insert_one(
         {
             "_id": version_id,
@@ -51,13 +72,13 @@ async def publish(
             "notified": 0,
         }
     )
-    await _notify_all(db, version_id)
-    return version_id
 
 
-async def _notify_all(db: AsyncDatabase[Any], version_id: str) -> None:
+async def _notify_rest(db: AsyncDatabase[Any], version_id: str) -> None:
     publication = await by_id(db, POLICY_VERSIONS, version_id)
     assert publication is not None
+    if publication["state"] != "NOTIFYING":  # finished by the lease's previous holder
+        return
     message = f"Our privacy policy changed (version {publication['version']}): "
     message += publication["summary"]
     cursor_id = publication["notified_through"]
@@ -112,6 +133,8 @@ async def resume_publications(db: AsyncDatabase[Any]) -> int:
     """Finish notifying for every publication a crash interrupted; how many there were."""
     pending = await db[POLICY_VERSIONS].distinct("_id", {"state": "NOTIFYING"})
     for version_id in pending:
-        log.warning("resuming policy version notifications", extra={"version": version_id})
-        await _notify_all(db, version_id)
+        async with held(db, "policy-notices", version_id) as mine:
+            if mine:
+                await _notify_rest(db, version_id)
+                log.warning("resumed policy notifications", extra={"version": version_id})
     return len(pending)

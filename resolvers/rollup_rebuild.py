@@ -17,6 +17,7 @@ numbers until a run finishes.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from pymongo.errors import BulkWriteError
 
 from resolvers.collections import ACCOUNTS, CONTENT, COUNTERS, ROLLUP_MARKS
 from resolvers.documents import DUPLICATE_KEY
+from resolvers.leases import held
 from resolvers.rollups import (
     ACTIVE_ACCOUNTS,
     CONTENT_CREATED,
@@ -37,8 +39,11 @@ from resolvers.rollups import (
     Changes,
     account_counts,
     owner_counts,
+    rebuilding,
     total,
 )
+
+log = logging.getLogger(__name__)
 
 #: Documents per progress report and per bulk write.
 STEP = 5_000
@@ -54,7 +59,29 @@ class Unsettled(RuntimeError):
 
 
 async def rebuild(db: AsyncDatabase[Any], progress: Progress) -> int:
-    """Recount everything; how many counter and mark documents it changed in all."""
+    """Recount everything; how many counter and mark documents it changed in all. One
+    process at a time (`resolvers.leases`): `Unsettled` if another one is rebuilding."""
+    async with held(db, "rollups", REBUILD) as mine:
+        if not mine:
+            raise Unsettled("another process is rebuilding the rollups; run it again later")
+        return await _rebuild(db, progress)
+
+
+async def resume_rebuild(db: AsyncDatabase[Any]) -> bool:
+    """Finish a rebuild that stopped half-way (its `rebuild` document is left) and that no
+    live process runs; whether this process did."""
+    if not await rebuilding(db):
+        return False
+    async with held(db, "rollups", REBUILD) as mine:
+        # Looked at again under the lease: its previous holder may have just finished.
+        if mine and await rebuilding(db):
+            await _rebuild(db, lambda step, done: None)
+            log.warning("resumed an interrupted rollups rebuild")
+            return True
+    return False
+
+
+async def _rebuild(db: AsyncDatabase[Any], progress: Progress) -> int:
     await db[COUNTERS].update_one(
         {"_id": REBUILD}, {"$setOnInsert": {"started_at": datetime.now(UTC)}}, upsert=True
     )

@@ -31,7 +31,7 @@ class PasswordResetMutations:
     )
     async def reset_password(self, info: Info, input: ResetPasswordInput) -> DonePayload:
         context = info.context
-        limit_attempts(context)
+        await limit_attempts(context)
         password_hash = hash_password(valid.password(input.password))
         if not await use_code(context.db, input.code, password_hash, context.now):
             raise client_error(ErrorCode.UNAUTHENTICATED, "The code is wrong, used or expired.")

@@ -68,10 +68,11 @@ class SignOutPayload:
     signed_out: bool
 
 
-def limit_attempts(context: Context) -> None:
-    """Refuse (429) past the per-address rate of attempts at credentials and mailed codes."""
+async def limit_attempts(context: Context) -> None:
+    """Refuse (429) past the per-address rate of attempts at credentials and mailed codes,
+    counted in the database before the attempt (every replica's attempts count at once)."""
     limiter, address = context.sessions.sign_in_limiter, context.client.ip
-    if limiter and (wait := limiter.acquire(address or "-")):
+    if limiter and (wait := await limiter.acquire_exactly(address or "-")):
         raise context.too_many(wait, "sign-in attempts from this address")
 
 
@@ -105,7 +106,7 @@ class SessionMutations:
         policy, address = context.sessions, context.client.ip
         device_id = valid.identifier("deviceId", input.device_id)
         username = input.username.strip().lower()
-        limit_attempts(context)
+        await limit_attempts(context)
         if locked := await lockout.locked_for(context.db, username, address, context.now):
             raise context.too_many(locked, "failed sign-ins for this account")
         account = await account_by_username(

@@ -58,7 +58,7 @@ class SignUpMutations:
     @strawberry.mutation(description="Ask for an account; the address gets a code to confirm it.")
     async def sign_up(self, info: Info, input: SignUpInput) -> SignUpPayload:
         context = info.context
-        limit_attempts(context)
+        await limit_attempts(context)
         username = valid.username(input.username)
         email = valid.email("email", input.email)
         draft: dict[str, Any] = {
@@ -86,7 +86,7 @@ class SignUpMutations:
     @strawberry.mutation(description="Make the account with the code mailed by `signUp`.")
     async def confirm_sign_up(self, info: Info, input: ConfirmSignUpInput) -> ConfirmSignUpPayload:
         context = info.context
-        limit_attempts(context)
+        await limit_attempts(context)
         confirmed = await confirm_sign_up(context.db, input.code, context.now)
         if confirmed is None:
             raise client_error(ErrorCode.UNAUTHENTICATED, "The code is wrong, used or expired.")

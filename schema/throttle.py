@@ -1,43 +1,75 @@
-"""Rate limits: token buckets in memory, per key (a principal, an address).
+"""Rate limits per minute and key (a principal, an address), over counts every gateway process
+shares (`resolvers.rate_counts`).
 
-In memory, so each gateway process limits on its own: with N processes behind a balancer the
-effective limit is N times the configured one. Buckets of idle keys are dropped as new ones
-arrive, so memory stays bounded however many addresses call.
+A sliding estimate smooths the minute boundary: the previous minute's count weighs as much as
+the part of it still within the last 60 s, so a client cannot send twice the limit across a
+boundary.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import time
-from collections import OrderedDict
-from collections.abc import Callable
+
+from pymongo.errors import PyMongoError
+
+from resolvers.rate_counts import WINDOW_SECONDS, RateCounts
+
+log = logging.getLogger(__name__)
+
+#: The wait given when counts cannot be shared (the database is unreachable): refused, not
+#: let through, for as long as that lasts.
+UNSHARED_WAIT = 1.0
 
 
 class RateLimiter:
-    def __init__(
-        self,
-        per_minute: int,
-        burst: int | None = None,
-        *,
-        max_keys: int = 100_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(burst if burst is not None else per_minute)
-        self.max_keys = max_keys
-        self.clock = clock
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+    def __init__(self, counts: RateCounts, scope: str, per_minute: int) -> None:
+        self.counts = counts
+        self.scope = scope
+        self.limit = per_minute
 
-    def acquire(self, key: str) -> float | None:
-        """Take one token for `key`: `None` if allowed, else the seconds to wait (Retry-After)."""
-        now = self.clock()
-        tokens, last = self._buckets.pop(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        allowed = tokens >= 1.0
-        self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
-        if len(self._buckets) > self.max_keys:
-            self._buckets.popitem(last=False)
-        return None if allowed else (1.0 - tokens) / self.rate
+    async def acquire(self, key: str) -> float | None:
+        """Count one request of `key`: `None` if allowed, else the seconds to wait.
+
+        No round trip, unless this process already has `batch` requests of `key` unsent: then
+        it sends them first, and if the database cannot take them the request is refused (at
+        once while the last flush failed, so an outage costs no wait per request).
+        """
+        key = f"{self.scope}:{key}"
+        while True:
+            window, elapsed = self.counts.now()
+            tally = self.counts.tally(key, window)
+            wait = self._wait(self.counts.seen(key, window - 1), tally.count, elapsed)
+            if wait is not None:
+                return wait
+            if tally.unsent < self.counts.batch:
+                tally.unsent += 1
+                return None
+            if not self.counts.sharing:
+                return UNSHARED_WAIT
+            try:
+                await self.counts.flush()
+            except PyMongoError:
+                log.warning("rate limited without shared counts", extra={"scope": self.scope})
+                return UNSHARED_WAIT
+
+    async def acquire_exactly(self, key: str) -> float | None:
+        """As `acquire`, counted in the database before answering (one round trip), for rare
+        requests the limit must hold exactly across processes. Raises `PyMongoError` when the
+        database cannot be reached: the request fails rather than going uncounted."""
+        window, elapsed = self.counts.now()
+        previous, count = await self.counts.count_now(f"{self.scope}:{key}", window)
+        return self._wait(previous, count - 1, elapsed)
+
+    def _wait(self, previous: int, count: int, elapsed: float) -> float | None:
+        """`None` if one more request keeps the estimate within the limit, else the seconds
+        until it would (with `previous` and `count` as they are)."""
+        if previous * (1 - elapsed) + count + 1 <= self.limit:
+            return None
+        if count + 1 <= self.limit:  # once enough of the previous minute has slid out
+            return (1 - (self.limit - count - 1) / previous - elapsed) * WINDOW_SECONDS
+        # In the next minute, this one's count is the previous one.
+        return (1 - elapsed + max(0.0, 1 - (self.limit - 1) / count)) * WINDOW_SECONDS
 
 
 def retry_after(wait: float) -> int:

@@ -231,20 +231,23 @@ def _one_connection_per_worker(
 
 def test_two_workers_share_one_database_their_limits_and_their_metrics(tmp_path: Path) -> None:
     """`serve --workers 2`: one embedded database, two worker processes answering from it; the
-    address limit (4 a minute) is split between them, and /metrics counts both workers' hits."""
-    rate = {"IMOOX_RATE_PER_ADDRESS_PER_MINUTE": "4"}
+    address limit (4 a minute) holds across both, within the bound of shared counts (4 + 2 *
+    (2 - 1) * 1 with a batch of 1: README "Several replicas"), and /metrics counts both
+    workers' hits."""
+    rate = {"IMOOX_RATE_PER_ADDRESS_PER_MINUTE": "4", "IMOOX_RATE_BATCH": "1"}
     with _serving(tmp_path, "--workers", "2", env=rate) as (process, base):
         parent = psutil.Process(process.pid)
         databases = [p for p in parent.children() if "secantus" in " ".join(p.cmdline())]
         assert len(databases) == 1
         workers = _one_connection_per_worker(base, parent)
         assert len(workers) == 2 and process.pid not in workers
+        admitted = 0
         for connection in workers.values():
-            for _ in range(2):  # each worker's share: 2 a minute
-                status, feed = _post(connection, FEED)
-                assert status == 200 and len(feed["data"]["publicFeed"]["edges"]) == 5
-            status, _ = _post(connection, FEED)
-            assert status == 429
+            while (answer := _post(connection, FEED))[0] == 200:
+                assert len(answer[1]["data"]["publicFeed"]["edges"]) == 5
+                admitted += 1
+            assert answer[0] == 429
+        assert 4 <= admitted <= 6
         scraped = httpx.get(f"{base}/metrics").text
         assert 'imoox_security_events_total{event="rate_limited",reason="api"} 2.0' in scraped
         for connection in workers.values():

@@ -24,8 +24,9 @@ from tests.accounts.conftest import PASSWORD, SIGN_UP, sign_in, sign_up
 from tests.conftest import GatewayClient
 
 #: Collections that hold account ids only while a job runs: the erasure job's own record,
-#: which it drops as its last act.
-TRANSIENT = {c.ERASURES}
+#: which it drops as its last act; and job leases (no account id: hashed), which exist only
+#: while a job runs.
+TRANSIENT = {c.ERASURES, c.JOB_LEASES}
 
 CREATE = "mutation($input: CreateContentInput!) { createContent(input: $input) { content { id } } }"
 

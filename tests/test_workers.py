@@ -1,4 +1,4 @@
-"""What `serve --workers N` hands each worker: the parent's settings, limits shared among them."""
+"""What `serve --workers N` hands each worker: the parent's settings."""
 
 from __future__ import annotations
 
@@ -9,32 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import ConfigurationError
 from gateway.listeners import reuse_port_socket
 from gateway.settings import Environment, Settings
-from gateway.workers import worker_environment, worker_settings
-
-
-def test_each_worker_gets_its_share_of_every_in_memory_rate_limit() -> None:
-    settings = Settings(
-        workers=2,
-        rate_per_principal_per_minute=600,
-        rate_per_address_per_minute=1_201,
-        sign_in_rate_per_address_per_minute=20,
-        lockout_threshold=5,
-    )
-    shared = worker_settings(settings)
-    assert shared.rate_per_principal_per_minute == 300
-    assert shared.rate_per_address_per_minute == 600  # rounded down: never above the total
-    assert shared.sign_in_rate_per_address_per_minute == 10
-    assert shared.lockout_threshold == 5  # kept in the database, shared already
-    one = settings.model_copy(update={"workers": 1})
-    assert worker_settings(one) == one
-
-
-def test_a_rate_lower_than_the_worker_count_is_refused() -> None:
-    with pytest.raises(ConfigurationError, match="IMOOX_SIGN_IN_RATE_PER_ADDRESS_PER_MINUTE"):
-        worker_settings(Settings(workers=4, sign_in_rate_per_address_per_minute=3))
+from gateway.workers import worker_environment
 
 
 def test_a_worker_reads_exactly_the_parents_settings_from_its_environment(

@@ -11,16 +11,11 @@ whoever made it, however the stream is doing.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,6 +29,7 @@ from resolvers import token_standing
 from resolvers.demo_world import account_id
 from resolvers.token_standing import FRESHNESS, ROUND_WAIT_MS, STREAM_APP_NAME
 from tests.conftest import GatewayClient, running
+from tests.processes import gateway_process, until
 from tests.standing import Ask, asking, refused_within_the_bound
 
 ALICE = account_id("alice")
@@ -62,14 +58,6 @@ class StandingReads(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
-
-
-async def until(condition: Callable[[], Awaitable[bool]], what: str, within: float = 15.0) -> None:
-    """Wait for a condition the gateway reaches on its own (a deadline on correctness)."""
-    deadline = time.monotonic() + within
-    while not await condition():
-        assert time.monotonic() < deadline, f"never {what}"
-        await asyncio.sleep(0.05)
 
 
 async def answers_until_from_memory(
@@ -256,46 +244,6 @@ async def test_changes_while_the_stream_is_broken_are_not_lost(
             await demo_db[c.ACCOUNTS].update_one({"_id": ALICE}, {"$set": {"status": "SUSPENDED"}})
         await warm(asking(gateway, gateway.token("bob")), reads)  # the stream is back
         assert await alice() == 401
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@asynccontextmanager
-async def gateway_process(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """`imoox-gateway serve` in its own process, over the test's database and keys."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MONGODB_URI": settings.mongodb_uri or "",
-        "IMOOX_DATABASE": settings.database,
-        "IMOOX_DATA_DIR": str(settings.data_dir),
-    }
-    command = [str(Path(sys.executable).parent / "imoox-gateway"), "serve", "--port", str(port)]
-    log = settings.data_dir / f"gateway-{port}.log"
-    with log.open("wb") as output:
-        process = await asyncio.create_subprocess_exec(
-            *command, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-
-            async def ready() -> bool:
-                assert process.returncode is None, log.read_text()
-                try:
-                    return (await http.get("/readyz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await until(ready, "ready", within=30.0)
-            yield http
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 15)
 
 
 def asking_process(http: httpx.AsyncClient, token: str) -> Ask:

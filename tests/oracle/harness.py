@@ -24,14 +24,16 @@ LOOKUPS = ("accounts", "content", "support_cases", "consents")
 
 
 async def fingerprint(db: AsyncDatabase[Any]) -> dict[str, list[dict[str, Any]]]:
-    """Every document of every collection but the records and the gateway's own marks (they
-    change every 250 ms, whatever a request does): what "nothing written" means."""
-    names = sorted(set(await db.list_collection_names()) - {"disclosures", "standing_marks"})
+    """Every document of every collection but the records and the gateway's own bookkeeping
+    (standing marks and shared rate counts change every 250 ms, whatever a request does; job
+    leases come and go with jobs): what "nothing written" means."""
+    own = {"disclosures", "standing_marks", "rate_counts", "job_leases"}
+    names = sorted(set(await db.list_collection_names()) - own)
     docs = await asyncio.gather(*(db[name].find().sort("_id", 1).to_list() for name in names))
     return dict(zip(names, docs, strict=True))
 
 
-def _by_id(docs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, dict[str, Any]]]:
+def by_id(docs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, dict[str, Any]]]:
     return {name: {d["_id"]: d for d in docs.get(name, [])} for name in LOOKUPS}
 
 
@@ -73,12 +75,12 @@ class Lab:
         answers = await self.post(request, reject=reject)
         records = await self.db.disclosures.find({}, {"_id": 0, "at": 0}).to_list()
         await self.db.disclosures.delete_many({})
-        before = _by_id(self.baseline)
+        before = by_id(self.baseline)
         if not request.has_mutation:
             return Outcome(answers, records, False, World(before, before))
         now = await fingerprint(self.db)
         await self.restore(now)
-        return Outcome(answers, records, now != self.baseline, World(before, _by_id(now)))
+        return Outcome(answers, records, now != self.baseline, World(before, by_id(now)))
 
     async def restore(self, now: dict[str, list[dict[str, Any]]]) -> None:
         for name, docs in now.items():
@@ -170,7 +172,7 @@ async def concurrently(lab: Lab, requests: list[Request]) -> list[str]:
     all_answers = await asyncio.gather(*(lab.post(r, reject=r.reject) for r in requests))
     records = await lab.db.disclosures.find({}, {"_id": 0, "at": 0}).to_list()
     await lab.db.disclosures.delete_many({})
-    world = World(_by_id(lab.baseline), _by_id(lab.baseline))
+    world = World(by_id(lab.baseline), by_id(lab.baseline))
     problems: list[str] = []
     verdicts: dict[str | None, list[Verdict]] = {}
     for request, answers in zip(requests, all_answers, strict=True):

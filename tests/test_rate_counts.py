@@ -1,0 +1,111 @@
+"""Rate limits over counts shared through the database (`resolvers/rate_counts.py`,
+`schema/throttle.py`), held against the real database with a hand-driven clock."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from contextlib import AsyncExitStack
+from typing import Any
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from resolvers import collections as c
+from resolvers.rate_counts import WINDOW_SECONDS, RateCounts
+from schema.throttle import UNSHARED_WAIT, RateLimiter
+from tests.processes import free_port
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+#: The start of some counting window.
+START = 1_000 * WINDOW_SECONDS
+ADDRESS = "10.0.0.1"
+
+
+async def test_n_processes_admit_at_most_the_limit_plus_two_batches_per_other_process(
+    mongo_uri: str, db: AsyncDatabase[Any]
+) -> None:
+    """Three processes' counts over one database, their requests and flushes interleaved
+    (seeded): whatever the order, limit <= admitted <= limit + 2 * (3 - 1) * batch. Each
+    alone would admit the limit: 90."""
+    await c.ensure_schema(db)
+    limit, batch, rng = 30, 2, random.Random(13)
+    processes = [RateCounts(batch=batch, clock=Clock(START + 1)) for _ in range(3)]
+    limiters = [RateLimiter(counts, "address", limit) for counts in processes]
+    admitted = 0
+    async with AsyncExitStack() as stack:
+        for counts in processes:
+            await stack.enter_async_context(counts.flushing(mongo_uri, db.name))
+        for _ in range(60):
+            requests = [rng.choice(limiters).acquire(ADDRESS) for _ in range(rng.randint(1, 6))]
+            flushes = [counts.flush() for counts in processes if rng.random() < 0.2]
+            answers = await asyncio.gather(*requests, *flushes)
+            admitted += sum(1 for wait in answers[: len(requests)] if wait is None)
+    assert limit <= admitted <= limit + 2 * (3 - 1) * batch
+
+
+async def test_a_client_cannot_send_twice_the_limit_across_a_minute_boundary(
+    mongo_uri: str, db: AsyncDatabase[Any]
+) -> None:
+    await c.ensure_schema(db)
+    clock = Clock(START + WINDOW_SECONDS - 0.5)
+    counts = RateCounts(batch=4, clock=clock)
+    limiter = RateLimiter(counts, "address", 10)
+    async with counts.flushing(mongo_uri, db.name):
+        assert [await limiter.acquire(ADDRESS) for _ in range(10)] == [None] * 10
+        assert await limiter.acquire(ADDRESS) is not None
+        clock.now += 1  # the next minute began half a second ago
+        wait = await limiter.acquire(ADDRESS)
+        assert wait == pytest.approx(0.1 * WINDOW_SECONDS - 0.5)  # a tenth slid out: one more
+        clock.now += WINDOW_SECONDS / 2  # half the last minute has slid out: half the limit
+        assert [await limiter.acquire(ADDRESS) is None for _ in range(6)] == [True] * 5 + [False]
+
+
+async def test_counts_name_neither_the_address_nor_the_account(
+    mongo_uri: str, db: AsyncDatabase[Any]
+) -> None:
+    await c.ensure_schema(db)
+    counts = RateCounts(batch=1)
+    async with counts.flushing(mongo_uri, db.name):
+        await RateLimiter(counts, "address", 10).acquire(ADDRESS)
+        await RateLimiter(counts, "principal", 10).acquire("account:acct-alice")
+        await counts.flush()
+    stored = await db[c.RATE_COUNTS].find({}).to_list()
+    assert len(stored) == 2
+    assert not any(ADDRESS in str(doc) or "alice" in str(doc) for doc in stored), stored
+
+
+@pytest.fixture
+def unreachable() -> str:
+    """The address of a database that does not answer (nothing listens on its port)."""
+    return f"mongodb://127.0.0.1:{free_port()}/?directConnection=true"
+
+
+async def test_without_the_database_requests_are_refused_beyond_one_batch(
+    unreachable: str,
+) -> None:
+    """Rate limiting does not turn off when its counts cannot be shared: a process admits
+    one batch per key it cannot send, then refuses that key until the database answers."""
+    counts = RateCounts(batch=3)
+    limiter = RateLimiter(counts, "address", 1_000)
+    async with counts.flushing(unreachable, "gateway"):
+        answers = [await limiter.acquire(ADDRESS) for _ in range(5)]
+    assert answers == [None, None, None, UNSHARED_WAIT, UNSHARED_WAIT]
+
+
+async def test_without_the_database_sign_in_attempts_fail_closed(
+    unreachable: str,
+) -> None:
+    counts = RateCounts(batch=3)
+    async with counts.flushing(unreachable, "gateway"):
+        with pytest.raises(PyMongoError):
+            await RateLimiter(counts, "sign-in", 20).acquire_exactly(ADDRESS)
