@@ -40,7 +40,9 @@ _TOGGLES = ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing")
 def test_an_access_line_is_json_with_the_request_id(written: io.StringIO) -> None:
     token = REQUEST_ID.set("trace-9")
     try:
-        logging.getLogger("uvicorn.access").info(
+        # Shaped as uvicorn's access line; a logger of its own, since other tests' uvicorn
+        # servers configure `uvicorn.access` (serve passes no log config, so it propagates).
+        logging.getLogger("imoox.test.access").info(
             '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5555", "POST", "/graphql", "1.1", 200
         )
         logging.getLogger("imoox.test").warning("refused", extra={"reason": "body_size"})
@@ -51,7 +53,7 @@ def test_an_access_line_is_json_with_the_request_id(written: io.StringIO) -> Non
     assert access["message"] == '127.0.0.1:5555 - "POST /graphql HTTP/1.1" 200'
     assert (access["level"], access["logger"], access["request_id"]) == (
         "info",
-        "uvicorn.access",
+        "imoox.test.access",
         "trace-9",
     )
     assert refused["reason"] == "body_size"
