@@ -49,6 +49,8 @@ class Principal:
 
     @classmethod
     def anonymous(cls, device_id: str | None = None) -> Principal:
+        if device_id is None:
+            return _NOBODY  # immutable, so one serves every anonymous request without a device
         return cls(PrincipalKind.ANONYMOUS, device_id=device_id)
 
     @classmethod
@@ -101,6 +103,9 @@ class Principal:
     @property
     def signed_in(self) -> bool:
         return self.kind is not PrincipalKind.ANONYMOUS
+
+
+_NOBODY = Principal(PrincipalKind.ANONYMOUS)
 
 
 def _text(claims: Mapping[str, Any], name: str) -> str:

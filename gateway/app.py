@@ -10,7 +10,6 @@ from pymongo import AsyncMongoClient
 from pymongo.monitoring import _EventListener
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from authz.keys import (
@@ -26,7 +25,7 @@ from gateway.export import ExportEndpoint
 from gateway.graphql import GatewayGraphQL, GraphQLEndpoint, Throttles
 from gateway.health import healthz, readyz
 from gateway.metrics import metrics
-from gateway.middleware import BodyLimit, RequestContext
+from gateway.middleware import Edge
 from gateway.settings import Settings
 from resolvers import jobs
 from resolvers.collections import ensure_schema
@@ -128,15 +127,12 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
             Route("/metrics", metrics),
         ],
         middleware=[
-            Middleware(RequestContext, production=settings.production),
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
             Middleware(
-                CORSMiddleware,
-                allow_origins=settings.cors_origins,
-                allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", "X-Device-Id", "X-Request-Id"],
-                max_age=600,
-            ),
+                Edge,
+                production=settings.production,
+                max_bytes=settings.max_body_bytes,
+                cors_origins=settings.cors_origins,
+            )
         ],
         lifespan=lifespan,
     )

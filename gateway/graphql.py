@@ -39,11 +39,12 @@ class Throttles:
 
     async def wait(self, principal: Principal, client: Client) -> float | None:
         """Seconds to wait if either the caller or its address is over its rate."""
-        waits = [await self.per_address.acquire(f"address:{client.ip}")]
+        wait = await self.per_address.acquire(f"address:{client.ip}")
         if principal.signed_in:
-            key = f"{principal.kind.value}:{principal.id}"
-            waits.append(await self.per_principal.acquire(key))
-        return max((w for w in waits if w is not None), default=None)
+            own = await self.per_principal.acquire(f"{principal.kind.value}:{principal.id}")
+            if own is not None and (wait is None or own > wait):
+                wait = own
+        return wait
 
 
 class GraphQLEndpoint:
@@ -187,6 +188,8 @@ class GatewayGraphQL(GraphQL[Context, None]):
         counter at once) kept nothing and answered nothing: it runs again whole, on a fresh
         context, after a growing random wait, as MongoDB's `with_transaction` would."""
         context: Context = kwargs["context"]
+        if not context.reject_mode:  # only a reject-mode transaction can lose a conflict whole
+            return await super().execute_single(*args, **kwargs)
         for attempt in range(1, ATTEMPTS):
             result = await super().execute_single(*args, **{**kwargs, "context": context})
             if not context.conflicted:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from graphql import GraphQLError
@@ -84,13 +85,20 @@ class Context:
         #: it kept nothing, so it may run again whole, on a fresh context.
         self.conflicted = False
         self.now = datetime.now(UTC)
-        self.standings = Standings(principal, MongoFacts(db), self.now)
-        self.disclosures = DisclosureLog(principal)
         #: Where the disclosure records go: the app's one writer, which groups concurrent
         #: operations' records into one insert; a writer of its own otherwise.
         self.records = records or DisclosureWriter(db)
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
         self._selections: dict[tuple[str, ...], Selected] = {}
+
+    @cached_property
+    def standings(self) -> Standings:
+        """Built when a field first needs one: `{ __typename }` and refusals never do."""
+        return Standings(self.principal, MongoFacts(self.db), self.now)
+
+    @cached_property
+    def disclosures(self) -> DisclosureLog:
+        return DisclosureLog(self.principal)
 
     def for_operation(self) -> Context:
         """A fresh context for one operation of a batch: only the caller and transport are shared.
