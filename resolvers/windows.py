@@ -29,7 +29,7 @@ the width that held the last full first page of that branch, measured from its a
 page's last row, plus the page's own span scaled by `EXTRA` (a margin at the page's density,
 not at the quiet stretch's). So a warm first page reads one window per branch. When that
 window holds fewer rows than wanted (nothing new since, a quiet stretch), the next window
-reaches exactly the point that held the page then (if it is within `EMPTY_GROWTH` widths),
+ends exactly at the point that held the page then, when the usual growth would reach past it,
 instead of growing blindly: a quiet stretch costs one more round trip, not a 16 times wider
 window. A branch whose whole list was shorter than the page is remembered as such: its next
 first page reads it whole in one open-ended window (it held fewer than a page; what was added
