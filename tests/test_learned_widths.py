@@ -81,7 +81,8 @@ async def test_a_first_page_after_a_quiet_stretch_reads_about_a_page(
     quiet: AsyncDatabase[Any], reads: Reads
 ) -> None:
     """Learned while the items were new, a first page an hour later (nothing written since)
-    reaches where the page was in two windows: cold, its 16-hour second window read 960."""
+    reaches where the page was in two windows, 36 documents: cold, its 4-hour second window
+    (sized by the one row of the first) examines 241."""
     await _page(quiet, reads, NEWEST + timedelta(seconds=1))
     page, examined, round_trips = await _page(quiet, reads, NEWEST + timedelta(hours=1))
     assert _ids(page) == NEWEST_PAGE
