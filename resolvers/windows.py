@@ -23,6 +23,20 @@ are bounded by the schedule only: a window is at most `EMPTY_GROWTH` times wider
 before, so 10,000 items written in one second after a quiet stretch are all read by the one
 window that reaches them (a window never splits below a millisecond, the date's precision).
 
+Learned start widths: the first window of a first page (no cursor) is learned per database,
+list (collection, time field, order) and branch, in this process only (`_learned`, bounded):
+the width that held the last full first page of that branch, measured from its anchor to the
+page's last row, plus the page's own span scaled by `EXTRA` (a margin at the page's density,
+not at the quiet stretch's). So a warm first page reads one window per branch. When that
+window holds fewer rows than wanted (nothing new since, a quiet stretch), the next window
+ends exactly at the point that held the page then, when the usual growth would reach past it,
+instead of growing blindly: a quiet stretch costs one more round trip, not a 16 times wider
+window. A branch whose whole list was shorter than the page is remembered as such: its next
+first page reads it whole in one open-ended window (it held fewer than a page; what was added
+since is read too, once). Nothing learned comes from a client, and any value gives the same
+rows: it changes what a request reads, never what it returns. A page after a cursor starts at
+the cursor's width and teaches nothing.
+
 Usage: `await read_page(collection, branches, first, after=cursor_position, project=...)`;
 issue the next cursor from `page.items[-1]` and `page.width` (a hint only: any width gives the
 same rows, it changes what one request reads, never what it returns).
@@ -31,6 +45,7 @@ same rows, it changes what one request reads, never what it returns).
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -54,6 +69,8 @@ GROWTH = 4
 #: Rows a window aims for beyond those wanted: fewer round trips for a little more reading.
 EXTRA = 16
 EMPTY_GROWTH = 16
+#: Branches whose start width is remembered (least recently used forgotten first).
+LEARNED_BRANCHES = 4096
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -99,6 +116,18 @@ class WindowPage:
     width: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Learned:
+    """What a branch's last full first page needed: read from `anchor` to `far` (ms)."""
+
+    anchor: int
+    far: int
+
+
+#: (database, collection, time field, order, branch) → what its last first page needed.
+_learned: OrderedDict[tuple[str, str, str, Order, str], _Learned] = OrderedDict()
+
+
 def millis(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -107,6 +136,13 @@ def millis(moment: datetime) -> int:
 
 def moment(value: int) -> datetime:
     return _EPOCH + timedelta(milliseconds=value)
+
+
+def _at_or_after(moment_millis: int) -> dict[str, datetime]:
+    """`>= moment`, as `>` the millisecond before (dates are whole milliseconds): on an index
+    `(equal..., time -1, ...)` SecantusDB 0.7.0b3 answers `$gte` like `$gt`, so a row exactly
+    at a window's lower bound was in neither that window nor the next (`$lt` it)."""
+    return {"$gt": moment(moment_millis - 1)}
 
 
 def clamp_width(width: int | None) -> int:
@@ -124,6 +160,8 @@ class _Reader:
     width: int
     #: `None` before the first window; a `Key` with `id=""` covers its whole millisecond.
     edge: Key | None
+    #: Where a learned first page ended (ms): a window that falls short reaches it exactly.
+    target: int | None = None
     rows: list[dict[str, Any]] = field(default_factory=list)
     done: bool = False
 
@@ -156,13 +194,17 @@ class _Reader:
         match order:
             case Order.NEWEST_FIRST:
                 if edge is None:
-                    return {time: {"$gte": moment(anchor - width)}}, False
+                    if anchor - width * (1 + GROWTH) <= millis(FLOOR):
+                        return {}, True  # a list learned to be short: all of it
+                    return {time: _at_or_after(anchor - width)}, False
                 low = edge.millis - width
                 if low - width * GROWTH <= millis(FLOOR):  # little history left: read it all
                     return {time: {"$lt": moment(edge.millis)}}, True
-                return {time: {"$gte": moment(low), "$lt": moment(edge.millis)}}, False
+                return {time: {**_at_or_after(low), "$lt": moment(edge.millis)}}, False
             case Order.OLDEST_FIRST:
                 if edge is None:
+                    if anchor + width * (1 + GROWTH) >= millis(datetime.now(UTC) + SKEW):
+                        return {}, True
                     return {time: {"$lte": moment(anchor + width)}}, False
                 high = edge.millis + width
                 if high + width * GROWTH >= millis(datetime.now(UTC) + SKEW):
@@ -178,7 +220,7 @@ class _Reader:
             return Key(millis(bounds), "")
         match self.order:
             case Order.NEWEST_FIRST:
-                return Key(millis(bounds["$gte"]), "")
+                return Key(millis(bounds["$gt"]) + 1, "")
             case Order.OLDEST_FIRST:
                 return Key(millis(bounds["$lte"]), "")
             case _:
@@ -222,6 +264,13 @@ class _Reader:
         self.edge = self.edge_after(where, anchor)
         if "_id" not in where:
             self.width = clamp_width(self.next_width(len(found), need - len(self.rows)))
+        if self.target is not None:
+            # Fewer rows than a learned page: the next window ends where that page ended.
+            distance = (self.edge.millis - self.target) * -self.order.value
+            if 0 < distance <= self.width:
+                self.width = distance
+            if distance <= self.width:
+                self.target = None
 
     def next_width(self, found: int, wanted: int) -> int:
         """Wide enough for the rows still wanted and `EXTRA` more at the density just seen, at
@@ -254,7 +303,12 @@ async def read_page(
     """
     need = first + 1
     start = millis(anchor or datetime.now(UTC))
-    readers = [_Reader(branch, order, time, clamp_width(width), after) for branch in branches]
+    database = collection.database.name
+    keys = [(database, collection.name, time, order, repr(branch)) for branch in branches]
+    readers = [
+        _reader(branch, order, time, width, after, None if after else _learned.get(key))
+        for branch, key in zip(branches, keys, strict=True)
+    ]
     project = {**project, time: 1, "_id": 1}
     while True:
         rows = {row["_id"]: row for reader in readers for row in reader.rows}
@@ -266,11 +320,48 @@ async def read_page(
             *(r.advance(collection, need, start, project) for r in _slowest(behind))
         )
     final.sort(key=lambda row: (millis(row[time]), row["_id"]), reverse=order is Order.NEWEST_FIRST)
+    if after is None:
+        _learn(keys, _needed(final, need, order, time), start)
     return WindowPage(
         items=final[:first],
         has_next_page=len(final) > first,
         width=min(reader.width for reader in readers) if readers else START_WIDTH,
     )
+
+
+def _reader(
+    branch: Branch,
+    order: Order,
+    time: str,
+    width: int | None,
+    after: Key | None,
+    learned: _Learned | None,
+) -> _Reader:
+    """A branch's reader: from the cursor, or from what its last first page needed."""
+    if learned is None:
+        return _Reader(branch, order, time, clamp_width(width), after)
+    needed = clamp_width(abs(learned.anchor - learned.far))
+    # The learned width, from now: it holds the page if rows came as they did; if not
+    # (nothing new since), the next window reaches the point that held it then.
+    return _Reader(branch, order, time, needed, None, target=learned.far)
+
+
+def _needed(final: list[dict[str, Any]], need: int, order: Order, time: str) -> int:
+    """The far point a first page needed: its last row's time, with a margin of `EXTRA` rows
+    at the page's own density; the floor (or the future, oldest first) if the list ended."""
+    if len(final) < need:
+        return millis(FLOOR) if order is Order.NEWEST_FIRST else millis(datetime.now(UTC) + SKEW)
+    last = millis(final[need - 1][time])
+    span = abs(millis(final[0][time]) - last)
+    return last + order.value * (span * EXTRA // need)
+
+
+def _learn(keys: list[tuple[str, str, str, Order, str]], far: int, anchor: int) -> None:
+    for key in keys:
+        _learned[key] = _Learned(anchor, far)
+        _learned.move_to_end(key)
+    while len(_learned) > LEARNED_BRANCHES:
+        _learned.popitem(last=False)
 
 
 def _slowest(readers: list[_Reader]) -> list[_Reader]:

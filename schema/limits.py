@@ -4,7 +4,10 @@ Tokens use Strawberry's limiter, depth and aliases its rules; directives and cos
 here. Cost is the number of values a query can make the server produce: each field costs 1,
 and a list multiplies what is below it by its size: its `first` argument, or, for the list
 inside a connection (`edges`), the connection's `first`; the largest page when `first` is a
-variable (validation cannot see its value); a default size for other lists.
+variable (validation cannot see its value). A field that takes `first` and is asked without
+it counts the page its resolver answers: `page_size` of the argument's declared default (the
+schema's own declaration, which is what the resolver receives). Lists that take no `first`
+count `default_list_size`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -36,6 +40,7 @@ from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from schema.errors import ErrorCode
+from schema.paging import page_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +49,7 @@ class Limits:
     max_aliases: int = 30
     max_tokens: int = 2_000
     max_directives: int = 20
-    max_cost: int = 50_000
+    max_cost: int = 800_000
     max_page_size: int = 100
     default_list_size: int = 10
     max_operations: int = 5
@@ -120,6 +125,8 @@ def _cost(
             if field is None:
                 continue
             first = _first(selection, limits)
+            if first is None:
+                first = declared_page(field)
             unwrapped = field.type.of_type if is_non_null_type(field.type) else field.type
             if is_list_type(unwrapped):
                 size, inner_page = first or page or limits.default_list_size, None
@@ -144,6 +151,16 @@ def _cost(
                     fragment.selection_set, parent, fragments, limits, seen | {name}, page
                 )
     return total
+
+
+def declared_page(field: GraphQLField) -> int | None:
+    """The page a field that takes `first` answers when asked without it (`None`: it takes
+    none): what its resolver gets (the declared default) through `page_size`."""
+    argument = field.args.get("first")
+    if argument is None:
+        return None
+    declared = argument.default_value
+    return page_size(declared if isinstance(declared, int) else None)
 
 
 def _first(node: FieldNode, limits: Limits) -> int | None:

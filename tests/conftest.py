@@ -2,6 +2,11 @@
 
 With `MONGODB_URI` set the suite runs against that server; otherwise it starts the embedded
 SecantusDB once, as a child process, exactly as `serve` does. Nothing here is a fake.
+
+The demo world is seeded once per run (`seed_demo_world`, which counts every document into
+the rollups: about 4 s on SecantusDB) and each test's database gets a copy of what it wrote,
+every collection, counters and rollup marks included (`insert_many`: a tenth of the time).
+`tests/test_demo_copy.py` holds that the copy is what seeding writes.
 """
 
 from __future__ import annotations
@@ -56,10 +61,33 @@ async def db(mongo: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator[AsyncData
     await mongo.drop_database(database.name)
 
 
-@pytest.fixture
-async def demo_db(db: AsyncDatabase[Any]) -> AsyncDatabase[Any]:
-    await seed_demo_world(db)
+@pytest.fixture(scope="session")
+async def demo_world(mongo: AsyncMongoClient[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Every document `seed_demo_world` writes into a fresh database, by collection."""
+    template = mongo[f"demo_{uuid.uuid4().hex[:12]}"]
+    await ensure_schema(template)
+    await seed_demo_world(template)
+    written = {
+        name: await template[name].find().to_list()
+        for name in await template.list_collection_names()
+    }
+    await mongo.drop_database(template.name)
+    return {name: documents for name, documents in written.items() if documents}
+
+
+async def copy_demo_world(
+    db: AsyncDatabase[Any], demo_world: dict[str, list[dict[str, Any]]]
+) -> AsyncDatabase[Any]:
+    for name, documents in demo_world.items():
+        await db[name].insert_many([dict(document) for document in documents])
     return db
+
+
+@pytest.fixture
+async def demo_db(
+    db: AsyncDatabase[Any], demo_world: dict[str, list[dict[str, Any]]]
+) -> AsyncDatabase[Any]:
+    return await copy_demo_world(db, demo_world)
 
 
 def signing_key_file(tmp_path: Path) -> Path:

@@ -11,16 +11,22 @@ the range) or scans the collection (`$or`, `$in` on a leading key) fails here.
 from __future__ import annotations
 
 import random
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from pymongo import monitoring
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
-from tests.conftest import GatewayClient, running
+from resolvers import windows
+from resolvers.collections import ensure_schema
+from tests.conftest import GatewayClient, copy_demo_world, running
 
 PAGE = 20
 SLACK = 50
@@ -119,10 +125,27 @@ async def _load(db: AsyncDatabase[Any]) -> None:
     await db.content.insert_many(comments)
 
 
+@pytest.fixture(scope="module")
+async def crowded(
+    mongo: AsyncMongoClient[dict[str, Any]], demo_world: dict[str, list[dict[str, Any]]]
+) -> AsyncIterator[AsyncDatabase[Any]]:
+    """One loaded database for the module: its tests only read content."""
+    db = mongo[f"test_{uuid.uuid4().hex[:12]}"]
+    await ensure_schema(db)
+    await _load(await copy_demo_world(db, demo_world))
+    yield db
+    await mongo.drop_database(db.name)
+
+
 @pytest.fixture
-async def crowded(demo_db: AsyncDatabase[Any]) -> AsyncDatabase[Any]:
-    await _load(demo_db)
-    return demo_db
+def settings(mongo_uri: str, crowded: AsyncDatabase[Any], tmp_path: Path) -> Settings:
+    return Settings(mongodb_uri=mongo_uri, database=crowded.name, data_dir=tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def cold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with nothing learned (`resolvers.windows`), as a new process does."""
+    monkeypatch.setattr(windows, "_learned", OrderedDict())
 
 
 async def _examined(db: AsyncDatabase[Any], read: dict[str, Any]) -> int:
@@ -178,11 +201,13 @@ LISTS = [
 async def test_each_list_reads_its_page_not_the_collection(
     settings: Settings, crowded: AsyncDatabase[Any], as_: str | None, query: str
 ) -> None:
+    """Cold (nothing learned) and warm (starting at the width the list last needed)."""
     reads = Reads()
     async with running(settings, event_listeners=[reads]) as gateway:
-        _, examined, round_trips = await _cost(gateway, reads, crowded, query, as_)
-    assert examined <= PAGE + SLACK, f"{examined} documents examined for a page of {PAGE}"
-    assert round_trips <= MAX_ROUND_TRIPS
+        for attempt in ("cold", "warm"):
+            _, examined, round_trips = await _cost(gateway, reads, crowded, query, as_)
+            assert examined <= PAGE + SLACK, f"{attempt}: {examined} examined for {PAGE}"
+            assert round_trips <= MAX_ROUND_TRIPS
 
 
 async def test_every_feed_page_reads_its_page(

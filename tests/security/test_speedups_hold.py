@@ -209,7 +209,7 @@ async def test_an_id_sent_as_a_large_json_number_is_not_silently_changed(
     assert response.status_code == 400 or exact, lookups.filters
 
 
-#: Far over the cost limit (50,000): 100 items by 10 comments by 10 items by 10 comments.
+#: Far over the cost limit (800,000): 100 items by 10 comments by 100 items by 10 comments.
 EXPENSIVE = (
     "f: publicFeed(first: 100) { edges { node { comments { author "
     "{ content { comments { id title } } } } } } }"
