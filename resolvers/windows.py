@@ -124,6 +124,23 @@ class _Learned:
     far: int
 
 
+def _shape(branch: Branch) -> str:
+    """What a branch learns its width under: its conditions with every time left out, so a
+    condition on now (a consent in force now) is the same branch at every request."""
+
+    def shape(value: Any) -> Any:
+        match value:
+            case datetime():
+                return "<time>"
+            case Mapping():
+                return tuple((key, shape(item)) for key, item in value.items())
+            case list() | tuple():
+                return tuple(shape(item) for item in value)
+        return value
+
+    return repr((shape(branch.equal), shape(branch.where), shape(branch.then)))
+
+
 #: (database, collection, time field, order, branch) → what its last first page needed.
 _learned: OrderedDict[tuple[str, str, str, Order, str], _Learned] = OrderedDict()
 
@@ -304,7 +321,7 @@ async def read_page(
     need = first + 1
     start = millis(anchor or datetime.now(UTC))
     database = collection.database.name
-    keys = [(database, collection.name, time, order, repr(branch)) for branch in branches]
+    keys = [(database, collection.name, time, order, _shape(branch)) for branch in branches]
     readers = [
         _reader(branch, order, time, width, after, None if after else _learned.get(key))
         for branch, key in zip(branches, keys, strict=True)

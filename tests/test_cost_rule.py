@@ -38,8 +38,9 @@ def cost(document: str) -> int:
         # A connection asked without `first`: 20 edges.
         ("{ publicFeed { edges { node { id } } } }", 1 + 1 + 20 * (1 + 1)),
         ("{ publicFeed(first: 3) { edges { node { id } } } }", 1 + 1 + 3 * (1 + 1)),
+        ('{ content(id: "x") { comments { id } } }', 1 + 1 + 20),
         # A list that takes no `first` counts the default list size (10).
-        ('{ content(id: "x") { comments { id } } }', 1 + 1 + 10),
+        ("{ supportCases { messages { text } } }", 1 + 20 * (1 + 10)),
     ],
 )
 def test_a_list_counts_the_page_its_resolver_answers(document: str, expected: int) -> None:

@@ -172,8 +172,9 @@ async def test_refusals_are_counted_on_metrics(gateway: GatewayClient) -> None:
         ("{ publicFeed(first: 50) { edges { node { id title } } } }", 1 + (1 + 50 * (1 + 2))),
         # A list that takes `first`, asked without it, counts the page it answers (20).
         ("{ me { devices { id } } }", 1 + (1 + 20 * 1)),
-        # A list that takes no `first` counts as 10 rows.
-        ('{ content(id: "x") { comments { id } } }', 1 + (1 + 10 * 1)),
+        ('{ content(id: "x") { comments { id } } }', 1 + (1 + 20 * 1)),
+        # A list that takes no `first` counts as 10 rows: 20 cases, each 10 messages.
+        ("{ supportCases { messages { text } } }", 1 + 20 * (1 + 10 * 1)),
         # A variable `first` counts as the largest page.
         ("query($n: Int) { publicFeed(first: $n) { edges { cursor } } }", 1 + (1 + 100)),
     ],
