@@ -52,7 +52,15 @@ WORKER_HEALTHCHECK_SECONDS = 30
 
 def serve(settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM with `settings.workers` processes; returns once all exited."""
-    options = {"host": settings.host, "port": settings.port, "log_config": None, "lifespan": "on"}
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "lifespan": "on",
+        # SIGTERM: stop accepting, let in-flight requests finish (at most this long), then
+        # the app's shutdown (pending disclosure records), then the database.
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+    }
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
         return

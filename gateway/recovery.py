@@ -1,0 +1,80 @@
+"""After an outage, each gateway process re-runs its start-up preparation by itself.
+
+A database that comes back (restarted by `gateway.supervisor`, or an external one after a
+failover) may have lost what start-up did or interrupted what it resumes: a job (erasure,
+policy notice) cut off mid-way waits for a `resume_*` call, and indexes are ensured again (they
+are idempotent). The driver reports every change of the server's state; the passage from
+unknown (unreachable) to known is the signal to prepare again, retried until it succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from pymongo.errors import PyMongoError
+from pymongo.monitoring import (
+    ServerClosedEvent,
+    ServerDescriptionChangedEvent,
+    ServerListener,
+    ServerOpeningEvent,
+)
+from pymongo.server_type import SERVER_TYPE
+
+log = logging.getLogger(__name__)
+
+#: The wait before preparing again when preparing failed (the database went away again).
+RETRY_SECONDS = 1.0
+
+
+class Reconnects(ServerListener):
+    """Pass to the client's `event_listeners`; `preparing_again` then acts on each return."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._back = asyncio.Event()
+
+    def opened(self, event: ServerOpeningEvent) -> None:
+        """Nothing to do: the first connection is start-up's to prepare."""
+
+    def closed(self, event: ServerClosedEvent) -> None:
+        """Nothing to do: the client is closing."""
+
+    def description_changed(self, event: ServerDescriptionChangedEvent) -> None:
+        unknown = SERVER_TYPE.Unknown
+        if (
+            event.previous_description.server_type == unknown
+            and event.new_description.server_type != unknown
+        ):
+            # The driver may call from a thread of its own: the event belongs to the loop.
+            self._loop.call_soon_threadsafe(self._back.set)
+
+    @asynccontextmanager
+    async def preparing_again(self, prepare: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
+        """While open, run `prepare` each time the database answers again. Enter it once
+        start-up has prepared: the connection start-up made is not a return."""
+        self._back.clear()
+        task = asyncio.create_task(self._prepare_on_return(prepare))
+        try:
+            yield
+        finally:
+            task.cancel()
+
+    async def _prepare_on_return(self, prepare: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await self._back.wait()
+            self._back.clear()
+            log.info("database reachable again; preparing it as at start-up")
+            while True:
+                try:
+                    await prepare()
+                except PyMongoError as error:
+                    log.warning(
+                        "preparing the database failed; retrying", extra={"error": str(error)}
+                    )
+                    await asyncio.sleep(RETRY_SECONDS)
+                else:
+                    log.info("database prepared again")
+                    break
