@@ -17,6 +17,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from pydantic import SecretStr
@@ -50,9 +51,9 @@ class WorkerStartupError(RuntimeError):
 WORKER_HEALTHCHECK_SECONDS = 30
 
 
-def serve(settings: Settings) -> None:
-    """Serve until SIGINT/SIGTERM with `settings.workers` processes; returns once all exited."""
-    options = {
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options, alike for one process and for each worker."""
+    return {
         "host": settings.host,
         "port": settings.port,
         "log_config": None,
@@ -61,8 +62,13 @@ def serve(settings: Settings) -> None:
         # the app's shutdown (pending disclosure records), then the database.
         "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
     }
+
+
+def serve(settings: Settings) -> None:
+    """Serve until SIGINT/SIGTERM with `settings.workers` processes; returns once all exited."""
+    options = server_options(settings)
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings), **options)
         return
     shared = worker_settings(settings)
     # Built once here and dropped: a configuration no worker could start with fails here, once
@@ -74,7 +80,7 @@ def serve(settings: Settings) -> None:
         factory=True,
         workers=settings.workers,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-        **options,  # type: ignore[arg-type]
+        **options,
     )
     try:
         reserved = reserve_port(settings.host, settings.port)
