@@ -6,13 +6,10 @@ several times slower, and SecantusDB is GPL-2.0, so it is spoken to over the wir
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import importlib.util
 import logging
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -23,6 +20,8 @@ from typing import BinaryIO
 
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
+
+from gateway.child import command
 
 log = logging.getLogger(__name__)
 
@@ -101,27 +100,29 @@ class EmbeddedServer:
         log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log_file:
             self._process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "secantus",
-                    "--host",
-                    self.host,
-                    "--port",
-                    str(self.port),
-                    "--storage-path",
-                    str(self.storage_path),
-                    "--log-level",
-                    "INFO",
-                    *self.options,
-                ],
+                command(
+                    os.getpid(),
+                    [
+                        sys.executable,
+                        "-m",
+                        "secantus",
+                        "--host",
+                        self.host,
+                        "--port",
+                        str(self.port),
+                        "--storage-path",
+                        str(self.storage_path),
+                        "--log-level",
+                        "INFO",
+                        *self.options,
+                    ],
+                ),
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 # Its own session: Ctrl-C reaches the gateway only, which then stops the server
-                # in order; the parent-death signal stops it even if the gateway is killed.
+                # in order; the parent-death signal (`command`) stops it if the gateway is killed.
                 start_new_session=True,
-                preexec_fn=functools.partial(die_with_parent, os.getpid()),
             )
             self._reaper = self._start_reaper(self._process.pid, log_file)
         self.port = self._wait_for_port(log_offset)
@@ -230,17 +231,3 @@ class EmbeddedServer:
             "The embedded database exited during start-up "
             f"({last_line.decode(errors='replace')}); see {self.log_path}."
         )
-
-
-def die_with_parent(parent: int | None = None) -> None:
-    """In a child (the database, a worker): ask Linux to send SIGTERM when the gateway dies, so
-    none is orphaned. Given the gateway's pid, a child whose gateway died before it asked (no
-    signal will come) exits at once."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            import ctypes
-
-            pr_set_pdeathsig = 1
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-    if parent is not None and os.getppid() != parent:
-        os._exit(1)

@@ -10,6 +10,7 @@ unknown (unreachable) to known is the signal to prepare again, retried until it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -56,18 +57,26 @@ class Reconnects(ServerListener):
         """While open, run `prepare` each time the database answers again. Enter it once
         start-up has prepared: the connection start-up made is not a return."""
         self._back.clear()
-        task = asyncio.create_task(self._prepare_on_return(prepare))
+        closing = asyncio.Event()
+        task = asyncio.create_task(self._prepare_on_return(prepare, closing))
         try:
             yield
         finally:
+            # The driver may turn a cancellation into an error of its own: the flag ends the
+            # retries whatever the cancellation became.
+            closing.set()
             task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
-    async def _prepare_on_return(self, prepare: Callable[[], Awaitable[None]]) -> None:
-        while True:
+    async def _prepare_on_return(
+        self, prepare: Callable[[], Awaitable[None]], closing: asyncio.Event
+    ) -> None:
+        while not closing.is_set():
             await self._back.wait()
             self._back.clear()
             log.info("database reachable again; preparing it as at start-up")
-            while True:
+            while not closing.is_set():
                 try:
                     await prepare()
                 except PyMongoError as error:

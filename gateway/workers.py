@@ -26,7 +26,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from gateway.app import ConfigurationError, create_app
-from gateway.embedded import die_with_parent
+from gateway.child import die_with_parent
 from gateway.listeners import reserve_port
 from gateway.logs import configure_logging
 from gateway.metrics import MULTIPROCESS_DIR

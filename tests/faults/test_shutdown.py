@@ -22,6 +22,8 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.workers import server_options
 from resolvers.collections import DISCLOSURES
+from resolvers.disclosures import DisclosureWriter
+from tests.authz.test_disclosure_groups import record
 from tests.conftest import GatewayClient
 from tests.faults.conftest import READ_EMAIL, eventually
 
@@ -104,3 +106,16 @@ async def test_sigterm_lets_an_in_flight_request_finish_with_its_data_and_record
     record = await demo_db[DISCLOSURES].find_one({"principal_id": "acct-dora"})
     assert record is not None and record["subject"] == "acct-bob"
     assert record["fields"] == ["Account.email"]
+
+
+async def test_flush_returns_once_every_record_handed_over_is_stored(
+    db: AsyncDatabase[Any],
+) -> None:
+    """What shutdown awaits before the client closes: the group in flight and the queue."""
+    writer = DisclosureWriter(db)
+    writes = [asyncio.create_task(writer.write([record(s)])) for s in ("acct-a", "acct-b")]
+    await asyncio.sleep(0)  # both handed over, neither stored yet
+    await writer.flush()
+    assert [write.done() for write in writes] == [True, True]
+    await asyncio.gather(*writes)
+    assert sorted(await db[DISCLOSURES].distinct("subject")) == ["acct-a", "acct-b"]
