@@ -163,7 +163,7 @@ class EmbeddedServer:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
-        self._stop_process()
+        self.stop()
 
     def _wait_for_port(self, log_offset: int) -> int:
         assert self._process is not None
