@@ -1,10 +1,12 @@
-"""After an outage, each gateway process re-runs its start-up preparation by itself.
+"""After its database restarted, each gateway process re-runs its start-up preparation itself.
 
-A database that comes back (restarted by `gateway.supervisor`, or an external one after a
-failover) may have lost what start-up did or interrupted what it resumes: a job (erasure,
-policy notice) cut off mid-way waits for a `resume_*` call, and indexes are ensured again (they
-are idempotent). The driver reports every change of the server's state; the passage from
-unknown (unreachable) to known is the signal to prepare again, retried until it succeeds.
+A database process that comes back (restarted by `gateway.supervisor`, or an external one its
+operator restarted) interrupted what start-up resumes: a job (erasure, policy notice) cut off
+mid-way waits for a `resume_*` call; and indexes are ensured again (they are idempotent). The
+driver reports every server description; a new `topologyVersion.processId` for an address it
+knew is a new server process, the signal to prepare again (retried until it succeeds). A mere
+loss of contact (a stall, a slow heartbeat under load) is not: nothing in the database changed,
+and preparing again would add writes to every such blip.
 """
 
 from __future__ import annotations
@@ -31,11 +33,12 @@ RETRY_SECONDS = 1.0
 
 
 class Reconnects(ServerListener):
-    """Pass to the client's `event_listeners`; `preparing_again` then acts on each return."""
+    """Pass to the client's `event_listeners`; `preparing_again` then acts on each restart."""
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._back = asyncio.Event()
+        self._processes: dict[tuple[str, int | None], object] = {}
 
     def opened(self, event: ServerOpeningEvent) -> None:
         """Nothing to do: the first connection is start-up's to prepare."""
@@ -44,18 +47,20 @@ class Reconnects(ServerListener):
         """Nothing to do: the client is closing."""
 
     def description_changed(self, event: ServerDescriptionChangedEvent) -> None:
-        unknown = SERVER_TYPE.Unknown
-        if (
-            event.previous_description.server_type == unknown
-            and event.new_description.server_type != unknown
-        ):
+        described = event.new_description
+        process = (described.topology_version or {}).get("processId")
+        if described.server_type == SERVER_TYPE.Unknown or process is None:
+            return
+        known = self._processes.get(event.server_address)
+        self._processes[event.server_address] = process
+        if known is not None and known != process:
             # The driver may call from a thread of its own: the event belongs to the loop.
             self._loop.call_soon_threadsafe(self._back.set)
 
     @asynccontextmanager
     async def preparing_again(self, prepare: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
-        """While open, run `prepare` each time the database answers again. Enter it once
-        start-up has prepared: the connection start-up made is not a return."""
+        """While open, run `prepare` each time the database process was restarted. Enter it
+        once start-up has prepared."""
         self._back.clear()
         closing = asyncio.Event()
         task = asyncio.create_task(self._prepare_on_return(prepare, closing))
@@ -75,7 +80,7 @@ class Reconnects(ServerListener):
         while not closing.is_set():
             await self._back.wait()
             self._back.clear()
-            log.info("database reachable again; preparing it as at start-up")
+            log.info("database restarted; preparing it as at start-up")
             while not closing.is_set():
                 try:
                     await prepare()
