@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 from pymongo.monitoring import _EventListener
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -23,9 +27,10 @@ from authz.tokens import TokenIssuer, TokenVerifier
 from gateway.auth import Authenticator
 from gateway.export import ExportEndpoint
 from gateway.graphql import GatewayGraphQL, GraphQLEndpoint, Throttles
-from gateway.health import healthz, readyz
+from gateway.health import healthz, readyz, unavailable
 from gateway.metrics import metrics
 from gateway.middleware import Edge
+from gateway.recovery import Reconnects
 from gateway.settings import Settings
 from resolvers import jobs
 from resolvers.collections import ensure_schema
@@ -54,24 +59,31 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        reconnects = Reconnects()
+        # Every operation, server selection included, ends within the bound: a dead or
+        # stalled database fails a request with UNAVAILABLE instead of holding it.
+        bound_ms = int(settings.database_timeout_seconds * 1000)
         client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
             uri,
             tz_aware=True,
-            serverSelectionTimeoutMS=5000,
-            event_listeners=[*event_listeners, standing.local_writes],
+            timeoutMS=bound_ms,
+            serverSelectionTimeoutMS=bound_ms,
+            event_listeners=[*event_listeners, standing.local_writes, reconnects],
         )
         app.state.db = client[settings.database]
         app.state.disclosure_writer = DisclosureWriter(app.state.db)
         try:
-            await ensure_schema(app.state.db)
-            await detach_comments(app.state.db)
-            await jobs.resume(app.state.db)
+            await prepare(app.state.db)
             async with (
                 standing.following(uri, settings.database),
                 rate_counts.flushing(uri, settings.database),
                 jobs.resuming(uri, settings.database),
+                reconnects.preparing_again(partial(prepare, app.state.db)),
             ):
                 yield
+                # Shutting down: in-flight requests have ended (the server waited for them);
+                # records still being inserted are in before the client closes.
+                await app.state.disclosure_writer.flush()
         finally:
             await client.close()
 
@@ -134,8 +146,17 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
                 cors_origins=settings.cors_origins,
             )
         ],
+        exception_handlers={ConnectionFailure: unavailable, ExecutionTimeout: unavailable},
         lifespan=lifespan,
     )
+
+
+async def prepare(db: AsyncDatabase[Any]) -> None:
+    """What a database needs before requests, at start-up and again after an outage: indexes
+    (idempotent), and every job a crash interrupted finished."""
+    await ensure_schema(db)
+    await detach_comments(db)
+    await jobs.resume(db)
 
 
 def token_keys(settings: Settings) -> tuple[TokenVerifier, TokenIssuer | None]:

@@ -90,7 +90,7 @@ def serve(
     # Until uvicorn installs its own handlers, SIGTERM must unwind (and stop the database) too.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        with database_settings(settings) as ready:
+        with database_settings(settings, supervise=True) as ready:
             if demo:
                 run_with_database(ready, seed_demo_world)
             serve_workers(ready)

@@ -12,19 +12,30 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.embedded import EmbeddedServer
 from gateway.settings import Settings
+from gateway.supervisor import Supervisor
 from resolvers.collections import ensure_schema
 
 T = TypeVar("T")
 
 
 @contextmanager
-def database_settings(settings: Settings) -> Iterator[Settings]:
-    """The settings with a reachable `mongodb_uri`, starting (and later stopping) one if needed."""
+def database_settings(settings: Settings, *, supervise: bool = False) -> Iterator[Settings]:
+    """The settings with a reachable `mongodb_uri`, starting (and later stopping) one if needed.
+
+    `supervise` (serving): an embedded database that dies is started again (`Supervisor`).
+    An external one (`MONGODB_URI`) is its operator's to keep running.
+    """
     if settings.mongodb_uri:
         yield settings
         return
-    with EmbeddedServer(settings.data_dir) as uri:
-        yield settings.model_copy(update={"mongodb_uri": uri})
+    server = EmbeddedServer(settings.data_dir)
+    with server as uri:
+        ready = settings.model_copy(update={"mongodb_uri": uri})
+        if not supervise:
+            yield ready
+            return
+        with Supervisor(server, max_backoff=settings.database_restart_max_backoff_seconds):
+            yield ready
 
 
 def run_with_database(settings: Settings, work: Callable[[AsyncDatabase[Any]], Awaitable[T]]) -> T:

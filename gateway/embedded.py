@@ -6,13 +6,10 @@ several times slower, and SecantusDB is GPL-2.0, so it is spoken to over the wir
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import importlib.util
 import logging
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -23,6 +20,8 @@ from typing import BinaryIO
 
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
+
+from gateway.child import command
 
 log = logging.getLogger(__name__)
 
@@ -58,54 +57,88 @@ class EmbeddedServer:
         self._process: subprocess.Popen[bytes] | None = None
         self._reaper: subprocess.Popen[bytes] | None = None
         self.uri: str | None = None
+        self.port = 0
+        # `stop()` and a supervisor's `restart()` come from different threads; once stopped,
+        # a restart must not bring the server back.
+        self._lock = threading.Lock()
+        self._stopped = False
 
     def start(self) -> str:
         """Start the server on a free loopback port and return its URI once it answers `ping`."""
+        if threading.current_thread() is not threading.main_thread():
+            # Linux sends the parent-death signal when the *thread* that started the child
+            # ends, which would stop the database under a live gateway.
+            raise EmbeddedServerError("The embedded database must be started by the main thread.")
+        with self._lock:
+            self._stopped = False
+            self.port = 0
+            return self._launch()
+
+    def restart(self) -> bool:
+        """Start the server again (it died) on the same port, so every client's URI stays
+        right; False if it was stopped meanwhile. Called by `Supervisor`'s thread only, which
+        lives until the server is stopped (the parent-death signal follows the thread)."""
+        with self._lock:
+            if self._stopped:
+                return False
+            self._stop_process()
+            self._launch()
+            return True
+
+    def died(self) -> int | None:
+        """The exit status of a server that ended without being stopped, else None."""
+        process = self._process
+        return None if process is None else process.poll()
+
+    def _launch(self) -> str:
         if importlib.util.find_spec("secantus") is None:
             raise EmbeddedServerError(
                 "The embedded database is not installed: install the extra with "
                 "`pip install 'imoox-gateway[embedded]'`, or set MONGODB_URI to a MongoDB server."
             )
-        if threading.current_thread() is not threading.main_thread():
-            # Linux sends the parent-death signal when the *thread* that started the child
-            # ends, which would stop the database under a live gateway.
-            raise EmbeddedServerError("The embedded database must be started by the main thread.")
         self.storage_path.mkdir(parents=True, exist_ok=True)
         log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log_file:
             self._process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "secantus",
-                    "--host",
-                    self.host,
-                    "--port",
-                    "0",
-                    "--storage-path",
-                    str(self.storage_path),
-                    "--log-level",
-                    "INFO",
-                    *self.options,
-                ],
+                command(
+                    os.getpid(),
+                    [
+                        sys.executable,
+                        "-m",
+                        "secantus",
+                        "--host",
+                        self.host,
+                        "--port",
+                        str(self.port),
+                        "--storage-path",
+                        str(self.storage_path),
+                        "--log-level",
+                        "INFO",
+                        *self.options,
+                    ],
+                ),
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 # Its own session: Ctrl-C reaches the gateway only, which then stops the server
-                # in order; the parent-death signal stops it even if the gateway is killed.
+                # in order; the parent-death signal (`command`) stops it if the gateway is killed.
                 start_new_session=True,
-                preexec_fn=functools.partial(die_with_parent, os.getpid()),
             )
             self._reaper = self._start_reaper(self._process.pid, log_file)
-        port = self._wait_for_port(log_offset)
-        self.uri = f"mongodb://{self.host}:{port}/?directConnection=true"
+        self.port = self._wait_for_port(log_offset)
+        self.uri = f"mongodb://{self.host}:{self.port}/?directConnection=true"
         self._wait_for_ping()
         log.info("embedded database started", extra={"uri": self.uri, "pid": self._process.pid})
         return self.uri
 
     def stop(self) -> None:
         """Ask the server to shut down cleanly (SIGTERM), killing it if it has not within
-        `stop_timeout`; then let its reaper go."""
+        `stop_timeout`; then let its reaper go. No `restart()` brings it back afterwards."""
+        with self._lock:
+            self._stopped = True
+            self._stop_process()
+
+    def _stop_process(self) -> None:
         process, self._process = self._process, None
         reaper, self._reaper = self._reaper, None
         if process is not None and process.poll() is None:
@@ -140,10 +173,10 @@ class EmbeddedServer:
             if match := _LISTENING.search(output):
                 return int(match["port"])
             if self._process.poll() is not None:
-                self.stop()
+                self._stop_process()
                 raise EmbeddedServerError(self._explain_exit(output))
             time.sleep(0.05)
-        self.stop()
+        self._stop_process()
         raise EmbeddedServerError(
             f"The embedded database did not start within {self.timeout:.0f} s; "
             f"see {self.log_path} for its output."
@@ -156,7 +189,7 @@ class EmbeddedServer:
         try:
             client.admin.command("ping")
         except PyMongoError as error:
-            self.stop()
+            self._stop_process()
             raise EmbeddedServerError(
                 f"The embedded database started but does not answer ping ({error}); "
                 f"see {self.log_path}."
@@ -198,17 +231,3 @@ class EmbeddedServer:
             "The embedded database exited during start-up "
             f"({last_line.decode(errors='replace')}); see {self.log_path}."
         )
-
-
-def die_with_parent(parent: int | None = None) -> None:
-    """In a child (the database, a worker): ask Linux to send SIGTERM when the gateway dies, so
-    none is orphaned. Given the gateway's pid, a child whose gateway died before it asked (no
-    signal will come) exits at once."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            import ctypes
-
-            pr_set_pdeathsig = 1
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-    if parent is not None and os.getppid() != parent:
-        os._exit(1)

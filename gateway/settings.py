@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     # have sent their count to the database (README "Several replicas").
     rate_batch: int = Field(default=16, ge=1)
 
+    # Faults (see README "Outages"): how long one database operation may take before the
+    # request fails with `UNAVAILABLE` (a dead, restarting or stalled database); the longest
+    # wait between restarts of a dead embedded database; how long SIGTERM lets in-flight
+    # requests finish before they are cancelled.
+    database_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    database_restart_max_backoff_seconds: float = Field(default=30.0, gt=0)
+    shutdown_grace_seconds: int = Field(default=20, ge=0)
+
     @property
     def production(self) -> bool:
         return self.env == Environment.PRODUCTION

@@ -17,6 +17,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from pydantic import SecretStr
@@ -25,7 +26,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from gateway.app import create_app
-from gateway.embedded import die_with_parent
+from gateway.child import die_with_parent
 from gateway.listeners import reserve_port
 from gateway.logs import configure_logging
 from gateway.metrics import MULTIPROCESS_DIR
@@ -43,11 +44,24 @@ class WorkerStartupError(RuntimeError):
 WORKER_HEALTHCHECK_SECONDS = 30
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options, alike for one process and for each worker."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "lifespan": "on",
+        # SIGTERM: stop accepting, let in-flight requests finish (at most this long), then
+        # the app's shutdown (pending disclosure records), then the database.
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+    }
+
+
 def serve(settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM with `settings.workers` processes; returns once all exited."""
-    options = {"host": settings.host, "port": settings.port, "log_config": None, "lifespan": "on"}
+    options = server_options(settings)
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings), **options)
         return
     # Built once here and dropped: a configuration no worker could start with fails here, once
     # (uvicorn would restart such workers forever), and the development key pair exists before
@@ -58,7 +72,7 @@ def serve(settings: Settings) -> None:
         factory=True,
         workers=settings.workers,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-        **options,  # type: ignore[arg-type]
+        **options,
     )
     try:
         reserved = reserve_port(settings.host, settings.port)

@@ -46,6 +46,12 @@ class DisclosureWriter:
             self._flushing = asyncio.create_task(self._flush(), context=contextvars.Context())
         await stored
 
+    async def flush(self) -> None:
+        """Return once every record handed to `write` so far has been inserted or has failed
+        (shutting down: nothing may be left queued when the client closes)."""
+        while self._flushing is not None:
+            await asyncio.shield(self._flushing)
+
     async def _flush(self) -> None:
         group: list[tuple[list[dict[str, Any]], asyncio.Future[None]]] = []
         try:

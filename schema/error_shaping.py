@@ -18,7 +18,13 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from authz.principals import Principal
-from schema.errors import ErrorCode, is_client_error, is_denial
+from schema.errors import (
+    UNAVAILABLE_MESSAGE,
+    ErrorCode,
+    is_client_error,
+    is_denial,
+    is_outage,
+)
 from schema.security import REQUEST_ID, security_event
 
 log = logging.getLogger(__name__)
@@ -104,12 +110,23 @@ class OpaqueDocumentErrors(SchemaExtension):
 
 def shape_error(error: GraphQLError, principal: Principal | None) -> GraphQLError:
     """Internal faults become `Unexpected error.` with the request id, never a stack trace
-    or a database message; parse and validation errors get Apollo's codes, a limiter's
-    refusal `LIMIT_EXCEEDED`; FORBIDDEN and limit hits go to the security log.
+    or a database message (an unreachable or stalled database: `UNAVAILABLE`, retry); parse
+    and validation errors get Apollo's codes, a limiter's refusal `LIMIT_EXCEEDED`; FORBIDDEN
+    and limit hits go to the security log.
     """
     if not is_client_error(error):
         request_id = REQUEST_ID.get()
         cause = error.original_error or error
+        if is_outage(cause):
+            log.warning(
+                "database unavailable", extra={"request_id": request_id, "error": str(cause)}
+            )
+            return GraphQLError(
+                UNAVAILABLE_MESSAGE,
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": ErrorCode.UNAVAILABLE.value, "requestId": request_id},
+            )
         log.error("internal error", extra={"request_id": request_id}, exc_info=cause)
         return GraphQLError(
             "Unexpected error.",

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from graphql import GraphQLError
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 
 class ErrorCode(StrEnum):
@@ -24,10 +25,26 @@ class ErrorCode(StrEnum):
     TIMEOUT = "TIMEOUT"
     RATE_LIMITED = "RATE_LIMITED"
     BAD_REQUEST = "BAD_REQUEST"
+    UNAVAILABLE = "UNAVAILABLE"
 
 
 #: The one answer to a token that does not (or no longer) stand, whatever its flaw.
 UNAUTHENTICATED_MESSAGE = "The bearer token is invalid, expired or revoked."
+
+
+#: The answer while the database is down, restarting or stalled (`is_outage`).
+UNAVAILABLE_MESSAGE = "The database is unavailable or did not answer in time; retry shortly."
+
+
+def is_outage(error: BaseException | None) -> bool:
+    """Whether `error` (or what caused it) is the database being unreachable or not answering
+    within the bound (`database_timeout_seconds`): the caller may retry, nothing is wrong
+    with the request."""
+    while error is not None:
+        if isinstance(error, ConnectionFailure | ExecutionTimeout):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def client_error(code: ErrorCode, message: str, **extensions: Any) -> GraphQLError:

@@ -13,7 +13,7 @@ from strawberry.types.graphql import OperationType
 
 from resolvers.transactions import enclosing_transaction, supports_transactions
 from schema.context import Context
-from schema.errors import ErrorCode, client_error, is_client_error, is_denial
+from schema.errors import ErrorCode, client_error, is_client_error, is_denial, is_outage
 from schema.preflight import refused_writes
 
 log = logging.getLogger(__name__)
@@ -39,13 +39,13 @@ class RecordDisclosures(SchemaExtension):
             return
         try:
             await context.records.write(context.disclosures.drain(context.now))
-        except PyMongoError:
+        except PyMongoError as error:
             log.exception("disclosure records could not be written; withholding the data")
             context.discarded = True
             _answer_only(
                 self.execution_context,
                 client_error(
-                    ErrorCode.INTERNAL_SERVER_ERROR,
+                    ErrorCode.UNAVAILABLE if is_outage(error) else ErrorCode.INTERNAL_SERVER_ERROR,
                     "The response was withheld because its disclosure could not be recorded.",
                 ),
             )
