@@ -56,6 +56,9 @@ RATE_COUNTS = "rate_counts"
 #: Who runs each resumable job, until when (`resolvers.leases`).
 JOB_LEASES = "job_leases"
 
+#: The gateway's own bookkeeping: written on its own schedule (marks and rate counts every
+#: 250 ms, leases as jobs come and go), whatever a request does or refuses to do.
+BOOKKEEPING = frozenset({STANDING_MARKS, RATE_COUNTS, JOB_LEASES})
 ALL = (
     ACCOUNTS,
     DOMAINS,
@@ -193,6 +196,10 @@ INDEXES: dict[str, list[IndexModel]] = {
     CONSENTS: [
         IndexModel([("subject", ASCENDING), ("recipient", ASCENDING)], name="by_subject"),
         IndexModel([("recipient", ASCENDING), ("granted_at", ASCENDING)], name="by_recipient"),
+        # A partner's standing toward a page of subjects (`resolvers.facts.active_consents`):
+        # SecantusDB plans equality then `$in` on this index, but `$in` then equality on
+        # `by_subject` as a collection scan.
+        IndexModel([("recipient", ASCENDING), ("subject", ASCENDING)], name="by_recipient_subject"),
         # `Account.consents`, newest first (`resolvers.related.newest_pages`), and those below.
         IndexModel(
             [("subject", ASCENDING), ("granted_at", DESCENDING), ("_id", DESCENDING)], name="newest"

@@ -39,7 +39,9 @@ class MongoFacts:
         self, subjects: Sequence[str], recipient: str, now: datetime
     ) -> list[ConsentFact]:
         projection = {"subject": 1, "fields": 1, "purpose": 1, "explicit": 1}
-        found = await self._of(CONSENTS, subjects, active(recipient, now), projection)
+        where = active(recipient, now)
+        lead = {"recipient": where.pop("recipient")}
+        found = await self._of(CONSENTS, subjects, where, projection, lead)
         return [consent_fact(doc) for doc in found]
 
     async def _of(
@@ -48,12 +50,14 @@ class MongoFacts:
         subjects: Sequence[str],
         where: Mapping[str, Any],
         projection: Mapping[str, Any],
+        lead: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        """The documents of `subjects` that match `where`. The subjects are a `$match` of their
-        own: SecantusDB 0.7.0b3 plans an `$in` on an index only alone (with other keys it
-        scans the collection), then `where` is tested on their documents."""
+        """The documents of `subjects` that match `where`. SecantusDB 0.7.0b3 plans only a
+        pipeline's first `$match`, and an `$in` in it only alone or after equality on the
+        keys before it in an index (`lead`, e.g. the recipient: then only the documents
+        between the caller and the subjects are read); `where` is tested on what it found."""
         pipeline = [
-            {"$match": {"subject": {"$in": list(subjects)}}},
+            {"$match": {**(lead or {}), "subject": {"$in": list(subjects)}}},
             {"$match": dict(where)},
             {"$project": dict(projection)},
         ]

@@ -15,6 +15,7 @@ their window). No caller ever reads a count; all one learns is its own refusal.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import logging
 import time
@@ -130,6 +131,12 @@ class RateCounts:
         exactly (sign-in attempts); raises `PyMongoError` if the database cannot be reached."""
         if self._db is None:
             raise PyMongoError("rate counts have no database yet")
+        # In a context of its own: a reject-mode operation binds its transaction's session to
+        # the request's context, and an attempt must count even when that is rolled back.
+        return await asyncio.create_task(self._count(key, window), context=contextvars.Context())
+
+    async def _count(self, key: str, window: int) -> tuple[int, int]:
+        assert self._db is not None
         collection = self._db[RATE_COUNTS]
         previous, current = await asyncio.gather(
             collection.find_one({"_id": _stored_id(key, window - 1)}),

@@ -155,6 +155,24 @@ async def test_a_page_of_partner_contacts_examines_about_a_page(
         }
         for n in range(ROWS)
     )
+    # The subjects of the pages also consented to three other partners: the partner's
+    # standing reads its own consents with them, not theirs (before: 20 + 60 a page).
+    await demo_db[c.CONSENTS].insert_many(
+        {
+            "_id": f"consent-other-{n:05d}-{other}",
+            "subject": f"acct-many{n:05d}",
+            "recipient": other,
+            "fields": ["phone"],
+            "purpose": "newsletter",
+            "explicit": True,
+            "source": "GRANT",
+            "granted_at": now - timedelta(minutes=2 * n + 1),
+            "expires_at": None,
+            "revoked_at": None,
+        }
+        for n in range(100)
+        for other in ("trendlens", "adnet", "helpdesk-co")
+    )
     pages = [CONTACTS] * 3
     last = _last_cursor("partnerContacts")
     costs = await _requests(settings, demo_db, c.CONSENTS, pages, "flowershop", last)

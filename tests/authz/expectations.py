@@ -77,6 +77,9 @@ CONTENT_FIELDS = frozenset(
         "recipients",
         "author",
         "comments",
+        # Where a comment stands in its item's `comments` (null read any other way): as
+        # readable as the comment itself.
+        "cursor",
     }
 )
 

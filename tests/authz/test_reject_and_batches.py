@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from resolvers import collections as c
 from schema import payloads
 from tests.conftest import GatewayClient, error_codes
 
@@ -36,9 +37,9 @@ async def _batch(
 
 
 async def _fingerprint(db: AsyncDatabase[Any]) -> dict[str, list[dict[str, Any]]]:
-    """Every document of every collection but the gateway's own marks (rewritten every 250 ms
-    whatever happens): what "nothing was written" is checked against."""
-    names = sorted(set(await db.list_collection_names()) - {"standing_marks"})
+    """Every document of every collection but the gateway's own bookkeeping (written whatever
+    happens): what "nothing was written" is checked against."""
+    names = sorted(set(await db.list_collection_names()) - c.BOOKKEEPING)
     return {name: await db[name].find().sort("_id", 1).to_list() for name in names}
 
 

@@ -21,6 +21,7 @@ from authz.principals import PrincipalKind
 from authz.relations import Relation
 from authz.writes import WRITES, decide_write
 from gateway.settings import Settings
+from resolvers import collections as c
 from resolvers.collections import ensure_schema
 from resolvers.demo_world import DEMO_PRINCIPALS, seed_demo_world
 from tests.authz.expectations import ALL_CALLERS, WRITE_ACCESS, WRITE_LIMITS
@@ -128,9 +129,9 @@ def test_the_write_table_says_what_spec_section_7_says(mutation: str) -> None:
 
 
 async def _fingerprint(db: AsyncDatabase[Any]) -> str:
-    """Every document but the gateway's own marks (rewritten every 250 ms, whatever happens)."""
+    """Every document but the gateway's own bookkeeping (written whatever happens)."""
     digest = hashlib.sha256()
-    for name in sorted(set(await db.list_collection_names()) - {"standing_marks"}):
+    for name in sorted(set(await db.list_collection_names()) - c.BOOKKEEPING):
         async for doc in db[name].find({}).sort("_id", 1):
             digest.update(json_util.dumps(doc).encode())
     return digest.hexdigest()

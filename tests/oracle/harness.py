@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
+from resolvers.collections import BOOKKEEPING
 from resolvers.demo_world import DEMO_PRINCIPALS
 from tests.oracle.documents import Request
 from tests.oracle.oracle import Verdict, World, check_operation, check_records
@@ -27,8 +28,7 @@ async def fingerprint(db: AsyncDatabase[Any]) -> dict[str, list[dict[str, Any]]]
     """Every document of every collection but the records and the gateway's own bookkeeping
     (standing marks and shared rate counts change every 250 ms, whatever a request does; job
     leases come and go with jobs): what "nothing written" means."""
-    own = {"disclosures", "standing_marks", "rate_counts", "job_leases"}
-    names = sorted(set(await db.list_collection_names()) - own)
+    names = sorted(set(await db.list_collection_names()) - {"disclosures", *BOOKKEEPING})
     docs = await asyncio.gather(*(db[name].find().sort("_id", 1).to_list() for name in names))
     return dict(zip(names, docs, strict=True))
 

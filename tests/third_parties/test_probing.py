@@ -50,10 +50,10 @@ PROBES = [
 
 async def fingerprint(db: AsyncDatabase[Any]) -> str:
     """Everything but the records of attempts (a processor's failed reply is audited) and the
-    gateway's own marks (rewritten every 250 ms whatever happens)."""
+    gateway's own bookkeeping (written whatever happens)."""
     digest = hashlib.sha256()
     for name in sorted(await db.list_collection_names()):
-        if name not in (c.DISCLOSURES, c.ADMIN_AUDIT, c.STANDING_MARKS):
+        if name not in {c.DISCLOSURES, c.ADMIN_AUDIT, *c.BOOKKEEPING}:
             async for doc in db[name].find({}).sort("_id", 1):
                 digest.update(json_util.dumps(doc).encode())
     return digest.hexdigest()
