@@ -21,7 +21,7 @@ async def test_a_stalled_database_fails_requests_with_unavailable_then_serves(
 ) -> None:
     async with running(supervised.settings) as gateway:
         await a_normal_request_succeeds(gateway, supervised.db)
-        supervised.signal(signal.SIGSTOP)
+        supervised.stop()
         try:
             # Two requests per member at once: 16 clients, each held by a database that
             # never answers; each ends by the bound, not by the execution timeout.
