@@ -129,13 +129,12 @@ def _shape(branch: Branch) -> str:
     condition on now (a consent in force now) is the same branch at every request."""
 
     def shape(value: Any) -> Any:
-        match value:
-            case datetime():
-                return "<time>"
-            case Mapping():
-                return tuple((key, shape(item)) for key, item in value.items())
-            case list() | tuple():
-                return tuple(shape(item) for item in value)
+        if isinstance(value, datetime):
+            return "<time>"
+        if isinstance(value, Mapping):
+            return tuple((key, shape(item)) for key, item in value.items())
+        if isinstance(value, list | tuple):
+            return tuple(shape(item) for item in value)
         return value
 
     return repr((shape(branch.equal), shape(branch.where), shape(branch.then)))
