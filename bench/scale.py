@@ -181,6 +181,21 @@ QUERIES: tuple[ScaleQuery, ...] = (
         "flowershop",
         rows=(("partnerContacts",),),
     ),
+    # The same lists one row at a time: the demo world holds one case and one contact, so the
+    # pages of 20 above compare 20 rows with 1; these compare a row with a row.
+    ScaleQuery(
+        "helpdesk supportCases(first: 1)",
+        "{ supportCases(first: 1) { id status account { displayName email } cursor } }",
+        "helpdesk-co",
+        rows=(("supportCases",),),
+    ),
+    ScaleQuery(
+        "flowershop partnerContacts(first: 1)",
+        "{ partnerContacts(first: 1) { consentFields purpose account { displayName phone }"
+        " cursor } }",
+        "flowershop",
+        rows=(("partnerContacts",),),
+    ),
     ScaleQuery(
         "police legalRequest(id)",
         f'{{ legalRequest(id: "{LEGAL_REQUEST_ID}") {{ id type status subjects fields }} }}',
