@@ -24,7 +24,7 @@ from authz.principals import Principal
 from authz.tokens import TokenRejected
 from gateway.auth import Authenticator
 from gateway.responses import error_response
-from resolvers.transactions import ATTEMPTS, backoff
+from resolvers.transactions import turns
 from schema.context import Client, Context, SessionPolicy
 from schema.error_shaping import shape_error
 from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode
@@ -190,11 +190,11 @@ class GatewayGraphQL(GraphQL[Context, None]):
         context: Context = kwargs["context"]
         if not context.reject_mode:  # only a reject-mode transaction can lose a conflict whole
             return await super().execute_single(*args, **kwargs)
-        for attempt in range(1, ATTEMPTS):
+        for wait in turns():
             result = await super().execute_single(*args, **{**kwargs, "context": context})
             if not context.conflicted:
                 return result
-            await asyncio.sleep(backoff(attempt))
+            await asyncio.sleep(wait)
             context = context.for_operation()
         return await super().execute_single(*args, **{**kwargs, "context": context})
 

@@ -3,6 +3,7 @@ write that fails, equal to a rebuild from the collections, and read in O(1) docu
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -410,3 +411,24 @@ async def test_a_rebuild_leaves_a_document_a_concurrent_write_inserted_first(
     assert await _store(demo_db, probe, wanted, concurrent_write) == STEP + 1
     assert await demo_db[probe].count_documents({}) == STEP + 1
     assert (await demo_db[probe].find_one({"_id": late}) or {})["n"] == 2
+
+
+async def test_a_crowd_commenting_on_one_item_all_lands(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    """Every comment on an item counts in the same documents (the item's comment counter, the
+    period cells), so writers at once conflict and take turns; none answers a fault (the
+    attack review: 1 to 4 of 40, 8 at a time, did when the turns were a count of attempts)."""
+    at_once = asyncio.Semaphore(8)
+
+    async def comment(n: int) -> dict[str, Any]:
+        create = {"kind": "COMMENT", "body": f"crowd {n}", "parentId": "post-alice-cycling"}
+        async with at_once:
+            return await gateway.query(
+                CREATE, {"input": create}, as_=("bob", "carol", "erin")[n % 3]
+            )
+
+    answers = await asyncio.gather(*(comment(n) for n in range(40)))
+    assert [answer.get("errors") for answer in answers] == [None] * 40
+    assert await demo_db[c.CONTENT].count_documents({"body": {"$regex": "^crowd "}}) == 40
+    await exact(demo_db)
