@@ -17,6 +17,11 @@ from resolvers.rate_counts import WINDOW_SECONDS, RateCounts
 
 log = logging.getLogger(__name__)
 
+#: A key's requests a process may count before it must share them: at least the configured
+#: batch, and up to this share of the limit, so the excess over a limit is a small part of it
+#: (1/64 per extra process) and a high limit does not cost a round trip every few requests.
+LIMIT_SHARE = 64
+
 #: The wait given when counts cannot be shared (the database is unreachable): refused, not
 #: let through, for as long as that lasts.
 UNSHARED_WAIT = 1.0
@@ -27,11 +32,12 @@ class RateLimiter:
         self.counts = counts
         self.scope = scope
         self.limit = per_minute
+        self.batch = max(counts.batch, per_minute // LIMIT_SHARE)
 
     async def acquire(self, key: str) -> float | None:
         """Count one request of `key`: `None` if allowed, else the seconds to wait.
 
-        No round trip, unless this process already has `batch` requests of `key` unsent: then
+        No round trip, unless this process already has `self.batch` requests of `key` unsent: then
         it sends them first, and if the database cannot take them the request is refused (at
         once while the last flush failed, so an outage costs no wait per request).
         """
@@ -42,7 +48,7 @@ class RateLimiter:
             wait = self._wait(self.counts.seen(key, window - 1), tally.count, elapsed)
             if wait is not None:
                 return wait
-            if tally.unsent < self.counts.batch:
+            if tally.unsent < self.batch:
                 tally.unsent += 1
                 return None
             if not self.counts.sharing:

@@ -82,6 +82,8 @@ MEMBERS = """{ domain(id: "uni-graz") { name
   members(first: 20) { edges { node { id displayName email status } }
                        pageInfo { hasNextPage endCursor } }
   domainStats { members active suspended blocked appsInstalled } } }"""
+MEMBERS_100 = """{ domain(id: "uni-graz") {
+  members(first: 100) { edges { node { id displayName email status } } } } }"""
 PARTNER = "{ partnerContacts { consentFields account { id displayName phone } } }"
 PROCESSOR = "{ supportCases { id status account { id displayName email status } } }"
 
@@ -105,6 +107,7 @@ async def world(request: pytest.FixtureRequest, db: AsyncDatabase[Any]) -> Async
         pytest.param(FEED, None, 2, 0, id="anonymous feed"),
         pytest.param(ME, "alice", 3, 0, id="alice me with content"),
         pytest.param(MEMBERS, "dora", 3, 1, id="dora members with stats"),
+        pytest.param(MEMBERS_100, "dora", 3, 1, id="dora 100 members"),
         # So do a partner's contacts and a processor's cases (a window whose condition names
         # the time now learns like any other); the contacts' consents in force are read once
         # more for the partner's standing, their accounts once.

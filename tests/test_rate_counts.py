@@ -31,26 +31,35 @@ START = 1_000 * WINDOW_SECONDS
 ADDRESS = "10.0.0.1"
 
 
+@pytest.mark.parametrize(
+    ("limit", "batch", "rounds"),
+    [
+        pytest.param(30, 2, 60, id="the configured batch"),
+        # A high limit's batch is its 64th part (20 here), not the configured 2.
+        pytest.param(1_280, 2, 700, id="a share of a high limit"),
+    ],
+)
 async def test_n_processes_admit_at_most_the_limit_plus_two_batches_per_other_process(
-    mongo_uri: str, db: AsyncDatabase[Any]
+    mongo_uri: str, db: AsyncDatabase[Any], limit: int, batch: int, rounds: int
 ) -> None:
     """Three processes' counts over one database, their requests and flushes interleaved
-    (seeded): whatever the order, limit <= admitted <= limit + 2 * (3 - 1) * batch. Each
-    alone would admit the limit: 90."""
+    (seeded): whatever the order, limit <= admitted <= limit + 2 * (3 - 1) * batch, where a
+    limit's batch is the configured one or 1/64 of the limit, whichever is more. Each alone
+    would admit the limit: three times it."""
     await c.ensure_schema(db)
-    limit, batch, rng = 30, 2, random.Random(13)
+    rng = random.Random(13)
     processes = [RateCounts(batch=batch, clock=Clock(START + 1)) for _ in range(3)]
     limiters = [RateLimiter(counts, "address", limit) for counts in processes]
     admitted = 0
     async with AsyncExitStack() as stack:
         for counts in processes:
             await stack.enter_async_context(counts.flushing(mongo_uri, db.name))
-        for _ in range(60):
+        for _ in range(rounds):
             requests = [rng.choice(limiters).acquire(ADDRESS) for _ in range(rng.randint(1, 6))]
             flushes = [counts.flush() for counts in processes if rng.random() < 0.2]
             answers = await asyncio.gather(*requests, *flushes)
             admitted += sum(1 for wait in answers[: len(requests)] if wait is None)
-    assert limit <= admitted <= limit + 2 * (3 - 1) * batch
+    assert limit <= admitted <= limit + 2 * (3 - 1) * max(batch, limit // 64)
 
 
 async def test_a_client_cannot_send_twice_the_limit_across_a_minute_boundary(
@@ -90,16 +99,24 @@ def unreachable() -> str:
     return f"mongodb://127.0.0.1:{free_port()}/?directConnection=true"
 
 
+@pytest.mark.parametrize(
+    ("limit", "admitted"),
+    [
+        pytest.param(100, 3, id="the configured batch"),
+        # A high limit shares its counts every 1/64 of it: no round trip for 100 requests.
+        pytest.param(6_400, 100, id="a share of a high limit"),
+    ],
+)
 async def test_without_the_database_requests_are_refused_beyond_one_batch(
-    unreachable: str,
+    unreachable: str, limit: int, admitted: int
 ) -> None:
     """Rate limiting does not turn off when its counts cannot be shared: a process admits
     one batch per key it cannot send, then refuses that key until the database answers."""
     counts = RateCounts(batch=3)
-    limiter = RateLimiter(counts, "address", 1_000)
+    limiter = RateLimiter(counts, "address", limit)
     async with counts.flushing(unreachable, "gateway"):
-        answers = [await limiter.acquire(ADDRESS) for _ in range(5)]
-    assert answers == [None, None, None, UNSHARED_WAIT, UNSHARED_WAIT]
+        answers = [await limiter.acquire(ADDRESS) for _ in range(admitted + 2)]
+    assert answers == [None] * admitted + [UNSHARED_WAIT] * 2
 
 
 async def test_without_the_database_sign_in_attempts_fail_closed(
