@@ -147,3 +147,13 @@ def test_an_unnamed_or_repeated_operation_is_refused(
     (tmp_path / "page.graphql").write_text(text)
     with pytest.raises(ValueError, match=problem):
         load_operations(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/pages/../__init__.py", "/pages/%2e%2e/__init__.py", "/pages/operations.py", "/pages/"],
+)
+async def test_only_the_pages_static_files_are_served(gateway: GatewayClient, path: str) -> None:
+    response = await gateway.http.get(path)
+    assert response.status_code == 404
+    assert "PageOperations" not in response.text

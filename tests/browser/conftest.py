@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Locator, Page, async_playwright
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.app import create_app
@@ -121,13 +121,16 @@ async def page(browser: Browser, live: LiveGateway) -> AsyncIterator[Page]:
     await context.close()
 
 
-async def screenshot(page: Page, name: str) -> Path:
-    """Save the page as `tests/browser/artifacts/<name>.png` (gitignored test artifacts); with
-    `IMOOX_SCREENSHOTS_TO_DOCS=1` (`make screenshots`), also as the README's copy under
-    `docs/screenshots/`."""
+async def screenshot(page: Page, name: str, view: Locator | None = None) -> Path:
+    """Save the page (or one `view` of it) as `tests/browser/artifacts/<name>.png` (gitignored
+    test artifacts); with `IMOOX_SCREENSHOTS_TO_DOCS=1` (`make screenshots`), also as the
+    README's copy under `docs/screenshots/`."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
+    if view is None:
+        await page.screenshot(path=str(path), full_page=True)
+    else:
+        await view.screenshot(path=str(path))
     if os.environ.get("IMOOX_SCREENSHOTS_TO_DOCS") == "1":
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)

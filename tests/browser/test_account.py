@@ -56,7 +56,7 @@ async def test_every_response_of_the_page_carries_a_csp_without_inline_code(
         assert csp is not None, response.url
         assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
         assert "frame-ancestors 'none'" in csp
-    await screenshot(page, "account-profile")
+    await screenshot(page, "account-profile", page.locator("#profile"))
 
 
 async def test_no_token_is_kept_where_scripts_or_requests_could_reuse_it(
@@ -103,8 +103,7 @@ async def test_alice_sees_doras_and_flowershops_reads_in_who_saw_my_data(
     await expect(flowershop).to_contain_text("Partner flowershop")
     await expect(flowershop).to_contain_text("Account.phone")
     await expect(flowershop).to_contain_text("contact")
-    await page.locator("#disclosures").scroll_into_view_if_needed()
-    await screenshot(page, "account-who-saw-my-data")
+    await screenshot(page, "account-who-saw-my-data", page.locator("#disclosures"))
 
 
 async def test_revoking_flowershops_consent_in_the_page_refuses_flowershop(
@@ -122,8 +121,7 @@ async def test_revoking_flowershops_consent_in_the_page_refuses_flowershop(
     )
     await expect(row).to_contain_text("Revoked")
     await expect(row.get_by_role("button")).to_have_count(0)
-    await page.locator("#consents").scroll_into_view_if_needed()
-    await screenshot(page, "account-consents")
+    await screenshot(page, "account-consents", page.locator("#consents"))
     after = await live.query(FLOWERSHOP_READ, as_="flowershop")
     assert after["data"]["account"]["phone"] is None
     assert error_codes(after) == ["FORBIDDEN"]
@@ -142,8 +140,7 @@ async def test_the_sign_in_from_the_page_is_listed_and_marked_suspicious(
     await expect(newest).to_contain_text("Suspicious: a new device")
     await expect(newest).to_have_class("suspicious")
     await expect(page.locator("#device-rows")).to_contain_text(device)
-    await page.locator("#devices").scroll_into_view_if_needed()
-    await screenshot(page, "account-devices")
+    await screenshot(page, "account-devices", page.locator("#devices"))
 
 
 async def test_settings_changed_in_the_page_are_what_the_api_answers(
@@ -181,8 +178,7 @@ async def test_export_downloads_alices_data_as_json(page: Page, live: LiveGatewa
     await expect(page.get_by_role("status")).to_have_text(
         "Your data was downloaded as imoox-export.json."
     )
-    await page.locator("#rights").scroll_into_view_if_needed()
-    await screenshot(page, "account-export-delete")
+    await screenshot(page, "account-export-delete", page.locator("#rights"))
 
 
 async def test_a_fresh_account_is_deleted_after_confirmation_and_cannot_sign_in(
@@ -205,7 +201,7 @@ async def test_a_fresh_account_is_deleted_after_confirmation_and_cannot_sign_in(
         "{ me { id } }", token=live.issuer.issue({"kind": "user", "sub": account}, 60)
     )
     assert me["data"]["me"]["id"] == account
-    await screenshot(page, "account-delete-confirmation")
+    await screenshot(page, "account-delete-confirmation", page.locator("#rights"))
     await page.get_by_role("textbox", name="Your username").fill("paula")
     await page.get_by_role("button", name="Delete for good").click()
     await expect(page.get_by_role("status")).to_have_text("Your account was deleted.")
@@ -237,7 +233,7 @@ async def test_a_display_name_with_markup_renders_as_text(page: Page, live: Live
     await expect(facts).to_contain_text(hostile)
     assert await page.locator("img").count() == 0
     assert await page.title() == "Privacy center · IMOOX"
-    await screenshot(page, "account-markup-as-text")
+    await screenshot(page, "account-markup-as-text", page.locator("#profile-facts"))
 
 
 #: WCAG 2 contrast of each visible text element against the first opaque background behind it.
@@ -281,6 +277,7 @@ async def test_the_page_is_accessible_by_labels_landmarks_focus_and_contrast(
                  getComputedStyle(document.activeElement).outlineWidth]"""
     )
     assert focused == ["Skip to content", "solid", "3px"]
+    await screenshot(page, "account-sign-in")
     await sign_in(page, "alice")
     await expect(page.locator("#consent-rows button")).to_have_count(1)
     for landmark in ("banner", "main", "navigation"):
