@@ -30,6 +30,7 @@ from gateway.graphql import GatewayGraphQL, GraphQLEndpoint, Throttles
 from gateway.health import healthz, readyz, unavailable
 from gateway.metrics import metrics
 from gateway.middleware import Edge
+from gateway.pages.public import PublicPages
 from gateway.recovery import Reconnects
 from gateway.settings import Settings
 from resolvers import jobs
@@ -130,9 +131,16 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
         per_principal=RateLimiter(rate_counts, "principal", settings.rate_per_principal_per_minute),
         per_address=RateLimiter(rate_counts, "address", settings.rate_per_address_per_minute),
     )
+    public = PublicPages(
+        schema,
+        throttles,
+        base_url=settings.public_base_url,
+        sitemap_since=settings.sitemap_since,
+    )
     return Starlette(
         routes=[
             Route("/graphql", GraphQLEndpoint(graphql, authenticator, throttles)),
+            *public.routes(),
             Route(EXPORT_PATH, ExportEndpoint(authenticator, sessions), methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
