@@ -52,3 +52,9 @@ soak: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The browser tests (also part of `test`), copying their screenshots to docs/screenshots/ for
+# the README; tests/browser/artifacts/ holds every run's.
+.PHONY: screenshots
+screenshots: install
+	IMOOX_SCREENSHOTS_TO_DOCS=1 $(BIN)/pytest tests/browser

@@ -30,6 +30,8 @@ from gateway.graphql import GatewayGraphQL, GraphQLEndpoint, Throttles
 from gateway.health import healthz, readyz, unavailable
 from gateway.metrics import metrics
 from gateway.middleware import Edge
+from gateway.pages import page_routes
+from gateway.pages.operations import load_operations
 from gateway.pages.public import PublicPages
 from gateway.recovery import Reconnects
 from gateway.settings import Settings
@@ -104,6 +106,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
         lockout_base=timedelta(seconds=settings.lockout_base_seconds),
         lockout_longest=timedelta(seconds=settings.lockout_longest_seconds),
     )
+    operations = load_operations()
     schema = build_schema(
         Limits(
             max_depth=settings.max_depth,
@@ -114,7 +117,8 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
             max_operations=settings.max_operations,
         ),
         production=settings.production,
-        persisted=(
+        # The pages' own operations are trusted documents beside the configured ones.
+        persisted=operations.trusted(
             QueryRegistry.from_file(settings.persisted_queries_file)
             if settings.persisted_queries_file
             else None
@@ -145,6 +149,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *page_routes(operations),
         ],
         middleware=[
             Middleware(

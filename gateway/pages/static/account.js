@@ -1,0 +1,1 @@
+// The privacy center's behaviour; see account.html.
