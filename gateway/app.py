@@ -138,6 +138,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
     public = PublicPages(
         schema,
         throttles,
+        operations,
         base_url=settings.public_base_url,
         sitemap_since=settings.sitemap_since,
     )

@@ -13,8 +13,9 @@ from xml.etree import ElementTree
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from gateway.settings import Settings
 from resolvers.collections import ACCOUNTS, DISCLOSURES
-from tests.conftest import GatewayClient
+from tests.conftest import GatewayClient, running
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -252,3 +253,14 @@ async def test_the_sitemap_of_a_day_lists_that_days_items(gateway: GatewayClient
     assert "<lastmod>2026-01-09T13:00:00+00:00</lastmod>" in answer.text
     assert (await gateway.http.get("/sitemaps/2026-13-40.xml")).status_code == 404
     assert (await gateway.http.get("/sitemaps/1999-01-01.xml")).status_code == 404
+
+
+async def test_pages_render_where_only_registered_documents_run(
+    settings: Settings, demo_db: AsyncDatabase[Any]
+) -> None:
+    only_registered = settings.model_copy(update={"persisted_queries_only": True})
+    async with running(only_registered) as gateway:
+        refused = await gateway.post("{ publicFeed { edges { node { id } } } }")
+        assert "PERSISTED_QUERY_REQUIRED" in refused.text
+        answer = await gateway.http.get("/content/post-alice-garden")
+        assert answer.status_code == 200 and "Alice Amsel" in answer.text

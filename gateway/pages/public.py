@@ -30,17 +30,20 @@ from starlette.routing import Route
 
 from authz.principals import Principal
 from gateway.graphql import Throttles, _too_many
+from gateway.pages.operations import PageOperations
 from resolvers.public_pages import active_authors, public_items_between
 from schema.context import Client, Context
 from schema.errors import ErrorCode
 
 _HERE = Path(__file__).parent
-ITEM_DOCUMENT = (_HERE / "operations" / "public.graphql").read_text()
+#: The operation of `operations/public.graphql` that renders an item.
+ITEM_OPERATION = "PublicItem"
 
-#: Pages load nothing but images from https; no script, style, frame or form at all.
+#: Pages load the shared stylesheet and images from https (an author's photo is hosted where
+#: they chose); no script, frame or form at all.
 PAGE_CSP = (
-    "default-src 'none'; img-src https:; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'"
+    "default-src 'none'; style-src 'self'; img-src https:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
 )
 
 
@@ -66,11 +69,14 @@ class PublicPages:
         self,
         schema: Any,
         throttles: Throttles,
+        operations: PageOperations,
         *,
         base_url: str | None,
         sitemap_since: date,
     ) -> None:
         self.schema = schema
+        # The registered (trusted) text, so persisted-only production runs it too.
+        self.document = operations.documents[operations.hashes[ITEM_OPERATION]]
         self.throttles = throttles
         self.base_url = base_url.rstrip("/") if base_url else None
         self.since = sitemap_since
@@ -103,10 +109,10 @@ class PublicPages:
             records=request.app.state.disclosure_writer,
         )
         result = await self.schema.execute(
-            ITEM_DOCUMENT,
+            self.document,
             variable_values={"id": item_id},
             context_value=context,
-            operation_name="PublicItem",
+            operation_name=ITEM_OPERATION,
         )
         if any(_unavailable(error) for error in result.errors or ()):
             return Response("Unavailable, retry shortly.", 503, headers={"Retry-After": "1"})
