@@ -23,6 +23,9 @@ from resolvers.windows import Key, millis
 #: Items one day's sitemap lists at most (the sitemap protocol allows 50,000 URLs a file); a
 #: day with more lists its newest `DAY_CAP`, so one request reads a bounded page.
 DAY_CAP = 1_000
+#: Rows read at a time: a day with few items (or none) reads about this many rows of the days
+#: before it, not `DAY_CAP`.
+CHUNK = 100
 _DAY_MILLIS = 86_400_000
 
 
@@ -32,18 +35,22 @@ async def public_items_between(
     """PUBLIC items created in [since, until) whose author is active, newest first, at most
     `cap`: each with `_id`, `owner` and `created_at`.
 
-    One windowed page of the public feed read backwards from `until` (the feed's own index and
-    reader), cut at `since`: it reads about `cap` rows whatever the collection holds.
+    Pages of the public feed (its own index and windowed reader) read backwards from `until`,
+    `CHUNK` rows at a time, until one reaches before `since`: about the day's rows plus one
+    chunk, at most `cap + CHUNK`, whatever the collection holds.
     """
-    page = await content_page(
-        db,
-        audience(Principal.anonymous()),
-        cap,
-        Key(millis(until), ""),
-        min(millis(until) - millis(since), _DAY_MILLIS),
-        {"owner": 1},
-    )
-    items = [item for item in page.items if item["created_at"] >= since]
+    everyone = audience(Principal.anonymous())
+    after, width = Key(millis(until), ""), min(millis(until) - millis(since), _DAY_MILLIS)
+    items: list[dict[str, Any]] = []
+    while len(items) < cap:
+        page = await content_page(
+            db, everyone, min(CHUNK, cap - len(items)), after, width, {"owner": 1}
+        )
+        inside = [item for item in page.items if item["created_at"] >= since]
+        items.extend(inside)
+        if len(inside) < len(page.items) or not page.has_next_page:
+            break
+        after, width = Key.of(page.items[-1]), page.width
     active = await active_authors(db, {item["owner"] for item in items})
     return [item for item in items if item["owner"] in active]
 

@@ -8,13 +8,15 @@ Everything goes through HTTP, as a crawler would. What may appear is restated he
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
-from resolvers.collections import ACCOUNTS, DISCLOSURES
+from resolvers.collections import ACCOUNTS, CONTENT, DISCLOSURES
+from resolvers.public_pages import public_items_between
 from tests.conftest import GatewayClient, running
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -264,3 +266,57 @@ async def test_pages_render_where_only_registered_documents_run(
         assert "PERSISTED_QUERY_REQUIRED" in refused.text
         answer = await gateway.http.get("/content/post-alice-garden")
         assert answer.status_code == 200 and "Alice Amsel" in answer.text
+
+
+def _public_item(n: int, at: datetime) -> dict[str, Any]:
+    return {
+        "_id": f"busy-{n:04d}",
+        "owner": "acct-learner01",
+        "kind": "POST",
+        "visibility": "PUBLIC",
+        "title": f"Busy {n}",
+        "body": "…",
+        "shared_with": [],
+        "recipients": [],
+        "parent": None,
+        "created_at": at,
+    }
+
+
+async def test_a_busy_days_sitemap_lists_all_of_it_up_to_the_cap(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    day = datetime(2026, 2, 1, tzinfo=UTC)
+    # 250 items that day (more than one chunk), 100 the day before and 100 the day after.
+    moments = [day + timedelta(seconds=300 * n) for n in range(250)]
+    moments += [day - timedelta(seconds=600 * (n + 1)) for n in range(100)]
+    moments += [day + timedelta(days=1, seconds=600 * n) for n in range(100)]
+    await demo_db[CONTENT].insert_many([_public_item(n, at) for n, at in enumerate(moments)])
+    listed = _locations((await gateway.http.get("/sitemaps/2026-02-01.xml")).text, "urlset")
+    assert listed == [f"/content/busy-{n:04d}" for n in reversed(range(250))]
+    newest = await public_items_between(demo_db, day, day + timedelta(days=1), cap=120)
+    assert [item["_id"] for item in newest] == [f"busy-{n:04d}" for n in range(249, 129, -1)]
+
+
+async def test_urls_name_the_configured_site_whatever_host_a_client_sends(
+    settings: Settings, demo_db: AsyncDatabase[Any]
+) -> None:
+    site = settings.model_copy(update={"public_base_url": "https://imoox.example/"})
+    async with running(site) as gateway:
+        evil = {"Host": "evil.example"}
+        robots = (await gateway.http.get("/robots.txt", headers=evil)).text
+        assert "Sitemap: https://imoox.example/sitemap.xml" in robots
+        index = (await gateway.http.get("/sitemap.xml", headers=evil)).text
+        assert "evil.example" not in index
+        page = (await gateway.http.get("/content/post-bob-chess", headers=evil)).text
+        assert '<link rel="canonical" href="https://imoox.example/content/post-bob-chess">' in page
+
+
+async def test_pages_count_against_the_rate_of_an_address(
+    settings: Settings, demo_db: AsyncDatabase[Any]
+) -> None:
+    limited = settings.model_copy(update={"rate_per_address_per_minute": 3, "rate_batch": 1})
+    async with running(limited) as gateway:
+        answers = [await gateway.http.get("/content/post-bob-chess") for _ in range(5)]
+        assert [a.status_code for a in answers][:3] == [200, 200, 200]
+        assert answers[-1].status_code == 429 and "Retry-After" in answers[-1].headers
