@@ -208,7 +208,9 @@ POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
         # Reached only through roots `authz/roots.py` gives to one kind of caller: a domain
         # (its admins), a partner's contacts (that partner), a legal request (compliance, or
         # the authority it binds). Accounts inside are decided per field as anywhere else.
-        "Domain": same(EVERYONE, "id", "name", "members", "domainStats"),
+        "Domain": same(EVERYONE, "id", "name", "members", "domainStats", "auditLog"),
+        # The domain's record of its admins' acts; the accounts inside are decided per field.
+        "AdminAction": same(EVERYONE, "id", "action", "outcome", "at", "actor", "account"),
         "DomainStats": same(EVERYONE, "members", "active", "suspended", "blocked", "appsInstalled"),
         "AccountConnection": same(EVERYONE, "edges", "pageInfo"),
         "AccountEdge": same(EVERYONE, "cursor", "node"),

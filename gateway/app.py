@@ -32,6 +32,7 @@ from gateway.metrics import metrics
 from gateway.middleware import Edge
 from gateway.pages import page_routes
 from gateway.pages.operations import load_operations
+from gateway.pages.public import PublicPages
 from gateway.recovery import Reconnects
 from gateway.settings import Settings
 from resolvers import jobs
@@ -134,9 +135,17 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
         per_principal=RateLimiter(rate_counts, "principal", settings.rate_per_principal_per_minute),
         per_address=RateLimiter(rate_counts, "address", settings.rate_per_address_per_minute),
     )
+    public = PublicPages(
+        schema,
+        throttles,
+        operations,
+        base_url=settings.public_base_url,
+        sitemap_since=settings.sitemap_since,
+    )
     return Starlette(
         routes=[
             Route("/graphql", GraphQLEndpoint(graphql, authenticator, throttles)),
+            *public.routes(),
             Route(EXPORT_PATH, ExportEndpoint(authenticator, sessions), methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

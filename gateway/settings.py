@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -78,6 +79,11 @@ class Settings(BaseSettings):
     database_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     database_restart_max_backoff_seconds: float = Field(default=30.0, gt=0)
     shutdown_grace_seconds: int = Field(default=20, ge=0)
+
+    # Public pages (issue 14): the site's own address in canonical and sitemap URLs (unset:
+    # the request's, fine behind a proxy that sets `Host`), and the first day a sitemap lists.
+    public_base_url: str | None = None
+    sitemap_since: date = date(2026, 1, 1)
 
     @property
     def production(self) -> bool:

@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resolvers.collections import ACCOUNTS, ADMIN_AUDIT, SESSIONS
 from resolvers.rollups import ACCOUNT_PROJECTION, change_account
 from resolvers.transactions import retried
+from resolvers.windows import Branch, read_page
 
 
 def cut_off_after(now: datetime) -> datetime:
@@ -61,8 +62,12 @@ async def audit_attempt(
     subject: str,
     relation: str,
     at: datetime,
+    domain: str | None = None,
 ) -> str:
-    """Record an action before it runs: a crash can leave an attempt, never an unrecorded act."""
+    """Record an action before it runs: a crash can leave an attempt, never an unrecorded act.
+
+    `domain` is the subject's domain at the time: the action shows in that domain's audit.
+    """
     entry_id = uuid.uuid4().hex
     await db[ADMIN_AUDIT].insert_one(
         {
@@ -74,9 +79,21 @@ async def audit_attempt(
             "relation": relation,
             "at": at,
             "outcome": "ATTEMPTED",
+            "domain": domain,
         }
     )
     return entry_id
+
+
+async def domain_audit(
+    db: AsyncDatabase[Any], domain: str, first: int, project: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The newest `first` actions on members of `domain`, through time windows on
+    `(domain, at, _id)`: a bounded page whatever the audit holds."""
+    page = await read_page(
+        db[ADMIN_AUDIT], [Branch({"domain": domain})], first, project=project, time="at"
+    )
+    return page.items
 
 
 async def audit_outcome(db: AsyncDatabase[Any], entry_id: str, outcome: str) -> None:

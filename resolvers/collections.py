@@ -254,7 +254,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel("expires_at", expireAfterSeconds=0, name="expiry"),
     ],
     MAIL_OUTBOX: [IndexModel([("sent_at", ASCENDING), ("created_at", ASCENDING)], name="unsent")],
-    ADMIN_AUDIT: [IndexModel([("subject", ASCENDING), ("at", DESCENDING)], name="by_subject")],
+    ADMIN_AUDIT: [
+        IndexModel([("subject", ASCENDING), ("at", DESCENDING)], name="by_subject"),
+        # A domain's audit, newest first, read through windows (`Domain.auditLog`).
+        IndexModel(
+            [("domain", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], name="by_domain_time"
+        ),
+    ],
     LEGAL_REQUESTS: [IndexModel([("registered_at", ASCENDING)], name="by_registration")],
     POLICY_VERSIONS: [IndexModel("state", name="by_state")],
     SIGN_IN_FAILURES: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],

@@ -35,6 +35,8 @@ class WriteGrant:
     decision: Decision
     subject: str | None = None
     standing: Standing | None = None
+    #: The subject's domain when the write was decided: its admins' audit lists the write.
+    domain: str | None = None
 
 
 async def authorize_write(
@@ -53,6 +55,7 @@ async def authorize_write(
     held: frozenset[Any] = frozenset()
     limits: dict[str, bool] = {}
     standing = None
+    domain = None
     if rule is not None and rule.has_subject and principal.id is not None:
         subject = subject or principal.id
         toward, account = await standing_toward(context, subject, "rights_limits", viewer=False)
@@ -60,10 +63,11 @@ async def authorize_write(
             standing = toward
             held = standing.held
             limits = account.get("rights_limits") or {}
+            domain = account.get("domain")
     decision = decide_write(mutation, principal.kind, held, limits)
     if unseen is not None and decision.relation is None and principal.signed_in:
         raise unseen()
-    return WriteGrant(enforce(decision, principal, mutation), subject, standing)
+    return WriteGrant(enforce(decision, principal, mutation), subject, standing, domain)
 
 
 async def perform_recorded(
@@ -84,6 +88,7 @@ async def perform_recorded(
         subject=subject,
         relation=str(decision.relation),
         at=context.now,
+        domain=grant.domain,
     )
     try:
         result = await write()

@@ -7,6 +7,7 @@ Only a domain's admins reach a `Domain` (`authz.roots`: `domain(id)` is bound to
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import cache, partial
 from typing import Any
 
@@ -15,13 +16,14 @@ import strawberry
 from authz.aggregates import suppressed
 from authz.decisions import Decision, decide
 from resolvers.accounts import accounts_by_id, update_account
-from resolvers.admin import set_account_state
+from resolvers.admin import domain_audit, set_account_state
 from resolvers.domains import find_domain, member_page
 from resolvers.password_resets import Member, reset_by_admin
 from schema import validation as valid
 from schema.context import Context, Info
 from schema.errors import bad_user_input
 from schema.guard import forbidden
+from schema.loading import account_loader
 from schema.paging import cursors, page_size, read_after
 from schema.payloads import AccountPayload
 from schema.projection import projection
@@ -38,6 +40,10 @@ class DomainStats:
     suspended: int | None
     blocked: int | None
     apps_installed: int | None
+
+
+#: What an audit entry shows (its relation and actor kind are the same for every entry here).
+_AUDIT_KEYS = ("action", "outcome", "at", "actor", "subject")
 
 
 @strawberry.input
@@ -61,6 +67,35 @@ class AccountEdge:
 class AccountConnection:
     edges: list[AccountEdge]
     page_info: PageInfo
+
+
+@strawberry.type(description="One action of an admin on a member (or an attempt that failed).")
+class AdminAction:
+    id: strawberry.ID
+    action: str = strawberry.field(description="The mutation, e.g. `suspendAccount`.")
+    outcome: str = strawberry.field(description="`DONE`, `FAILED`, or `ATTEMPTED` (cut off).")
+    at: datetime
+    actor_id: strawberry.Private[str | None]
+    subject_id: strawberry.Private[str]
+
+    @strawberry.field(description="The admin who acted, read like any account.")
+    async def actor(self, info: Info) -> Account | None:
+        return await _account(info, self.actor_id)
+
+    @strawberry.field(
+        description="The member acted on, read like any account (`null` once erased)."
+    )
+    async def account(self, info: Info) -> Account | None:
+        return await _account(info, self.subject_id)
+
+
+async def _account(info: Info, account: str | None) -> Account | None:
+    if account is None:
+        return None
+    found: Account | None = await account_loader(info.context, info.context.selected(info)).load(
+        account
+    )
+    return found
 
 
 @strawberry.type
@@ -129,6 +164,29 @@ class Domain:
         return AccountConnection(
             edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end)
         )
+
+    @strawberry.field(
+        description="The newest actions of admins on accounts that were members when acted on,"
+        " newest first: `first` of them (default 20, at most 100)."
+    )
+    async def audit_log(self, info: Info, first: int | None = None) -> list[AdminAction]:
+        # The domain's own record of its admins' acts (each also on its member's record, which
+        # names the admin): reading it is not a read of a member's data. Accounts inside are
+        # decided per field as anywhere else.
+        entries = await domain_audit(
+            info.context.db, str(self.id), page_size(first), dict.fromkeys(_AUDIT_KEYS, 1)
+        )
+        return [
+            AdminAction(
+                id=strawberry.ID(entry["_id"]),
+                action=entry["action"].removeprefix("Mutation."),
+                outcome=entry["outcome"],
+                at=entry["at"],
+                actor_id=entry.get("actor"),
+                subject_id=entry["subject"],
+            )
+            for entry in entries
+        ]
 
     @strawberry.field(description="How many members, by status, and the apps they installed.")
     async def domain_stats(self, info: Info) -> DomainStats:

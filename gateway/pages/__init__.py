@@ -65,6 +65,7 @@ def page_routes(operations: PageOperations) -> list[BaseRoute]:
 
     return [
         html_page("account"),
+        html_page("admin"),
         Route("/pages/operations.json", operation_hashes, methods=["GET", "HEAD"]),
         Mount("/pages", PageFiles(directory=STATIC), name="pages"),
     ]
