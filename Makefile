@@ -52,3 +52,11 @@ soak: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# API review (issue 14): breaking and dangerous changes since BASE's schema.graphql (exit 1 on
+# a breaking one); e.g. CI on a pull request: make schema-breaking BASE=$(git merge-base HEAD origin/main)
+BASE ?= main
+.PHONY: schema-breaking
+schema-breaking: install
+	git show $(BASE):schema.graphql > $(VENV)/base-schema.graphql
+	$(BIN)/imoox-gateway schema --breaking-against $(VENV)/base-schema.graphql

@@ -30,6 +30,7 @@ from resolvers.rollup_rebuild import Unsettled, rebuild
 from resolvers.scale_world import after_load, load_scale_world
 from schema import build_schema
 from schema.coverage import coverage_problems
+from schema.sdl import UnreadableSchema, changes_since, served_sdl
 
 app = typer.Typer(
     help="The IMOOX privacy gateway: GraphQL with per-field authorization over MongoDB.",
@@ -206,3 +207,33 @@ def policy_check() -> None:
         f"policy covers all {fields} fields of {len(POLICY)} types, {len(ROOTS)} root fields"
         f" and {len(WRITES)} mutations"
     )
+
+
+@app.command("schema")
+def schema_sdl(
+    breaking_against: Annotated[
+        Path | None,
+        typer.Option(
+            "--breaking-against",
+            exists=True,
+            dir_okay=False,
+            help="A previous SDL (e.g. main's schema.graphql): list breaking and dangerous"
+            " changes instead, and exit 1 if any change is breaking.",
+        ),
+    ] = None,
+) -> None:
+    """Print the schema's SDL, as served (`imoox-gateway schema > schema.graphql`)."""
+    if breaking_against is None:
+        typer.echo(served_sdl(), nl=False)
+        return
+    try:
+        changes = changes_since(breaking_against.read_text())
+    except UnreadableSchema as error:
+        typer.secho(f"{breaking_against}: not a schema: {error}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2) from None
+    for line in changes.lines():
+        typer.echo(line)
+    if not changes.lines():
+        typer.echo("No breaking or dangerous changes.")
+    if changes.breaking:
+        raise typer.Exit(code=1)
