@@ -29,6 +29,43 @@
     return window.fetch(url, Object.assign({}, init, { headers: headers }));
   }
 
+  // GraphiQL keeps tabs and history in localStorage, and its history keeps each run's headers
+  // even with shouldPersistHeaders off: nothing named "headers" is written there, so a pasted
+  // token stays in this tab's memory.
+  function withoutHeaders(value) {
+    try {
+      return JSON.stringify(JSON.parse(value, function (key, item) {
+        return key === "headers" ? undefined : item;
+      }));
+    } catch (notJson) {
+      return value;
+    }
+  }
+
+  var storage = {
+    getItem: function (key) {
+      return window.localStorage.getItem(key);
+    },
+    setItem: function (key, value) {
+      window.localStorage.setItem(key, withoutHeaders(value));
+    },
+    removeItem: function (key) {
+      window.localStorage.removeItem(key);
+    },
+    clear: function () {
+      Object.keys(window.localStorage)
+        .filter(function (key) {
+          return key.indexOf("graphiql:") === 0;
+        })
+        .forEach(function (key) {
+          window.localStorage.removeItem(key);
+        });
+    },
+    get length() {
+      return window.localStorage.length;
+    },
+  };
+
   var fetcher = GraphiQL.createFetcher({
     url: window.location.pathname,
     fetch: fetchWithoutHint,
@@ -39,8 +76,8 @@
       defaultQuery: QUERY,
       defaultHeaders: HEADERS,
       defaultEditorToolsVisibility: "headers",
-      // Tokens stay in this tab's memory, never in localStorage.
       shouldPersistHeaders: false,
+      storage: storage,
     }),
   );
 })();
