@@ -58,3 +58,11 @@ clean:
 .PHONY: screenshots
 screenshots: install
 	IMOOX_SCREENSHOTS_TO_DOCS=1 $(BIN)/pytest tests/browser
+
+# API review (issue 14): breaking and dangerous changes since BASE's schema.graphql (exit 1 on
+# a breaking one); e.g. CI on a pull request: make schema-breaking BASE=$(git merge-base HEAD origin/main)
+BASE ?= main
+.PHONY: schema-breaking
+schema-breaking: install
+	git show $(BASE):schema.graphql > $(VENV)/base-schema.graphql
+	$(BIN)/imoox-gateway schema --breaking-against $(VENV)/base-schema.graphql

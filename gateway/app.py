@@ -28,6 +28,7 @@ from gateway.auth import Authenticator
 from gateway.export import ExportEndpoint
 from gateway.graphql import GatewayGraphQL, GraphQLEndpoint, Throttles
 from gateway.health import healthz, readyz, unavailable
+from gateway.ide import ide_assets
 from gateway.metrics import metrics
 from gateway.middleware import Edge
 from gateway.pages import page_routes
@@ -151,6 +152,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             *page_routes(operations),
+            *([] if settings.production else [ide_assets()]),
         ],
         middleware=[
             Middleware(

@@ -30,6 +30,15 @@ from resolvers.rollup_rebuild import Unsettled, rebuild
 from resolvers.scale_world import after_load, load_scale_world
 from schema import build_schema
 from schema.coverage import coverage_problems
+from schema.persisted import QueryRegistry
+from schema.sdl import UnreadableSchema, changes_since, served_sdl
+from schema.trusted_documents import (
+    RefusedOperations,
+    add_operations,
+    invalid_documents,
+    operation_names,
+    read_operations,
+)
 
 app = typer.Typer(
     help="The IMOOX privacy gateway: GraphQL with per-field authorization over MongoDB.",
@@ -44,6 +53,12 @@ rollups_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(rollups_app, name="rollups")
+persisted_app = typer.Typer(
+    help="Trusted documents: the operations first-party apps may run"
+    " (IMOOX_PERSISTED_QUERIES_FILE, schema/trusted_documents.py).",
+    no_args_is_help=True,
+)
+app.add_typer(persisted_app, name="persisted")
 log = logging.getLogger("gateway")
 
 DataDir = Annotated[
@@ -206,3 +221,113 @@ def policy_check() -> None:
         f"policy covers all {fields} fields of {len(POLICY)} types, {len(ROOTS)} root fields"
         f" and {len(WRITES)} mutations"
     )
+
+
+@app.command("schema")
+def schema_sdl(
+    breaking_against: Annotated[
+        Path | None,
+        typer.Option(
+            "--breaking-against",
+            exists=True,
+            dir_okay=False,
+            help="A previous SDL (e.g. main's schema.graphql): list breaking and dangerous"
+            " changes instead, and exit 1 if any change is breaking.",
+        ),
+    ] = None,
+) -> None:
+    """Print the schema's SDL, as served (`imoox-gateway schema > schema.graphql`)."""
+    if breaking_against is None:
+        typer.echo(served_sdl(), nl=False)
+        return
+    try:
+        changes = changes_since(breaking_against.read_text())
+    except UnreadableSchema as error:
+        typer.secho(f"{breaking_against}: not a schema: {error}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2) from None
+    for line in changes.lines():
+        typer.echo(line)
+    if not changes.lines():
+        typer.echo("No breaking or dangerous changes.")
+    if changes.breaking:
+        raise typer.Exit(code=1)
+
+
+RegistryFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--registry",
+        dir_okay=False,
+        help="The registry JSON ({sha256: document}). [default: IMOOX_PERSISTED_QUERIES_FILE]",
+    ),
+]
+
+
+def _registry_file(registry: Path | None) -> Path:
+    path = registry or _settings(None).persisted_queries_file
+    if path is None:
+        raise _fail("No registry: pass --registry PATH or set IMOOX_PERSISTED_QUERIES_FILE.")
+    return path
+
+
+def _registry(registry: Path | None) -> QueryRegistry:
+    path = _registry_file(registry)
+    if not path.exists():
+        raise _fail(f"{path}: no such registry.")
+    try:
+        return QueryRegistry.from_file(path)
+    except ValueError as error:
+        raise _fail(f"{path}: not a registry: {error}") from None
+
+
+@persisted_app.command("add")
+def persisted_add(
+    operations_file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="A .graphql file of operations, or an Apollo persisted query manifest (.json).",
+        ),
+    ],
+    registry: RegistryFile = None,
+) -> None:
+    """Register a client's operations, each validated against the schema first.
+
+    Any invalid operation refuses the whole file (nothing written). Idempotent: an operation
+    already registered is left as it is. Prints each operation's SHA-256, the hash its client
+    sends as `extensions.persistedQuery.sha256Hash`.
+    """
+    path = _registry_file(registry)
+    try:
+        results = add_operations(path, read_operations(operations_file))
+    except RefusedOperations as refused:
+        for problem in refused.problems:
+            typer.secho(problem, err=True, fg=typer.colors.RED)
+        raise _fail(f"Nothing registered: {operations_file} has invalid operations.") from None
+    except ValueError as error:  # the registry itself: not JSON, or a hash that does not match
+        raise _fail(f"{path}: not a registry: {error}") from None
+    for operation, added in results:
+        verb = "added" if added else "already registered"
+        typer.echo(f"{verb} {operation.digest} {operation.name}")
+    count = sum(added for _, added in results)
+    typer.echo(f"{count} added, {len(results) - count} already there: {path}", err=True)
+
+
+@persisted_app.command("list")
+def persisted_list(registry: RegistryFile = None) -> None:
+    """Print each registered document's SHA-256 and its operations' names."""
+    for digest, document in sorted(_registry(registry).documents.items()):
+        typer.echo(f"{digest} {', '.join(operation_names(document))}")
+
+
+@persisted_app.command("check")
+def persisted_check(registry: RegistryFile = None) -> None:
+    """Fail if a registered document no longer fits the schema (an app it would break)."""
+    checked = _registry(registry)
+    problems = invalid_documents(checked)
+    for problem in problems:
+        typer.secho(problem, err=True, fg=typer.colors.RED)
+    if problems:
+        raise typer.Exit(code=1)
+    typer.echo(f"all {len(checked.documents)} registered documents fit the schema")

@@ -23,6 +23,7 @@ from strawberry.asgi import GraphQL
 from authz.principals import Principal
 from authz.tokens import TokenRejected
 from gateway.auth import Authenticator
+from gateway.ide import ide_page
 from gateway.responses import error_response
 from resolvers.transactions import turns
 from schema.context import Client, Context, SessionPolicy
@@ -81,6 +82,10 @@ class GatewayGraphQL(GraphQL[Context, None]):
         super().__init__(schema, **options)
         self.sessions = sessions
         self.timeout = timeout
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        """Our offline GraphiQL page (`gateway/ide.py`), not Strawberry's CDN one."""
+        return ide_page()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(

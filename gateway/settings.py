@@ -6,8 +6,10 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schema.persisted import PersistedOnly
 
 
 class Environment(StrEnum):
@@ -67,7 +69,9 @@ class Settings(BaseSettings):
     lockout_base_seconds: int = Field(default=60, ge=1)
     lockout_longest_seconds: int = Field(default=900, ge=1)
     persisted_queries_file: Path | None = None
-    persisted_queries_only: bool = False
+    # Whose operations must be registered documents: off, first-party (IMOOX's own apps'
+    # callers; partners, processors and authorities send their own) or all.
+    persisted_queries_only: PersistedOnly = PersistedOnly.OFF
     # Replicas (issue 13): requests a process admits per rate-limited key before it must
     # have sent their count to the database (README "Several replicas").
     rate_batch: int = Field(default=16, ge=1)
@@ -84,6 +88,15 @@ class Settings(BaseSettings):
     # the request's, fine behind a proxy that sets `Host`), and the first day a sitemap lists.
     public_base_url: str | None = None
     sitemap_since: date = date(2026, 1, 1)
+    @field_validator("persisted_queries_only", mode="before")
+    @classmethod
+    def _persisted_only_as_before(cls, value: object) -> object:
+        """`true` and `false`, the setting's values before issue 14, still mean all and off."""
+        if isinstance(value, bool):
+            return PersistedOnly.ALL if value else PersistedOnly.OFF
+        if isinstance(value, str) and value.lower() in _BOOLEAN_WORDS:
+            return _BOOLEAN_WORDS[value.lower()]
+        return value
 
     @property
     def production(self) -> bool:
@@ -92,3 +105,10 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+
+#: Pydantic's words for a boolean (which `persisted_queries_only` was), and what each means now.
+_BOOLEAN_WORDS = {
+    **dict.fromkeys(("true", "1", "yes", "on", "t", "y"), PersistedOnly.ALL),
+    **dict.fromkeys(("false", "0", "no", "f", "n"), PersistedOnly.OFF),
+}

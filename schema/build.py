@@ -30,7 +30,7 @@ from schema.extensions import (
 from schema.guard import guard_resolved_fields, resolve_field
 from schema.limits import Limits, document_limits
 from schema.mutation import Mutation
-from schema.persisted import PersistedQueries, QueryRegistry
+from schema.persisted import PersistedOnly, PersistedQueries, QueryRegistry
 from schema.query import Query
 from schema.shapes import register
 from schema.types import GUARDED_TYPES
@@ -57,13 +57,13 @@ def build_schema(
     *,
     production: bool = False,
     persisted: QueryRegistry | None = None,
-    persisted_only: bool = False,
+    persisted_only: PersistedOnly = PersistedOnly.OFF,
 ) -> strawberry.Schema:
     """The schema; `production` turns off introspection and "Did you mean …" suggestions,
     and answers every document that does not fit the schema with one generic error.
 
-    With `persisted`, clients may send a registered query's hash; with `persisted_only`,
-    nothing else runs.
+    With `persisted`, clients may send a registered query's hash; `persisted_only` says whose
+    operations must be registered ones.
     """
     limits = limits or Limits()
     register(*GUARDED_TYPES)
@@ -79,9 +79,9 @@ def build_schema(
     ]
     if production:
         extensions[:0] = [OpaqueDocumentErrors, DisableIntrospection]
-    if persisted is not None or persisted_only:
+    if persisted is not None or persisted_only is not PersistedOnly.OFF:
         registry = persisted or QueryRegistry()
-        extensions.insert(0, partial(PersistedQueries, registry, only_registered=persisted_only))
+        extensions.insert(0, partial(PersistedQueries, registry, only=persisted_only))
     return GatewaySchema(
         query=Query,
         mutation=Mutation,

@@ -1,8 +1,11 @@
 """Persisted queries: clients send a registered document's SHA-256 instead of the document.
 
 Apollo's protocol (`extensions.persistedQuery.sha256Hash`). Registered documents are loaded at
-start from a JSON file mapping each hash to its document; with `only_registered`, any other
-document is refused before parsing, so production can run exactly the queries its clients ship.
+start from a JSON file mapping each hash to its document (`imoox-gateway persisted add` fills
+it). `PersistedOnly` says who must send registered documents: nobody, IMOOX's own apps' callers
+(first party), or everyone; any other document of theirs is refused before parsing, so
+production runs exactly the operations IMOOX's apps ship while partners, processors and
+authorities keep sending their own documents within what the policy grants them.
 """
 
 from __future__ import annotations
@@ -10,12 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
+from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
+from typing import assert_never
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from authz.principals import PrincipalKind
+from schema.context import Context
 from schema.errors import ErrorCode
 
 
@@ -37,10 +44,52 @@ class QueryRegistry:
         return cls(json.loads(path.read_text()))
 
 
+class PersistedOnly(StrEnum):
+    """Whose operations must be registered documents (`IMOOX_PERSISTED_QUERIES_ONLY`)."""
+
+    OFF = "off"
+    FIRST_PARTY = "first-party"
+    ALL = "all"
+
+
+def first_party(kind: PrincipalKind) -> bool:
+    """Whether callers of this kind use IMOOX's own apps (web, mobile, the privacy center and
+    the admin and compliance consoles), whose operations IMOOX ships and can register.
+
+    Processors, partners and authorities write their own clients against their grants.
+    """
+    match kind:
+        case (
+            PrincipalKind.ANONYMOUS
+            | PrincipalKind.USER
+            | PrincipalKind.DOMAIN_ADMIN
+            | PrincipalKind.COMPLIANCE
+        ):
+            return True
+        case PrincipalKind.PROCESSOR | PrincipalKind.PARTNER | PrincipalKind.AUTHORITY:
+            return False
+        case _:
+            assert_never(kind)
+
+
 class PersistedQueries(SchemaExtension):
-    def __init__(self, registry: QueryRegistry, *, only_registered: bool = False) -> None:
+    def __init__(self, registry: QueryRegistry, *, only: PersistedOnly = PersistedOnly.OFF) -> None:
         self.registry = registry
-        self.only_registered = only_registered
+        self.only = only
+
+    def _registered_only(self) -> bool:
+        """Whether this operation's caller may run registered documents only."""
+        match self.only:
+            case PersistedOnly.OFF:
+                return False
+            case PersistedOnly.ALL:
+                return True
+            case PersistedOnly.FIRST_PARTY:
+                context = self.execution_context.context
+                # Without the gateway's context there is no caller to exempt: fail closed.
+                return not isinstance(context, Context) or first_party(context.principal.kind)
+            case _:
+                assert_never(self.only)
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -59,7 +108,7 @@ class PersistedQueries(SchemaExtension):
                     extensions={"code": ErrorCode.BAD_USER_INPUT.value, "field": "query"},
                 )
             context.query = document
-        elif self.only_registered and sha256(context.query or "") not in self.registry.hashes:
+        elif self._registered_only() and sha256(context.query or "") not in self.registry.hashes:
             raise GraphQLError(
                 "Only registered (persisted) queries are accepted here.",
                 extensions={"code": ErrorCode.PERSISTED_QUERY_REQUIRED.value},

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Environment, Settings
-from schema.persisted import sha256
+from schema.persisted import PersistedOnly, sha256
 from tests.conftest import GatewayClient, running, signing_key_file
 from tests.jwt_parts import segment, token_claims
 
@@ -385,7 +385,7 @@ CASES = [
         post("{ publicFeed(first: 3) { edges { node { id } } } }"),
         200,
         "PERSISTED_QUERY_REQUIRED",
-        config={"persisted_queries_only": True},
+        config={"persisted_queries_only": PersistedOnly.ALL},
     ),
     Case(
         "unknown persisted hash",
@@ -394,7 +394,7 @@ CASES = [
         ),
         200,
         "PERSISTED_QUERY_NOT_FOUND",
-        config={"persisted_queries_only": True},
+        config={"persisted_queries_only": PersistedOnly.ALL},
     ),
 ]
 
