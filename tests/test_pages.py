@@ -14,7 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.pages.operations import load_operations
 from gateway.settings import Settings
 from schema import build_schema
-from schema.persisted import sha256
+from schema.persisted import PersistedOnly, sha256
 from tests.conftest import GatewayClient, running
 
 
@@ -97,7 +97,7 @@ async def test_pages_and_configured_documents_run_when_only_registered_ones_may(
     registry = tmp_path / "queries.json"
     registry.write_text(json.dumps({sha256(document): document}))
     configured = settings.model_copy(
-        update={"persisted_queries_file": registry, "persisted_queries_only": True}
+        update={"persisted_queries_file": registry, "persisted_queries_only": PersistedOnly.ALL}
     )
     async with running(configured) as client:
         hashes = (await client.http.get("/pages/operations.json")).json()

@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.settings import Settings
 from resolvers.collections import ACCOUNTS, CONTENT, DISCLOSURES
 from resolvers.public_pages import public_items_between
+from schema.persisted import PersistedOnly
 from tests.conftest import GatewayClient, running
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -260,7 +261,7 @@ async def test_the_sitemap_of_a_day_lists_that_days_items(gateway: GatewayClient
 async def test_pages_render_where_only_registered_documents_run(
     settings: Settings, demo_db: AsyncDatabase[Any]
 ) -> None:
-    only_registered = settings.model_copy(update={"persisted_queries_only": True})
+    only_registered = settings.model_copy(update={"persisted_queries_only": PersistedOnly.ALL})
     async with running(only_registered) as gateway:
         refused = await gateway.post("{ publicFeed { edges { node { id } } } }")
         assert "PERSISTED_QUERY_REQUIRED" in refused.text
