@@ -173,7 +173,12 @@ def token_keys(settings: Settings) -> tuple[TokenVerifier, TokenIssuer | None]:
     elif not settings.production and not external:
         signing = development_keys(settings.keys_dir)
     if settings.jwks_url:
-        keys: KeySet = RemoteKeySet(settings.jwks_url)
+        keys: KeySet = RemoteKeySet(
+            settings.jwks_url,
+            lifespan=settings.jwks_lifespan_seconds,
+            refetch_interval=settings.jwks_refetch_seconds,
+            timeout=settings.jwks_timeout_seconds,
+        )
     elif settings.jwks_file:
         keys = KeySet.from_file(settings.jwks_file)
     elif signing is None:

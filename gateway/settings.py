@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     database_restart_max_backoff_seconds: float = Field(default=30.0, gt=0)
     shutdown_grace_seconds: int = Field(default=20, ge=0)
 
+    # Identity provider (docs/identity.md): how long keys fetched from `jwks_url` are trusted,
+    # the least time between two fetches (a token naming an unknown `kid` asks for one), and
+    # how long one fetch may take.
+    jwks_lifespan_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    jwks_refetch_seconds: float = Field(default=30.0, gt=0, le=3_600)
+    jwks_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
     @property
     def production(self) -> bool:
         return self.env == Environment.PRODUCTION
