@@ -58,7 +58,7 @@ class KeySet:
 
     @classmethod
     def from_file(cls, path: Path) -> KeySet:
-        return cls(json.loads(path.read_text()))
+        return cls(_jwks(json.loads(path.read_text())))
 
     def find(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
         return _match(self._keys, kid, algorithm)
@@ -133,10 +133,13 @@ class RemoteKeySet(KeySet):
         ):
             response = await client.get(self.url, headers={"Accept": "application/json"})
             response.raise_for_status()
-            jwks = response.json()
-        if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
-            raise ValueError("the answer is not a JWKS (an object with a `keys` list)")
-        return jwks
+            return _jwks(response.json())
+
+
+def _jwks(document: Any) -> dict[str, Any]:
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise ValueError("it has no `keys` list")
+    return document
 
 
 def verifying_keys(jwks: dict[str, Any]) -> dict[str, jwt.PyJWK]:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from pymongo import AsyncMongoClient
@@ -19,6 +20,7 @@ from starlette.routing import Route
 from authz.keys import (
     KeySet,
     RemoteKeySet,
+    SigningKey,
     development_keys,
     key_material,
     load_signing_key,
@@ -169,7 +171,7 @@ def token_keys(settings: Settings) -> tuple[TokenVerifier, TokenIssuer | None]:
     external = settings.jwks_url or settings.jwks_file
     signing = None
     if settings.signing_key_file:
-        signing = load_signing_key(settings.signing_key_file)
+        signing = _signing_key(settings.signing_key_file)
     elif not settings.production and not external:
         signing = development_keys(settings.keys_dir)
     if settings.jwks_url:
@@ -180,10 +182,11 @@ def token_keys(settings: Settings) -> tuple[TokenVerifier, TokenIssuer | None]:
             timeout=settings.jwks_timeout_seconds,
         )
     elif settings.jwks_file:
-        keys = KeySet.from_file(settings.jwks_file)
+        keys = _jwks_file(settings.jwks_file)
     elif signing is None:
         raise ConfigurationError(
-            "Production needs IMOOX_JWKS_FILE, IMOOX_JWKS_URL or IMOOX_SIGNING_KEY_FILE."
+            "Production needs IMOOX_JWKS_FILE, IMOOX_JWKS_URL or IMOOX_SIGNING_KEY_FILE"
+            " (docs/identity.md)."
         )
     else:
         keys = KeySet({"keys": []})
@@ -203,7 +206,7 @@ def cursor_seal(settings: Settings) -> CursorSeal:
     if settings.cursor_secret is not None:
         return CursorSeal(settings.cursor_secret.get_secret_value().encode())
     if settings.signing_key_file:
-        signing, _ = load_signing_key(settings.signing_key_file)
+        signing, _ = _signing_key(settings.signing_key_file)
     elif not settings.production:
         signing, _ = development_keys(settings.keys_dir)
     else:
@@ -211,3 +214,41 @@ def cursor_seal(settings: Settings) -> CursorSeal:
             "Production needs IMOOX_CURSOR_SECRET or IMOOX_SIGNING_KEY_FILE to seal cursors."
         )
     return CursorSeal(key_material(signing))
+
+
+def check_configuration(settings: Settings) -> None:
+    """Refuse now what `create_app` would refuse, before a database is started for nothing."""
+    token_keys(settings)
+    cursor_seal(settings)
+
+
+def _signing_key(path: Path) -> tuple[SigningKey, dict[str, Any]]:
+    try:
+        return load_signing_key(path)
+    except (OSError, ValueError, TypeError) as error:
+        raise ConfigurationError(
+            f"IMOOX_SIGNING_KEY_FILE {path} cannot be used: {_why(error)}. It must be an"
+            " unencrypted Ed25519 or P-256 private key in PEM (docs/identity.md)."
+        ) from None
+
+
+def _jwks_file(path: Path) -> KeySet:
+    try:
+        keys = KeySet.from_file(path)
+    except (OSError, ValueError) as error:
+        raise ConfigurationError(
+            f"IMOOX_JWKS_FILE {path} cannot be used: {_why(error)}. It must be the identity"
+            " provider's JWKS, a JSON object with a `keys` list (docs/identity.md)."
+        ) from None
+    if not len(keys):
+        raise ConfigurationError(
+            f"IMOOX_JWKS_FILE {path} holds no EdDSA or ES256 signing key with a `kid`"
+            " (docs/identity.md)."
+        )
+    return keys
+
+
+def _why(error: Exception) -> str:
+    """The reason an error gives, in one line (an OSError's without its errno and path)."""
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return " ".join(reason.split()).rstrip(".")
