@@ -30,7 +30,7 @@ from gateway.auth import Authenticator
 from gateway.export import ExportEndpoint
 from gateway.graphql import GatewayGraphQL, GraphQLEndpoint, Throttles
 from gateway.health import healthz, readyz, unavailable
-from gateway.metrics import metrics
+from gateway.metrics import CountRequests, metrics
 from gateway.middleware import Edge
 from gateway.recovery import Reconnects
 from gateway.settings import Settings
@@ -141,12 +141,13 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
             Route("/metrics", metrics),
         ],
         middleware=[
+            Middleware(CountRequests),
             Middleware(
                 Edge,
                 production=settings.production,
                 max_bytes=settings.max_body_bytes,
                 cors_origins=settings.cors_origins,
-            )
+            ),
         ],
         exception_handlers={ConnectionFailure: unavailable, ExecutionTimeout: unavailable},
         lifespan=lifespan,
