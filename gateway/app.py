@@ -27,6 +27,7 @@ from authz.keys import (
 )
 from authz.tokens import TokenIssuer, TokenVerifier
 from gateway.auth import Authenticator
+from gateway.errors import ConfigurationError
 from gateway.export import ExportEndpoint
 from gateway.graphql import GatewayGraphQL, GraphQLEndpoint, Throttles
 from gateway.health import healthz, readyz, unavailable
@@ -34,6 +35,7 @@ from gateway.metrics import CountRequests, metrics
 from gateway.middleware import Edge
 from gateway.recovery import Reconnects
 from gateway.settings import Settings
+from gateway.telemetry import tracing_configured
 from resolvers import jobs
 from resolvers.collections import ensure_schema
 from resolvers.content import detach_comments
@@ -47,10 +49,6 @@ from schema.limits import Limits
 from schema.persisted import QueryRegistry
 from schema.rights import EXPORT_PATH
 from schema.throttle import RateLimiter
-
-
-class ConfigurationError(RuntimeError):
-    """The settings cannot make a working gateway; the message says what to set."""
 
 
 def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] = ()) -> Starlette:
@@ -121,6 +119,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
             else None
         ),
         persisted_only=settings.persisted_queries_only,
+        tracing=settings.otel and tracing_configured(),
     )
     graphql = GatewayGraphQL(
         schema,

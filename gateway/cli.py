@@ -20,9 +20,10 @@ from authz.policy import POLICY
 from authz.roots import ROOTS
 from authz.tokens import TokenIssuer
 from authz.writes import WRITES
-from gateway.app import ConfigurationError, check_configuration
+from gateway.app import check_configuration
 from gateway.database import DatabaseUnreachable, database_settings, run_with_database
 from gateway.embedded import EmbeddedServerError
+from gateway.errors import ConfigurationError
 from gateway.logs import configure_logging
 from gateway.settings import Settings
 from gateway.workers import WorkerStartupError, check_port, env_name

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     jwks_lifespan_seconds: float = Field(default=300.0, gt=0, le=86_400)
     jwks_refetch_seconds: float = Field(default=30.0, gt=0, le=3_600)
     jwks_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # OpenTelemetry traces (`pip install '.[otel]'`): spans per operation and resolver, sent
+    # where the standard OTEL_* variables say (OTLP over HTTP by default).
+    otel: bool = False
 
     @property
     def production(self) -> bool:

@@ -58,12 +58,13 @@ def build_schema(
     production: bool = False,
     persisted: QueryRegistry | None = None,
     persisted_only: bool = False,
+    tracing: bool = False,
 ) -> strawberry.Schema:
     """The schema; `production` turns off introspection and "Did you mean …" suggestions,
     and answers every document that does not fit the schema with one generic error.
 
     With `persisted`, clients may send a registered query's hash; with `persisted_only`,
-    nothing else runs.
+    nothing else runs. `tracing` adds OpenTelemetry spans (`schema.tracing`, the `otel` extra).
     """
     limits = limits or Limits()
     register(*GUARDED_TYPES)
@@ -79,6 +80,10 @@ def build_schema(
     ]
     if production:
         extensions[:0] = [OpaqueDocumentErrors, DisableIntrospection]
+    if tracing:
+        from schema.tracing import Tracing  # only with the `otel` extra installed
+
+        extensions.insert(0, Tracing)
     if persisted is not None or persisted_only:
         registry = persisted or QueryRegistry()
         extensions.insert(0, partial(PersistedQueries, registry, only_registered=persisted_only))

@@ -45,11 +45,13 @@ _CODES = frozenset(code.value for code in ErrorCode)
 
 @dataclass(slots=True)
 class Tally:
-    """One request's decisions so far, and the first error code it answered."""
+    """One request's decisions so far, its disclosure records, the first error code it answered."""
 
     allowed: dict[Relation | None, int] = field(default_factory=dict)
     denied: int = 0
     code: str | None = None
+    #: Disclosure records written (for traces: the counters count writes, not records).
+    disclosures: int = 0
 
     def decided(self, decision: Decision | None) -> None:
         """One decision (`None`: a field without one, denied)."""
