@@ -22,7 +22,7 @@ from strawberry.extensions.tracing.utils import should_skip_tracing
 
 from schema.context import Context
 from schema.errors import is_denial
-from schema.observability import OK, Tally, tally
+from schema.observability import OK, tally
 
 
 class Tracing(OpenTelemetryExtension):
@@ -30,7 +30,8 @@ class Tracing(OpenTelemetryExtension):
         span = self._tracer.start_span("GraphQL operation", kind=SpanKind.SERVER)
         self._span_holder[LifecycleStep.OPERATION] = span
         span.set_attribute("component", "graphql")
-        before = _copy(tally())
+        current = tally()
+        since, disclosed = len(current.decisions), current.disclosures
         yield
         execution = self.execution_context
         if execution.operation_name:
@@ -41,18 +42,14 @@ class Tracing(OpenTelemetryExtension):
         context = execution.context
         if isinstance(context, Context):
             span.set_attribute("imoox.principal.kind", context.principal.kind.value)
-        now = tally()
-        relations = {
-            relation.value
-            for relation, count in now.allowed.items()
-            if relation is not None and count > before.allowed.get(relation, 0)
-        }
+        outcomes = current.outcomes(since)
+        allowed = {relation: n for (relation, ok), n in outcomes.items() if ok}
+        span.set_attribute("imoox.authz.allowed", sum(allowed.values()))
+        span.set_attribute("imoox.authz.denied", outcomes.get((None, False), 0))
         span.set_attribute(
-            "imoox.authz.allowed", sum(now.allowed.values()) - sum(before.allowed.values())
+            "imoox.authz.relations", sorted(relation.value for relation in allowed if relation)
         )
-        span.set_attribute("imoox.authz.denied", now.denied - before.denied)
-        span.set_attribute("imoox.authz.relations", sorted(relations))
-        span.set_attribute("imoox.disclosures", now.disclosures - before.disclosures)
+        span.set_attribute("imoox.disclosures", current.disclosures - disclosed)
         errors = getattr(execution.result, "errors", None) or []
         span.set_attribute(
             "imoox.code", str((errors[0].extensions or {}).get("code")) if errors else OK
@@ -79,7 +76,3 @@ class Tracing(OpenTelemetryExtension):
                 raise
             span.set_attribute("imoox.authz.outcome", "allowed")
             return result
-
-
-def _copy(current: Tally) -> Tally:
-    return Tally(dict(current.allowed), current.denied, current.code, current.disclosures)
