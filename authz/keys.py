@@ -78,8 +78,9 @@ class RemoteKeySet(KeySet):
     removed stops verifying within that; then (or when a token names a `kid` the set lacks) the
     verifier calls `refresh`, which fetches at most once per `refetch_interval` seconds: a flood
     of made-up `kid`s costs the provider one request per interval, and fails fast in between.
-    Requests share one fetch in flight; it never blocks the event loop and ends within
-    `timeout` seconds. An unreachable provider is not a reason to trust old keys for longer.
+    Requests share one fetch in flight; it never blocks the event loop, ends within `timeout`
+    seconds and is not cancelled with the request that started it. An unreachable provider is
+    not a reason to trust old keys for longer.
     """
 
     def __init__(
@@ -98,8 +99,8 @@ class RemoteKeySet(KeySet):
         self._fetched: dict[str, jwt.PyJWK] = {}
         self._fetched_at = -math.inf
         self._attempted_at = -math.inf
-        self._attempts = 0
-        self._lock = asyncio.Lock()
+        #: The one fetch in flight, which every caller of `refresh` meanwhile waits for.
+        self._fetching: asyncio.Task[None] | None = None
 
     def find(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
         if kid in self._keys:
@@ -109,22 +110,25 @@ class RemoteKeySet(KeySet):
         return _match(self._fetched, kid, algorithm)
 
     async def refresh(self) -> bool:
-        attempts_seen = self._attempts
-        async with self._lock:
-            if self._attempts != attempts_seen:
-                return True  # fetched while this request waited: look again, do not fetch
+        if self._fetching is None:
             if monotonic() - self._attempted_at < self.refetch_interval:
                 return False
             self._attempted_at = monotonic()
-            try:
-                jwks = await self._fetch()
-            except (httpx.HTTPError, TimeoutError, ValueError) as error:
-                log.warning("fetching the JWKS from %s failed: %r", self.url, error)
-                return False
-            finally:
-                self._attempts += 1
+            self._fetching = asyncio.create_task(self._fetch_and_keep())
+        # Shielded: a caller that goes away (a client hanging up) does not cancel the fetch
+        # every other caller waits for, nor spend the interval's one fetch for nothing.
+        await asyncio.shield(self._fetching)
+        return True
+
+    async def _fetch_and_keep(self) -> None:
+        try:
+            jwks = await self._fetch()
+        except (httpx.HTTPError, TimeoutError, ValueError) as error:
+            log.warning("fetching the JWKS from %s failed: %r", self.url, error)
+        else:
             self._fetched, self._fetched_at = verifying_keys(jwks), monotonic()
-            return True
+        finally:
+            self._fetching = None
 
     async def _fetch(self) -> dict[str, Any]:
         async with (

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
@@ -175,6 +176,11 @@ def token_keys(settings: Settings) -> tuple[TokenVerifier, TokenIssuer | None]:
     elif not settings.production and not external:
         signing = development_keys(settings.keys_dir)
     if settings.jwks_url:
+        if not _is_http_url(settings.jwks_url):
+            raise ConfigurationError(
+                f"IMOOX_JWKS_URL {settings.jwks_url} is not an http(s) URL: set it to the"
+                " identity provider's JWKS endpoint (docs/identity.md)."
+            )
         keys: KeySet = RemoteKeySet(
             settings.jwks_url,
             lifespan=settings.jwks_lifespan_seconds,
@@ -252,3 +258,10 @@ def _why(error: Exception) -> str:
     """The reason an error gives, in one line (an OSError's without its errno and path)."""
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
     return " ".join(reason.split()).rstrip(".")
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        return httpx.URL(url).scheme in ("http", "https")
+    except httpx.InvalidURL:
+        return False

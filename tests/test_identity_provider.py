@@ -265,3 +265,22 @@ async def test_a_provider_that_never_answers_is_given_up_on(
     provider.gate = threading.Event()  # never set until teardown
     status, body = await asyncio.wait_for(me(idp_gateway, provider.token("alice", "old")), 20)
     assert (status, error_codes(body)) == (401, ["UNAUTHENTICATED"])
+
+
+async def test_a_caller_that_goes_away_does_not_cancel_the_fetch(
+    idp_gateway: GatewayClient, provider: Provider, clock: Clock
+) -> None:
+    """Else a client hanging up mid-fetch would spend the interval's one fetch for nothing,
+    and every token of the provider would be refused until the next."""
+    provider.gate = threading.Event()
+    gone = asyncio.create_task(me(idp_gateway, provider.token("alice", "old")))
+    await asyncio.wait_for(asyncio.to_thread(provider.waiting.wait, 10), 15)
+    gone.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    provider.gate.set()
+    assert await me(idp_gateway, provider.token("bob", "old")) == (
+        200,
+        {"data": {"me": {"id": "acct-bob"}}},
+    )
+    assert provider.fetches == 1

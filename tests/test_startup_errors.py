@@ -101,6 +101,15 @@ def test_a_jwks_file_without_a_usable_key(serve_args: tuple[str, ...], tmp_path:
     )
 
 
+def test_a_jwks_url_that_is_no_http_url(serve_args: tuple[str, ...]) -> None:
+    _fails_with(
+        serve_args,
+        {"IMOOX_JWKS_URL": "sso.example.org/realms/imoox/certs"},
+        "IMOOX_JWKS_URL sso.example.org/realms/imoox/certs is not an http(s) URL: set it to the"
+        " identity provider's JWKS endpoint (docs/identity.md).",
+    )
+
+
 @pytest.mark.parametrize("command", ["serve", "seed"])
 def test_a_mongodb_uri_that_is_no_uri(command: str, tmp_path: Path) -> None:
     args = ("serve", "--port", str(_free_port())) if command == "serve" else ("seed", "--demo")
