@@ -6,14 +6,19 @@ provider can issue tokens, and several keys (by `kid`) make rotation possible.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
+import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
+import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
@@ -25,6 +30,8 @@ ALLOWED_ALGORITHMS = ("EdDSA", "ES256")
 
 _DEV_KEY_FILE = "dev-signing-key.pem"
 _DEV_JWKS_FILE = "dev-jwks.json"
+
+log = logging.getLogger("gateway.keys")
 
 
 class KeyNotFound(LookupError):
@@ -47,45 +54,123 @@ class KeySet:
 
     def add(self, jwks: dict[str, Any]) -> None:
         """Trust more keys (the gateway's own signing key, next to an identity provider's)."""
-        for entry in jwks.get("keys", []):
-            key = jwt.PyJWK(entry)
-            if key.algorithm_name in ALLOWED_ALGORITHMS and key.key_id:
-                self._keys[key.key_id] = key
+        self._keys.update(verifying_keys(jwks))
 
     @classmethod
     def from_file(cls, path: Path) -> KeySet:
-        return cls(json.loads(path.read_text()))
+        return cls(_jwks(json.loads(path.read_text())))
 
     def find(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
-        key = self._keys.get(kid or "")
-        if key is None or key.algorithm_name != algorithm:
-            raise KeyNotFound(f"no key {kid!r} for algorithm {algorithm}")
-        return key
+        return _match(self._keys, kid, algorithm)
+
+    async def refresh(self) -> bool:
+        """Look for new keys; `True` when the keys may have changed (a fixed set never does)."""
+        return False
 
     def __len__(self) -> int:
         return len(self._keys)
 
 
 class RemoteKeySet(KeySet):
-    """A JWKS published at a URL, fetched lazily and re-fetched when an unknown `kid` appears."""
+    """A JWKS an identity provider publishes at a URL, fetched asynchronously.
 
-    def __init__(self, url: str) -> None:
-        super().__init__({"keys": []})
-        # The key set is cached for `lifespan` seconds, each key no longer than its set:
-        # PyJWKClient's per-key cache never expires, so a key the provider removed would
-        # verify for ever.
-        self._client = jwt.PyJWKClient(url, cache_keys=False, lifespan=300)
+    The fetched keys are trusted for `lifespan` seconds after the fetch, so a key the provider
+    removed stops verifying within that; then (or when a token names a `kid` the set lacks) the
+    verifier calls `refresh`, which fetches at most once per `refetch_interval` seconds: a flood
+    of made-up `kid`s costs the provider one request per interval, and fails fast in between.
+    Requests share one fetch in flight; it never blocks the event loop, ends within `timeout`
+    seconds and is not cancelled with the request that started it. An unreachable provider is
+    not a reason to trust old keys for longer.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        lifespan: float = 300.0,
+        refetch_interval: float = 30.0,
+        timeout: float = 5.0,
+    ) -> None:
+        super().__init__({"keys": []})  # the gateway's own signing key, if any (`add`)
+        self.url = url
+        self.lifespan = lifespan
+        self.refetch_interval = refetch_interval
+        self.timeout = timeout
+        self._fetched: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = -math.inf
+        self._attempted_at = -math.inf
+        #: The one fetch in flight, which every caller of `refresh` meanwhile waits for.
+        self._fetching: asyncio.Task[None] | None = None
 
     def find(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
         if kid in self._keys:
             return super().find(kid, algorithm)
+        if monotonic() - self._fetched_at >= self.lifespan:
+            raise KeyNotFound("the identity provider's keys are out of date")
+        return _match(self._fetched, kid, algorithm)
+
+    async def refresh(self) -> bool:
+        if self._fetching is None:
+            if monotonic() - self._attempted_at < self.refetch_interval:
+                return False
+            self._attempted_at = monotonic()
+            self._fetching = asyncio.create_task(self._fetch_and_keep())
+        # Shielded: a caller that goes away (a client hanging up) does not cancel the fetch
+        # every other caller waits for, nor spend the interval's one fetch for nothing.
+        await asyncio.shield(self._fetching)
+        return True
+
+    async def _fetch_and_keep(self) -> None:
         try:
-            key = self._client.get_signing_key(kid or "")
-        except jwt.PyJWKClientError as error:
-            raise KeyNotFound(str(error)) from error
-        if key.algorithm_name != algorithm or algorithm not in ALLOWED_ALGORITHMS:
-            raise KeyNotFound(f"key {kid!r} is not for algorithm {algorithm}")
-        return key
+            jwks = await self._fetch()
+        except (httpx.HTTPError, TimeoutError, ValueError) as error:
+            log.warning("fetching the JWKS from %s failed: %r", self.url, error)
+        else:
+            self._fetched, self._fetched_at = verifying_keys(jwks), monotonic()
+        finally:
+            self._fetching = None
+
+    async def _fetch(self) -> dict[str, Any]:
+        async with (
+            asyncio.timeout(self.timeout),
+            httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client,
+        ):
+            response = await client.get(self.url, headers={"Accept": "application/json"})
+            response.raise_for_status()
+            return _jwks(response.json())
+
+
+def _jwks(document: Any) -> dict[str, Any]:
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise ValueError("it has no `keys` list")
+    return document
+
+
+def verifying_keys(jwks: dict[str, Any]) -> dict[str, jwt.PyJWK]:
+    """The signing keys of a JWKS usable here, by `kid`.
+
+    Others are skipped, not refused: a provider's set also holds encryption keys (`use: enc`)
+    and keys of algorithms the gateway never accepts (Keycloak publishes RS256 and RSA-OAEP
+    keys next to an EdDSA or ES256 one).
+    """
+    keys: dict[str, jwt.PyJWK] = {}
+    for entry in jwks.get("keys", []):
+        if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
+            continue
+        try:
+            key = jwt.PyJWK(entry)
+        except jwt.PyJWTError:
+            continue
+        if key.algorithm_name in ALLOWED_ALGORITHMS and key.key_id:
+            keys[key.key_id] = key
+    return keys
+
+
+def _match(keys: dict[str, jwt.PyJWK], kid: str | None, algorithm: str) -> jwt.PyJWK:
+    key = keys.get(kid or "")
+    if key is None or key.algorithm_name != algorithm:
+        raise KeyNotFound(f"no key {kid!r} for algorithm {algorithm}")
+    return key
 
 
 def development_keys(keys_dir: Path) -> tuple[SigningKey, dict[str, Any]]:

@@ -31,6 +31,10 @@ class TokenRejected(Exception):
         self.reason = reason
 
 
+class UnknownKey(TokenRejected):
+    """No trusted key has the token's `kid` (yet): a fresh copy of the key set might."""
+
+
 @dataclass(frozen=True, slots=True)
 class TokenIssuer:
     key: SigningKey
@@ -87,6 +91,17 @@ class TokenVerifier:
         default_factory=OrderedDict, init=False, repr=False, compare=False
     )
 
+    async def verify_current(self, token: str, device_id: str | None = None) -> Principal:
+        """`verify`, looking for new keys once (`KeySet.refresh`) when the token's is unknown,
+        e.g. the identity provider signs with a key it published after the gateway's last look.
+        """
+        try:
+            return self.verify(token, device_id)
+        except UnknownKey:
+            if not await self.keys.refresh():
+                raise
+        return self.verify(token, device_id)
+
     def verify(self, token: str, device_id: str | None = None) -> Principal:
         """The principal a token stands for, or `TokenRejected` for any flaw at all.
 
@@ -131,6 +146,9 @@ class TokenVerifier:
         kid = header.get("kid")
         try:
             key = self.keys.find(kid, algorithm)
+        except KeyNotFound as error:
+            raise UnknownKey(str(error)) from error
+        try:
             claims = jwt.decode(
                 token,
                 key=key,
@@ -150,5 +168,5 @@ class TokenVerifier:
                 expires=int(claims["exp"]),
                 issued_at=int(claims["iat"]),
             )
-        except (jwt.InvalidTokenError, KeyNotFound, InvalidClaims) as error:
+        except (jwt.InvalidTokenError, InvalidClaims) as error:
             raise TokenRejected(str(error)) from error

@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
+import httpx
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
@@ -19,23 +21,26 @@ from starlette.routing import Route
 from authz.keys import (
     KeySet,
     RemoteKeySet,
+    SigningKey,
     development_keys,
     key_material,
     load_signing_key,
 )
 from authz.tokens import TokenIssuer, TokenVerifier
 from gateway.auth import Authenticator
+from gateway.errors import ConfigurationError
 from gateway.export import ExportEndpoint
 from gateway.graphql import GatewayGraphQL, GraphQLEndpoint, Throttles
 from gateway.health import healthz, readyz, unavailable
 from gateway.ide import ide_assets
-from gateway.metrics import metrics
+from gateway.metrics import CountRequests, metrics
 from gateway.middleware import Edge
 from gateway.pages import page_routes
 from gateway.pages.operations import load_operations
 from gateway.pages.public import PublicPages
 from gateway.recovery import Reconnects
 from gateway.settings import Settings
+from gateway.telemetry import tracing_configured
 from resolvers import jobs
 from resolvers.collections import ensure_schema
 from resolvers.content import detach_comments
@@ -49,10 +54,6 @@ from schema.limits import Limits
 from schema.persisted import QueryRegistry
 from schema.rights import EXPORT_PATH
 from schema.throttle import RateLimiter
-
-
-class ConfigurationError(RuntimeError):
-    """The settings cannot make a working gateway; the message says what to set."""
 
 
 def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] = ()) -> Starlette:
@@ -125,6 +126,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
             else None
         ),
         persisted_only=settings.persisted_queries_only,
+        tracing=settings.otel and tracing_configured(),
     )
     graphql = GatewayGraphQL(
         schema,
@@ -155,12 +157,13 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
             *([] if settings.production else [ide_assets()]),
         ],
         middleware=[
+            Middleware(CountRequests),
             Middleware(
                 Edge,
                 production=settings.production,
                 max_bytes=settings.max_body_bytes,
                 cors_origins=settings.cors_origins,
-            )
+            ),
         ],
         exception_handlers={ConnectionFailure: unavailable, ExecutionTimeout: unavailable},
         lifespan=lifespan,
@@ -185,16 +188,27 @@ def token_keys(settings: Settings) -> tuple[TokenVerifier, TokenIssuer | None]:
     external = settings.jwks_url or settings.jwks_file
     signing = None
     if settings.signing_key_file:
-        signing = load_signing_key(settings.signing_key_file)
+        signing = _signing_key(settings.signing_key_file)
     elif not settings.production and not external:
         signing = development_keys(settings.keys_dir)
     if settings.jwks_url:
-        keys: KeySet = RemoteKeySet(settings.jwks_url)
+        if not _is_http_url(settings.jwks_url):
+            raise ConfigurationError(
+                f"IMOOX_JWKS_URL {settings.jwks_url} is not an http(s) URL: set it to the"
+                " identity provider's JWKS endpoint (docs/identity.md)."
+            )
+        keys: KeySet = RemoteKeySet(
+            settings.jwks_url,
+            lifespan=settings.jwks_lifespan_seconds,
+            refetch_interval=settings.jwks_refetch_seconds,
+            timeout=settings.jwks_timeout_seconds,
+        )
     elif settings.jwks_file:
-        keys = KeySet.from_file(settings.jwks_file)
+        keys = _jwks_file(settings.jwks_file)
     elif signing is None:
         raise ConfigurationError(
-            "Production needs IMOOX_JWKS_FILE, IMOOX_JWKS_URL or IMOOX_SIGNING_KEY_FILE."
+            "Production needs IMOOX_JWKS_FILE, IMOOX_JWKS_URL or IMOOX_SIGNING_KEY_FILE"
+            " (docs/identity.md)."
         )
     else:
         keys = KeySet({"keys": []})
@@ -214,7 +228,7 @@ def cursor_seal(settings: Settings) -> CursorSeal:
     if settings.cursor_secret is not None:
         return CursorSeal(settings.cursor_secret.get_secret_value().encode())
     if settings.signing_key_file:
-        signing, _ = load_signing_key(settings.signing_key_file)
+        signing, _ = _signing_key(settings.signing_key_file)
     elif not settings.production:
         signing, _ = development_keys(settings.keys_dir)
     else:
@@ -222,3 +236,48 @@ def cursor_seal(settings: Settings) -> CursorSeal:
             "Production needs IMOOX_CURSOR_SECRET or IMOOX_SIGNING_KEY_FILE to seal cursors."
         )
     return CursorSeal(key_material(signing))
+
+
+def check_configuration(settings: Settings) -> None:
+    """Refuse now what `create_app` would refuse, before a database is started for nothing."""
+    token_keys(settings)
+    cursor_seal(settings)
+
+
+def _signing_key(path: Path) -> tuple[SigningKey, dict[str, Any]]:
+    try:
+        return load_signing_key(path)
+    except (OSError, ValueError, TypeError) as error:
+        raise ConfigurationError(
+            f"IMOOX_SIGNING_KEY_FILE {path} cannot be used: {_why(error)}. It must be an"
+            " unencrypted Ed25519 or P-256 private key in PEM (docs/identity.md)."
+        ) from None
+
+
+def _jwks_file(path: Path) -> KeySet:
+    try:
+        keys = KeySet.from_file(path)
+    except (OSError, ValueError) as error:
+        raise ConfigurationError(
+            f"IMOOX_JWKS_FILE {path} cannot be used: {_why(error)}. It must be the identity"
+            " provider's JWKS, a JSON object with a `keys` list (docs/identity.md)."
+        ) from None
+    if not len(keys):
+        raise ConfigurationError(
+            f"IMOOX_JWKS_FILE {path} holds no EdDSA or ES256 signing key with a `kid`"
+            " (docs/identity.md)."
+        )
+    return keys
+
+
+def _why(error: Exception) -> str:
+    """The reason an error gives, in one line (an OSError's without its errno and path)."""
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return " ".join(reason.split()).rstrip(".")
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        return httpx.URL(url).scheme in ("http", "https")
+    except httpx.InvalidURL:
+        return False

@@ -39,7 +39,7 @@ class Authenticator:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenRejected("the Authorization header is not `Bearer <token>`")
-        principal = self.verifier.verify(token.strip(), device_id=device_id)
+        principal = await self.verifier.verify_current(token.strip(), device_id=device_id)
         db = request.app.state.db
         standing = self.standing
         if principal.token_id and await standing.is_revoked(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec
 
 import typer
+from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.keys import development_keys
@@ -18,12 +20,13 @@ from authz.policy import POLICY
 from authz.roots import ROOTS
 from authz.tokens import TokenIssuer
 from authz.writes import WRITES
-from gateway.app import ConfigurationError
-from gateway.database import database_settings, run_with_database
+from gateway.app import check_configuration
+from gateway.database import DatabaseUnreachable, database_settings, run_with_database
 from gateway.embedded import EmbeddedServerError
+from gateway.errors import ConfigurationError
 from gateway.logs import configure_logging
 from gateway.settings import Settings
-from gateway.workers import WorkerStartupError
+from gateway.workers import WorkerStartupError, check_port, env_name
 from gateway.workers import serve as serve_workers
 from resolvers.demo_world import DEMO_PRINCIPALS, seed_demo_world
 from resolvers.rollup_rebuild import Unsettled, rebuild
@@ -60,6 +63,7 @@ persisted_app = typer.Typer(
 )
 app.add_typer(persisted_app, name="persisted")
 log = logging.getLogger("gateway")
+P = ParamSpec("P")
 
 DataDir = Annotated[
     Path | None,
@@ -86,7 +90,44 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+#: The mistakes a command reports in one line (what to fix), not in a traceback.
+EXPECTED = (
+    ConfigurationError,
+    DatabaseUnreachable,
+    EmbeddedServerError,
+    Unsettled,
+    ValidationError,
+    WorkerStartupError,
+)
+
+
+def one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """`command`, reporting every expected mistake as one line on stderr and exit status 1."""
+
+    @wraps(command)
+    def reporting(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except EXPECTED as error:
+            raise _fail(
+                invalid_settings(error) if isinstance(error, ValidationError) else str(error)
+            ) from None
+
+    return reporting
+
+
+def invalid_settings(error: ValidationError) -> str:
+    """Which settings are invalid and why, by the names they are set by (never their values:
+    one may be a secret)."""
+    problems = "; ".join(
+        f"{env_name(str(problem['loc'][0])) if problem['loc'] else 'settings'}: {problem['msg']}"
+        for problem in error.errors()
+    )
+    return f"Invalid setting {problems}. Fix the environment variable or option and start again."
+
+
 @app.command()
+@one_line_errors
 def serve(
     host: Annotated[
         str | None, typer.Option(help="Interface to listen on. [default: 127.0.0.1]")
@@ -102,18 +143,18 @@ def serve(
     """Serve /graphql, /healthz, /readyz and /metrics (embedded database unless MONGODB_URI)."""
     configure_logging()
     settings = _settings(data_dir, host=host, port=port, workers=workers)
+    check_configuration(settings)
+    check_port(settings)
     # Until uvicorn installs its own handlers, SIGTERM must unwind (and stop the database) too.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    try:
-        with database_settings(settings, supervise=True) as ready:
-            if demo:
-                run_with_database(ready, seed_demo_world)
-            serve_workers(ready)
-    except (EmbeddedServerError, ConfigurationError, WorkerStartupError) as error:
-        raise _fail(str(error)) from None
+    with database_settings(settings, supervise=True) as ready:
+        if demo:
+            run_with_database(ready, seed_demo_world)
+        serve_workers(ready)
 
 
 @app.command()
+@one_line_errors
 def seed(
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo world of SPEC §9.")] = False,
     scale: Annotated[
@@ -134,14 +175,11 @@ def seed(
     if scale is not None and settings.production:
         raise _fail("`seed --scale` loads made-up people for measurements: not in production.")
     configure_logging()
-    try:
-        with database_settings(settings) as ready:
-            inserted = run_with_database(ready, seed_demo_world)
-            typer.echo(f"demo world ready: {sum(inserted.values())} documents inserted", err=True)
-            if scale is not None:
-                run_with_database(ready, partial(_load_scale, accounts=scale))
-    except EmbeddedServerError as error:
-        raise _fail(str(error)) from None
+    with database_settings(settings) as ready:
+        inserted = run_with_database(ready, seed_demo_world)
+        typer.echo(f"demo world ready: {sum(inserted.values())} documents inserted", err=True)
+        if scale is not None:
+            run_with_database(ready, partial(_load_scale, accounts=scale))
 
 
 def _report(line: str) -> None:
@@ -160,6 +198,7 @@ async def _load_scale(db: AsyncDatabase[Any], accounts: int) -> None:
 
 
 @app.command()
+@one_line_errors
 def token(
     handle: Annotated[
         str, typer.Option("--as", help="Demo principal: " + ", ".join(DEMO_PRINCIPALS))
@@ -182,6 +221,7 @@ def token(
 
 
 @rollups_app.command("rebuild")
+@one_line_errors
 def rollups_rebuild(data_dir: DataDir = None) -> None:
     """Recount every rollup and counter from the collections, e.g. after a bulk load.
 
@@ -194,11 +234,8 @@ def rollups_rebuild(data_dir: DataDir = None) -> None:
     def progress(step: str, done: int) -> None:
         typer.echo(f"{step}: {done:,}", err=True)
 
-    try:
-        with database_settings(_settings(data_dir)) as ready:
-            changed = run_with_database(ready, lambda db: rebuild(db, progress))
-    except (EmbeddedServerError, Unsettled) as error:
-        raise _fail(str(error)) from None
+    with database_settings(_settings(data_dir)) as ready:
+        changed = run_with_database(ready, lambda db: rebuild(db, progress))
     typer.echo(f"rollups rebuilt: {changed:,} documents changed", err=True)
 
 

@@ -29,6 +29,7 @@ from resolvers.transactions import turns
 from schema.context import Client, Context, SessionPolicy
 from schema.error_shaping import shape_error
 from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode
+from schema.observability import note_errors
 from schema.security import security_event
 from schema.throttle import RateLimiter, retry_after
 
@@ -174,6 +175,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         if result.errors:
             principal = request.state.principal
             result.errors = [shape_error(error, principal) for error in result.errors]
+            note_errors(result.errors)
         return await super().process_result(request, result)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> Any:

@@ -47,10 +47,15 @@ def reserve_port(host: str, port: int) -> ReusePortSocket:
     with SO_REUSEPORT could still join: a same-user program, as able to read the gateway's
     memory where ptrace is allowed.)
     """
+    return reuse_port_socket(host, free_port(host, port))
+
+
+def free_port(host: str, port: int) -> int:
+    """`port` (a free one for 0), or `OSError` if anything listens there."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP) as probe:
         # SO_REUSEADDR: a port left in TIME_WAIT by a previous run is free; a listening one not.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
-        port = probe.getsockname()[1]
-    return reuse_port_socket(host, port)
+        free: int = probe.getsockname()[1]
+        return free

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    generate_latest,
+)
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from schema.observability import OK, counting
 
 #: Where each worker's counters live, set by the parent before it starts them; read by
 #: prometheus_client when a worker imports it.
@@ -20,3 +29,36 @@ async def metrics(request: Request) -> Response:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+REQUESTS = Counter(
+    "imoox_requests_total",
+    "HTTP requests answered, by status and the first error's `extensions.code` (`OK`: none).",
+    ["status", "code"],
+)
+
+
+class CountRequests:
+    """Counts every HTTP request by status and code, and publishes its decisions' tally."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500  # unless a response starts: an exception the server answers itself
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        with counting() as tally:
+            try:
+                await self.app(scope, receive, sending)
+            finally:
+                code = tally.code or (OK if status < 400 else "NONE")
+                REQUESTS.labels(str(status), code).inc()

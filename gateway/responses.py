@@ -12,6 +12,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from schema.errors import ErrorCode
+from schema.observability import note_code
 
 
 def error_response(
@@ -22,5 +23,6 @@ def error_response(
     headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
+    note_code(code.value)
     error = {"message": message, "extensions": {"code": code.value, **extensions}}
     return JSONResponse({"data": None, "errors": [error]}, status_code=status, headers=headers)

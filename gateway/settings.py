@@ -88,6 +88,16 @@ class Settings(BaseSettings):
     # the request's, fine behind a proxy that sets `Host`), and the first day a sitemap lists.
     public_base_url: str | None = None
     sitemap_since: date = date(2026, 1, 1)
+    # Identity provider (docs/identity.md): how long keys fetched from `jwks_url` are trusted,
+    # the least time between two fetches (a token naming an unknown `kid` asks for one), and
+    # how long one fetch may take.
+    jwks_lifespan_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    jwks_refetch_seconds: float = Field(default=30.0, gt=0, le=3_600)
+    jwks_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # OpenTelemetry traces (`pip install '.[otel]'`): spans per operation and resolver, sent
+    # where the standard OTEL_* variables say (OTLP over HTTP by default).
+    otel: bool = False
+
     @field_validator("persisted_queries_only", mode="before")
     @classmethod
     def _persisted_only_as_before(cls, value: object) -> object:

@@ -27,7 +27,7 @@ from uvicorn.supervisors import Multiprocess
 
 from gateway.app import create_app
 from gateway.child import die_with_parent
-from gateway.listeners import reserve_port
+from gateway.listeners import free_port, reserve_port
 from gateway.logs import configure_logging
 from gateway.metrics import MULTIPROCESS_DIR
 from gateway.settings import Settings
@@ -77,9 +77,7 @@ def serve(settings: Settings) -> None:
     try:
         reserved = reserve_port(settings.host, settings.port)
     except OSError as error:
-        raise WorkerStartupError(
-            f"Cannot listen on {settings.host}:{settings.port}: {error.strerror}."
-        ) from None
+        raise _cannot_listen(settings, error) from None
     with reserved, tempfile.TemporaryDirectory(prefix="imoox-metrics-") as metrics_dir:
         os.environ.update(worker_environment(settings) | {MULTIPROCESS_DIR: metrics_dir})
         host, port = reserved.getsockname()[:2]
@@ -92,6 +90,20 @@ def serve(settings: Settings) -> None:
         raise WorkerStartupError("A worker failed to start; its error is logged above.")
 
 
+def check_port(settings: Settings) -> None:
+    """Fail now, before a database is started, if the port is taken (`WorkerStartupError`)."""
+    try:
+        free_port(settings.host, settings.port)
+    except OSError as error:
+        raise _cannot_listen(settings, error) from None
+
+
+def _cannot_listen(settings: Settings, error: OSError) -> WorkerStartupError:
+    return WorkerStartupError(
+        f"Cannot listen on {settings.host}:{settings.port}: {error.strerror}."
+    )
+
+
 def worker_app() -> Starlette:
     """uvicorn's factory, called in each worker process."""
     die_with_parent()
@@ -102,13 +114,13 @@ def worker_app() -> Starlette:
 def worker_environment(settings: Settings) -> dict[str, str]:
     """The environment in which `Settings()` reads exactly `settings`."""
     return {
-        _env_name(name): _env_value(value)
+        env_name(name): _env_value(value)
         for name in Settings.model_fields
         if (value := getattr(settings, name)) is not None
     }
 
 
-def _env_name(name: str) -> str:
+def env_name(name: str) -> str:
     return "MONGODB_URI" if name == "mongodb_uri" else f"IMOOX_{name.upper()}"
 
 

@@ -27,6 +27,7 @@ from resolvers.admin import audit_attempt, audit_outcome
 from schema.context import Context
 from schema.errors import ErrorCode, client_error, unauthenticated
 from schema.loading import standing_toward
+from schema.observability import tally
 from schema.owned import Owned
 
 
@@ -102,6 +103,7 @@ async def perform_recorded(
 
 def enforce(decision: Decision, principal: Principal, action: str) -> Decision:
     """The decision if allowed; otherwise UNAUTHENTICATED for anonymous callers, or FORBIDDEN."""
+    tally().decided(decision)
     if decision.allowed:
         return decision
     if not principal.signed_in:

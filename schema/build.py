@@ -58,12 +58,14 @@ def build_schema(
     production: bool = False,
     persisted: QueryRegistry | None = None,
     persisted_only: PersistedOnly = PersistedOnly.OFF,
+    tracing: bool = False,
 ) -> strawberry.Schema:
     """The schema; `production` turns off introspection and "Did you mean …" suggestions,
     and answers every document that does not fit the schema with one generic error.
 
     With `persisted`, clients may send a registered query's hash; `persisted_only` says whose
-    operations must be registered ones.
+    operations must be registered ones. `tracing` adds OpenTelemetry spans (`schema.tracing`,
+    the `otel` extra).
     """
     limits = limits or Limits()
     register(*GUARDED_TYPES)
@@ -79,6 +81,10 @@ def build_schema(
     ]
     if production:
         extensions[:0] = [OpaqueDocumentErrors, DisableIntrospection]
+    if tracing:
+        from schema.tracing import Tracing  # only with the `otel` extra installed
+
+        extensions.insert(0, Tracing)
     if persisted is not None or persisted_only is not PersistedOnly.OFF:
         registry = persisted or QueryRegistry()
         extensions.insert(0, partial(PersistedQueries, registry, only=persisted_only))

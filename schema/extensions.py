@@ -14,6 +14,7 @@ from strawberry.types.graphql import OperationType
 from resolvers.transactions import enclosing_transaction, supports_transactions
 from schema.context import Context
 from schema.errors import ErrorCode, client_error, is_client_error, is_denial, is_outage
+from schema.observability import DISCLOSURE_WRITE_SECONDS, tally
 from schema.preflight import refused_writes
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,11 @@ class RecordDisclosures(SchemaExtension):
             context.disclosures.forget_reads()
         if not context.disclosures:
             return
+        records = context.disclosures.drain(context.now)
         try:
-            await context.records.write(context.disclosures.drain(context.now))
+            with DISCLOSURE_WRITE_SECONDS.time():
+                await context.records.write(records)
+            tally().disclosures += len(records)
         except PyMongoError as error:
             log.exception("disclosure records could not be written; withholding the data")
             context.discarded = True

@@ -22,6 +22,7 @@ from authz.decisions import Decision, decisions_for
 from authz.disclosures import DisclosureLog
 from authz.relations import Standing
 from schema.errors import ErrorCode, client_error
+from schema.observability import tally
 from schema.shapes import SHAPES
 
 
@@ -72,6 +73,7 @@ class Guarded:
     def require(self, python_name: str) -> Decision:
         """The decision for a field, or FORBIDDEN; notes the disclosure when there is one."""
         decision = self._access.get(python_name)
+        tally().decided(decision)
         if decision is None or not decision.allowed:
             raise forbidden(decision.coordinate if decision else f"{self.type_name}.{python_name}")
         if decision.recorded:

@@ -266,8 +266,11 @@ def test_sigterm_stops_every_worker_then_the_database(tmp_path: Path) -> None:
         assert output.index("Stopping parent process") < output.index("embedded database stopped")
 
 
-def test_a_worker_that_cannot_start_stops_serve_with_a_failure(tmp_path: Path) -> None:
-    unreachable = f"mongodb://127.0.0.1:{_free_port()}/?directConnection=true"
+def test_a_worker_that_cannot_start_stops_serve_with_a_failure(
+    tmp_path: Path, mongo_uri: str
+) -> None:
+    """A database name MongoDB refuses passes the parent's checks (it pings the server, which
+    answers) and fails each worker's start-up."""
     result = run_cli(
         "serve",
         "--workers",
@@ -276,7 +279,7 @@ def test_a_worker_that_cannot_start_stops_serve_with_a_failure(tmp_path: Path) -
         str(_free_port()),
         "--data-dir",
         str(tmp_path),
-        env={"MONGODB_URI": unreachable},
+        env={"MONGODB_URI": mongo_uri, "IMOOX_DATABASE": "no.dots.allowed"},
     )
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == "A worker failed to start; its error is logged above."

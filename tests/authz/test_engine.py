@@ -214,7 +214,7 @@ def jwks_server() -> Iterator[tuple[str, Ed25519PrivateKey]]:
     server.shutdown()
 
 
-def test_keys_from_a_jwks_url(jwks_server: tuple[str, Ed25519PrivateKey]) -> None:
+async def test_keys_from_a_jwks_url(jwks_server: tuple[str, Ed25519PrivateKey]) -> None:
     url, key = jwks_server
     verifier = TokenVerifier(RemoteKeySet(url), "idp", "api")
     now = int(time.time())
@@ -228,7 +228,7 @@ def test_keys_from_a_jwks_url(jwks_server: tuple[str, Ed25519PrivateKey]) -> Non
         "jti": "r1",
     }
     token = jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": "remote-1"})
-    assert verifier.verify(token).id == "acct-alice"
+    assert (await verifier.verify_current(token)).id == "acct-alice"
 
 
 async def test_reject_mode_answers_all_or_nothing_and_discloses_nothing(
