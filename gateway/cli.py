@@ -85,8 +85,8 @@ def serve(
     ] = None,
 ) -> None:
     """Serve /graphql, /healthz, /readyz and /metrics (embedded database unless MONGODB_URI)."""
-    configure_logging()
     settings = _settings(data_dir, host=host, port=port, workers=workers)
+    configure_logging(settings.log_format)
     # Until uvicorn installs its own handlers, SIGTERM must unwind (and stop the database) too.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
@@ -118,7 +118,7 @@ def seed(
     settings = _settings(data_dir)
     if scale is not None and settings.production:
         raise _fail("`seed --scale` loads made-up people for measurements: not in production.")
-    configure_logging()
+    configure_logging(settings.log_format)
     try:
         with database_settings(settings) as ready:
             inserted = run_with_database(ready, seed_demo_world)
@@ -174,13 +174,14 @@ def rollups_rebuild(data_dir: DataDir = None) -> None:
     Safe while the gateway serves: until it finishes, aggregates publish no new number, and
     it passes again until a pass changes nothing. Progress goes to stderr.
     """
-    configure_logging()
+    settings = _settings(data_dir)
+    configure_logging(settings.log_format)
 
     def progress(step: str, done: int) -> None:
         typer.echo(f"{step}: {done:,}", err=True)
 
     try:
-        with database_settings(_settings(data_dir)) as ready:
+        with database_settings(settings) as ready:
             changed = run_with_database(ready, lambda db: rebuild(db, progress))
     except (EmbeddedServerError, Unsettled) as error:
         raise _fail(str(error)) from None

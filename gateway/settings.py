@@ -14,6 +14,14 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class LogFormat(StrEnum):
+    """`auto`: readable lines for a person when stderr is a terminal, JSON lines otherwise."""
+
+    AUTO = "auto"
+    JSON = "json"
+    CONSOLE = "console"
+
+
 class Settings(BaseSettings):
     """Every knob of the gateway; each reads `IMOOX_<NAME>` (and `MONGODB_URI` for the URI)."""
 
@@ -78,6 +86,9 @@ class Settings(BaseSettings):
     database_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     database_restart_max_backoff_seconds: float = Field(default=30.0, gt=0)
     shutdown_grace_seconds: int = Field(default=20, ge=0)
+
+    # Log lines (README "Logs"): JSON, or coloured lines for a person (`NO_COLOR` respected).
+    log_format: LogFormat = LogFormat.AUTO
 
     @property
     def production(self) -> bool:

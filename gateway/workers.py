@@ -95,8 +95,9 @@ def serve(settings: Settings) -> None:
 def worker_app() -> Starlette:
     """uvicorn's factory, called in each worker process."""
     die_with_parent()
-    configure_logging()
-    return create_app(Settings())
+    settings = Settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)
 
 
 def worker_environment(settings: Settings) -> dict[str, str]:
