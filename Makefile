@@ -25,14 +25,16 @@ run: $(VENV)/.installed-run
 
 # Re-pin both sets from pyproject.toml after changing a dependency (the versions pinned now are
 # kept where they still fit; LOCK_ARGS=--upgrade takes the newest). uv resolves once for every
-# platform and Python >= 3.11 (markers say which pin is for which) with every file's hash; the
-# run set is constrained to the dev set's versions, so developers test what deployments run.
+# platform and Python >= 3.11 (markers say which pin is for which) with every file's hash. The
+# dev set is every extra; the run set is the extras below, held to the dev set's versions, so
+# developers test what deployments run.
+RUN_EXTRAS := --extra embedded
 LOCK_ARGS ?=
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command 'make lock' --quiet $(LOCK_ARGS)
 lock: install
-	$(UV_COMPILE) --extra embedded --extra dev -o requirements/dev.txt
-	$(UV_COMPILE) --extra embedded -c requirements/dev.txt -o requirements/run.txt
+	$(UV_COMPILE) --all-extras -o requirements/dev.txt
+	$(UV_COMPILE) $(RUN_EXTRAS) -c requirements/dev.txt -o requirements/run.txt
 
 lint: install
 	$(BIN)/ruff check .

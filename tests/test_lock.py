@@ -43,7 +43,8 @@ def _asked(*extras: str) -> list[Requirement]:
 
 
 @pytest.mark.parametrize(
-    ("lock", "extras"), [("run.txt", ("embedded",)), ("dev.txt", ("embedded", "dev"))]
+    ("lock", "extras"),
+    [("run.txt", ("embedded",)), ("dev.txt", tuple(PROJECT["optional-dependencies"]))],
 )
 def test_a_lock_pins_what_pyproject_asks_for(lock: str, extras: tuple[str, ...]) -> None:
     """Fails after a dependency changes in pyproject.toml until `make lock` runs."""
