@@ -55,10 +55,18 @@ _LEVEL_COLOURS = {
 _BARE = re.compile(r"[^\s\"'=\\]+")
 
 
+def _printable(text: str) -> str:
+    """`text` with each character a terminal acts on (escape sequences, line breaks) written as
+    its escape: messages and fields can hold what a client sent."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _value(value: object) -> str:
-    if isinstance(value, str) and _BARE.fullmatch(value):
+    if isinstance(value, str) and _BARE.fullmatch(value) and value.isprintable():
         return value
-    return _ENCODER.encode(value).decode()
+    return _printable(_ENCODER.encode(value).decode())
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -81,10 +89,11 @@ class ConsoleFormatter(logging.Formatter):
         )
         line = (
             f"{self._paint(_DIM, f'{clock}.{int(record.msecs):03d}')} {level}"
-            f" {self._paint(_DIM, f'{record.name:<15}')} {record.getMessage()}{fields}"
+            f" {self._paint(_DIM, f'{record.name:<15}')} {_printable(record.getMessage())}{fields}"
         )
         if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+            traceback = self.formatException(record.exc_info).splitlines()
+            line += "".join(f"\n{_printable(text)}" for text in traceback)
         return line
 
 

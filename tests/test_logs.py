@@ -165,3 +165,26 @@ def test_the_format_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IMOOX_LOG_FORMAT", "colour")
     with pytest.raises(ValueError, match="log_format"):
         Settings()
+
+
+def test_control_characters_from_a_request_cannot_reach_the_terminal(
+    configure: Configure,
+) -> None:
+    """A terminal obeys escape sequences (clear the screen, retitle it, forge colours), and a
+    line break would forge a second record: text a client chose shows them as escapes."""
+    written = configure(terminal=True)
+    chosen = "x\x1b[2J\x9b31m\nFORGED"
+    try:
+        raise ValueError(chosen)
+    except ValueError:
+        logging.getLogger("imoox.test").exception(chosen, extra={"operation": chosen})
+    output = written.getvalue()
+    assert "\x1b[2J" not in output
+    assert "\x9b" not in output
+    first, *traceback = _ANSI.sub("", output).splitlines()
+    assert first.endswith(
+        r" ERROR    imoox.test      x\x1b[2J\x9b31m\nFORGED"
+        r' operation="x\u001b[2J\x9b31m\nFORGED"'
+    )
+    # A traceback keeps its lines (an exception's message may have several, as Python prints).
+    assert traceback[-2:] == [r"ValueError: x\x1b[2J\x9b31m", "FORGED"]
