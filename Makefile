@@ -3,19 +3,38 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: install run test lint typecheck policy-check bench bench-scale soak clean
+.PHONY: install run test lint typecheck policy-check lock bench bench-scale soak clean
 
-install: $(STAMP)
+# Installs are pinned and hash-checked: requirements/run.txt is what serving needs (runtime and
+# the embedded database), requirements/dev.txt that plus the tools of `make test`; both written
+# by `make lock`. A stamp per set re-installs when its lock or pyproject.toml changes; the
+# project itself goes in editable and without dependencies, so it is the one thing not
+# hash-checked.
+install: $(VENV)/.installed-dev
 
-$(STAMP): pyproject.toml
+$(VENV)/.installed-%: requirements/%.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,embedded]'
-	touch $(STAMP)
+	$(PIP) install --quiet --require-hashes -r $<
+	$(PIP) install --quiet --no-deps -e .
+	touch $@
 
-run: install
+run: $(VENV)/.installed-run
 	$(BIN)/imoox-gateway serve --demo
+
+# Re-pin both sets from pyproject.toml after changing a dependency (the versions pinned now are
+# kept where they still fit; LOCK_ARGS=--upgrade takes the newest). uv resolves once for every
+# platform and Python >= 3.11 (markers say which pin is for which) with every file's hash. The
+# dev set is every extra; the run set is the extras below, held to the dev set's versions, so
+# developers test what deployments run.
+RUN_EXTRAS := --extra embedded
+LOCK_ARGS ?=
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command 'make lock' --quiet $(LOCK_ARGS)
+lock: install
+	$(UV_COMPILE) --all-extras -o requirements/dev.txt
+	$(UV_COMPILE) $(RUN_EXTRAS) -c requirements/dev.txt -o requirements/run.txt
 
 lint: install
 	$(BIN)/ruff check .

@@ -141,8 +141,8 @@ def serve(
     ] = None,
 ) -> None:
     """Serve /graphql, /healthz, /readyz and /metrics (embedded database unless MONGODB_URI)."""
-    configure_logging()
     settings = _settings(data_dir, host=host, port=port, workers=workers)
+    configure_logging(settings.log_format)
     check_configuration(settings)
     check_port(settings)
     # Until uvicorn installs its own handlers, SIGTERM must unwind (and stop the database) too.
@@ -174,7 +174,7 @@ def seed(
     settings = _settings(data_dir)
     if scale is not None and settings.production:
         raise _fail("`seed --scale` loads made-up people for measurements: not in production.")
-    configure_logging()
+    configure_logging(settings.log_format)
     with database_settings(settings) as ready:
         inserted = run_with_database(ready, seed_demo_world)
         typer.echo(f"demo world ready: {sum(inserted.values())} documents inserted", err=True)
@@ -229,12 +229,13 @@ def rollups_rebuild(data_dir: DataDir = None) -> None:
     Safe while the gateway serves: until it finishes, aggregates publish no new number, and
     it passes again until a pass changes nothing. Progress goes to stderr.
     """
-    configure_logging()
+    settings = _settings(data_dir)
+    configure_logging(settings.log_format)
 
     def progress(step: str, done: int) -> None:
         typer.echo(f"{step}: {done:,}", err=True)
 
-    with database_settings(_settings(data_dir)) as ready:
+    with database_settings(settings) as ready:
         changed = run_with_database(ready, lambda db: rebuild(db, progress))
     typer.echo(f"rollups rebuilt: {changed:,} documents changed", err=True)
 

@@ -17,6 +17,14 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class LogFormat(StrEnum):
+    """`auto`: readable lines for a person when stderr is a terminal, JSON lines otherwise."""
+
+    AUTO = "auto"
+    JSON = "json"
+    CONSOLE = "console"
+
+
 class Settings(BaseSettings):
     """Every knob of the gateway; each reads `IMOOX_<NAME>` (and `MONGODB_URI` for the URI)."""
 
@@ -97,6 +105,8 @@ class Settings(BaseSettings):
     # OpenTelemetry traces (`pip install '.[otel]'`): spans per operation and resolver, sent
     # where the standard OTEL_* variables say (OTLP over HTTP by default).
     otel: bool = False
+    # Log lines (README "Logs"): JSON, or coloured lines for a person (`NO_COLOR` respected).
+    log_format: LogFormat = LogFormat.AUTO
 
     @field_validator("persisted_queries_only", mode="before")
     @classmethod

@@ -107,8 +107,9 @@ def _cannot_listen(settings: Settings, error: OSError) -> WorkerStartupError:
 def worker_app() -> Starlette:
     """uvicorn's factory, called in each worker process."""
     die_with_parent()
-    configure_logging()
-    return create_app(Settings())
+    settings = Settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)
 
 
 def worker_environment(settings: Settings) -> dict[str, str]:

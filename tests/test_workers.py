@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.listeners import reuse_port_socket
-from gateway.settings import Environment, Settings
+from gateway.settings import Environment, LogFormat, Settings
 from gateway.workers import worker_environment
 
 
@@ -28,6 +28,7 @@ def test_a_worker_reads_exactly_the_parents_settings_from_its_environment(
         persisted_queries_only=True,
         signing_key_file=tmp_path / "key.pem",
         trusted_proxy_header="X-Forwarded-For",
+        log_format=LogFormat.CONSOLE,
     )
     for name in list(os.environ):
         if name.upper().startswith("IMOOX_") or name.upper() == "MONGODB_URI":
