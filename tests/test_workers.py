@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import date
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 
@@ -28,6 +29,8 @@ def test_a_worker_reads_exactly_the_parents_settings_from_its_environment(
         persisted_queries_only=True,
         signing_key_file=tmp_path / "key.pem",
         trusted_proxy_header="X-Forwarded-For",
+        public_base_url="https://imoox.example",
+        sitemap_since=date(2025, 6, 1),
     )
     for name in list(os.environ):
         if name.upper().startswith("IMOOX_") or name.upper() == "MONGODB_URI":
