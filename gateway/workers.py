@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,6 @@ def _env_value(value: object) -> str:
     """As pydantic-settings parses it: strings as they are, anything else as JSON."""
     if isinstance(value, SecretStr):
         return value.get_secret_value()
-    if isinstance(value, str | Path):
+    if isinstance(value, str | Path | date):
         return str(value)
     return json.dumps(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import date
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def test_a_worker_reads_exactly_the_parents_settings_from_its_environment(
         signing_key_file=tmp_path / "key.pem",
         trusted_proxy_header="X-Forwarded-For",
         log_format=LogFormat.CONSOLE,
+        public_base_url="https://imoox.example",
+        sitemap_since=date(2025, 6, 1),
     )
     for name in list(os.environ):
         if name.upper().startswith("IMOOX_") or name.upper() == "MONGODB_URI":
