@@ -48,7 +48,9 @@ class RateLimiter:
             wait = self._wait(self.counts.seen(key, window - 1), tally.count, elapsed)
             if wait is not None:
                 return wait
-            if tally.unsent < self.batch:
+            # Counts on their way to the database are not shared yet either: while a flush is
+            # in flight (or failing), they still use up the batch.
+            if tally.unsent + tally.sending < self.batch:
                 tally.unsent += 1
                 return None
             if not self.counts.sharing:

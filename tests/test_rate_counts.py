@@ -119,6 +119,21 @@ async def test_without_the_database_requests_are_refused_beyond_one_batch(
     assert answers == [None] * admitted + [UNSHARED_WAIT] * 2
 
 
+async def test_a_flush_in_flight_does_not_admit_another_batch(unreachable: str) -> None:
+    """Counts being sent are not yet shared: while a flush to a database that does not answer
+    is in flight, the key's batch is still used up, so the outage admits one batch, not one
+    per flush attempt."""
+    counts = RateCounts(batch=3)
+    limiter = RateLimiter(counts, "address", 100)
+    async with counts.flushing(unreachable, "gateway"):
+        assert [await limiter.acquire(ADDRESS) for _ in range(3)] == [None] * 3
+        sending = asyncio.create_task(counts.flush())
+        await asyncio.sleep(0.2)  # the three are on their way, not yet counted anywhere
+        assert await limiter.acquire(ADDRESS) == UNSHARED_WAIT
+        with pytest.raises(PyMongoError):
+            await sending
+
+
 async def test_without_the_database_sign_in_attempts_fail_closed(
     unreachable: str,
 ) -> None:
