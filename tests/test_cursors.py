@@ -19,12 +19,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 import schema.domains
 from authz.decisions import Decision, decide
+from authz.keys import load_signing_key
 from authz.relations import Standing
 from gateway.app import ConfigurationError, create_app
 from gateway.settings import Environment, Settings
 from resolvers import collections as c
 from resolvers.demo_world import account_id
-from tests.conftest import GatewayClient, error_codes, running
+from tests.conftest import GatewayClient, error_codes, running, signing_key_file
 
 MEMBERS = """
 query($first: Int, $after: String, $filter: MemberFilter) {
@@ -180,8 +181,8 @@ async def test_replicas_derive_the_same_cursor_key(
 
 
 def test_production_needs_a_cursor_key(settings: Settings, tmp_path: Path) -> None:
-    jwks = tmp_path / "jwks.json"
-    jwks.write_text('{"keys": []}')
+    jwks = tmp_path / "jwks.json"  # an identity provider's public key: nothing to derive from
+    jwks.write_text(json.dumps(load_signing_key(signing_key_file(tmp_path))[1]))
     production = settings.model_copy(update={"env": Environment.PRODUCTION, "jwks_file": jwks})
     with pytest.raises(ConfigurationError, match="IMOOX_CURSOR_SECRET"):
         create_app(production)
