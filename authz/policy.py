@@ -13,7 +13,7 @@ and that covers `Address.city`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from authz.principals import PartnerType
@@ -33,10 +33,6 @@ class Grant:
 class Rule:
     grants: tuple[Grant, ...]
     scope: str | None = None
-    notes: tuple[str, ...] = field(default=())
-
-    def relations(self) -> frozenset[Relation]:
-        return frozenset(grant.relation for grant in self.grants)
 
 
 PUBLIC = Grant(Relation.PUBLIC)
@@ -253,9 +249,6 @@ PURPOSE_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "newsletter": frozenset({"email"}),
     }
 )
-
-#: Account fields holding special categories of data (GDPR Art. 9).
-SENSITIVE_FIELDS = frozenset({"sensitive"})
 
 
 def describe(rule_: Rule) -> str:

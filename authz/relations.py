@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from authz.principals import PartnerType, PrincipalKind
+from authz.principals import PartnerType
 
 
 class Relation(StrEnum):
@@ -34,7 +34,6 @@ class Standing:
     thousand strangers' accounts shares one.
     """
 
-    principal_kind: PrincipalKind
     held: frozenset[Relation]
     purpose: str | None = None
     partner_type: PartnerType | None = None

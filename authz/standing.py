@@ -129,7 +129,6 @@ class Standings:
         principal = self.principal
         held = frozenset({Relation.PUBLIC, Relation.VIEWER} if viewer else {Relation.PUBLIC})
         standing = Standing(
-            principal_kind=principal.kind,
             held=held,
             purpose=principal.purpose,
             partner_type=principal.partner_type,

@@ -34,7 +34,8 @@ SHAPES: dict[str, TypeShape] = {}
 
 
 def register(*types: type[Any]) -> None:
-    """Record the shape of each type (and of the embedded types below it)."""
+    """Record the shape of each type given. Embedded types are not found from their parents:
+    each must be named too (`schema.types.GUARDED_TYPES` lists them all)."""
     for cls in types:
         definition = get_object_definition(cls, strict=True)
         fields = []

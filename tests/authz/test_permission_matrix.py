@@ -35,36 +35,31 @@ BASE = frozenset({R.PUBLIC, R.VIEWER})
 
 def _standing(viewer: str | None, subject: str) -> Standing:
     """The standing each scenario should produce, written out by hand from the demo world."""
-    kind = PrincipalKind(DEMO_PRINCIPALS[viewer]["kind"]) if viewer else PrincipalKind.ANONYMOUS
     match (viewer, subject):
         case (v, s) if v == s:
-            return Standing(kind, BASE | {R.SELF})
+            return Standing(BASE | {R.SELF})
         case ("dora", "alice"):
-            return Standing(kind, BASE | {R.DOMAIN_ADMIN})
+            return Standing(BASE | {R.DOMAIN_ADMIN})
         case ("helpdesk-co", "alice"):
-            return Standing(kind, BASE | {R.PROCESSOR}, purpose="support")
+            return Standing(BASE | {R.PROCESSOR}, purpose="support")
         case ("helpdesk-co", _):
-            return Standing(kind, BASE, purpose="support")
+            return Standing(BASE, purpose="support")
         case ("flowershop", "alice"):
             return Standing(
-                kind,
                 BASE | {R.PARTNER},
                 partner_type=PartnerType.BUSINESS,
                 consented=frozenset({"phone"}),
             )
         case ("flowershop" | "adnet" | "trendlens", _):
-            return Standing(
-                kind, BASE, partner_type=PartnerType(DEMO_PRINCIPALS[viewer]["partner_type"])
-            )
+            return Standing(BASE, partner_type=PartnerType(DEMO_PRINCIPALS[viewer]["partner_type"]))
         case ("police-graz", "bob"):
             return Standing(
-                kind,
                 BASE | {R.AUTHORITY},
                 legal_fields=frozenset({"email", "phone"}),
                 legal_request=LEGAL_REQUEST_ID,
             )
         case _:
-            return Standing(kind, BASE)
+            return Standing(BASE)
 
 
 def _table_allows(type_name: str, standing: Standing) -> frozenset[str]:
