@@ -1,24 +1,30 @@
-"""Gateway processes for tests: `imoox-gateway serve` subprocesses over the test's database,
-as replicas run (not workers of one `serve`)."""
+"""Processes for tests: the `imoox-gateway` command (`run_cli`, `serving`), `serve`
+subprocesses over the test's database as replicas run (not workers of one `serve`), and
+watching a process end (`watch`, `ended`, `wait_gone`)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import select
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
+from pymongo import MongoClient
 
 from authz.keys import development_keys
 from authz.tokens import TokenIssuer
 from gateway.settings import Settings
+from resolvers.collections import ALL
 from resolvers.demo_world import DEMO_PRINCIPALS
 
 
@@ -92,3 +98,85 @@ async def gateway_process(settings: Settings) -> AsyncIterator[httpx.AsyncClient
     """A replica's HTTP client only."""
     async with replica(settings) as running:
         yield running.http
+
+
+# The console script installed beside the interpreter running the tests.
+CLI = str(Path(sys.executable).parent / "imoox-gateway")
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"} | (env or {})
+    return subprocess.run(
+        [CLI, *args], capture_output=True, text=True, env=environment, timeout=120, check=False
+    )
+
+
+@contextmanager
+def serving(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`serve --demo` on a free port, once it answers /readyz; killed if a test left it up."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"} | (env or {})
+    process = subprocess.Popen(
+        [CLI, "serve", "--demo", "--port", str(port), "--data-dir", str(data_dir), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail(f"serve did not become ready: {process.communicate()[0]}")
+    try:
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def embedded_pid(data_dir: Path) -> int:
+    output = subprocess.run(
+        ["pgrep", "-f", f"secantus.*{data_dir}"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    assert len(output) == 1, output
+    return int(output[0])
+
+
+def watch(pid: int) -> int:
+    """A handle on exactly this process: unlike its pid, it cannot come to name another process
+    once this one has ended (the machine reuses pids quickly)."""
+    return os.pidfd_open(pid)
+
+
+def ended(pidfd: int, timeout: float = 30.0) -> bool:
+    """Whether the watched process ends within `timeout` (a pidfd becomes readable when it does):
+    WiredTiger checkpoints on shutdown, which is slow on a loaded machine."""
+    try:
+        return bool(select.select([pidfd], [], [], timeout)[0])
+    finally:
+        os.close(pidfd)
+
+
+def wait_gone(pid: int, timeout: float = 30.0) -> bool:
+    """Whether process `pid` is gone within `timeout`, for callers that know only a pid (prefer
+    `watch` while the process is surely alive: a pid can be reused once it has ended)."""
+    try:
+        pidfd = watch(pid)
+    except ProcessLookupError:
+        return True
+    return ended(pidfd, timeout)
+
+
+def snapshot(client: MongoClient[dict[str, Any]], database: str) -> dict[str, list[Any]]:
+    """Every document of every collection, in id order: what a command left in a database."""
+    return {name: list(client[database][name].find().sort("_id")) for name in ALL}

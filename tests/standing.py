@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from resolvers.token_standing import FRESHNESS
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 
 #: One request with a token: its HTTP status.
 Ask = Callable[[], Awaitable[int]]

@@ -10,7 +10,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
-from tests.conftest import GatewayClient, error_codes
+from tests.client import GatewayClient, error_codes
 
 ALICE = "acct-alice"
 #: Newer than any demo row: the demo's rows stay below these.

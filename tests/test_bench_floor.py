@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from bench.floor_app import create_app
 from bench.workload import FLOOR_PRINCIPAL_HEADER, QUERIES, BenchQuery, seed_bench_world
 from gateway.settings import Settings
-from tests.conftest import running
+from tests.client import running
 
 
 @pytest.fixture

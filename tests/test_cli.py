@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +21,7 @@ from authz.keys import KeySet, development_keys
 from authz.principals import PrincipalKind
 from authz.tokens import TokenVerifier
 from gateway.settings import Settings
-from resolvers.collections import ALL
-from tests.test_embedded import _wait_gone
-
-# The console script installed beside the interpreter running the tests.
-CLI = str(Path(sys.executable).parent / "imoox-gateway")
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"} | (env or {})
-    return subprocess.run(
-        [CLI, *args], capture_output=True, text=True, env=environment, timeout=120, check=False
-    )
+from tests.processes import embedded_pid, free_port, run_cli, serving, snapshot, wait_gone
 
 
 def test_help_lists_every_command() -> None:
@@ -71,10 +56,6 @@ def test_token_refuses_unknown_handles_and_production(tmp_path: Path) -> None:
     assert "disabled in production" in production.stderr
 
 
-def _snapshot(client: MongoClient[dict[str, Any]], database: str) -> dict[str, list[Any]]:
-    return {name: list(client[database][name].find().sort("_id")) for name in ALL}
-
-
 def test_seed_is_idempotent(mongo_uri: str) -> None:
     database = f"test_seed_{uuid.uuid4().hex[:8]}"
     env = {"MONGODB_URI": mongo_uri, "IMOOX_DATABASE": database}
@@ -82,12 +63,12 @@ def test_seed_is_idempotent(mongo_uri: str) -> None:
         try:
             first = run_cli("seed", "--demo", env=env)
             assert first.returncode == 0, first.stderr
-            before = _snapshot(client, database)
+            before = snapshot(client, database)
             assert len(before["accounts"]) >= 45
             second = run_cli("seed", "--demo", env=env)
             assert second.returncode == 0, second.stderr
             assert "0 documents inserted" in second.stderr
-            assert _snapshot(client, database) == before
+            assert snapshot(client, database) == before
         finally:
             client.drop_database(database)
 
@@ -98,58 +79,10 @@ def test_seed_needs_the_demo_flag() -> None:
     assert "pass --demo" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _serving(
-    data_dir: Path, *args: str, env: dict[str, str] | None = None
-) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """`serve --demo` on a free port, once it answers /readyz; killed if a test left it up."""
-    port = _free_port()
-    environment = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"} | (env or {})
-    process = subprocess.Popen(
-        [CLI, "serve", "--demo", "--port", str(port), "--data-dir", str(data_dir), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=environment,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"serve did not become ready: {process.communicate()[0]}")
-    try:
-        yield process, base
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
-    with _serving(tmp_path) as (process, base):
+    with serving(tmp_path) as (process, base):
         yield process, base, tmp_path
-
-
-def _embedded_pid(data_dir: Path) -> int:
-    output = subprocess.run(
-        ["pgrep", "-f", f"secantus.*{data_dir}"], capture_output=True, text=True, check=False
-    ).stdout.split()
-    assert len(output) == 1, output
-    return int(output[0])
 
 
 def test_serve_demo_end_to_end_and_ctrl_c_leaves_nothing_behind(
@@ -172,10 +105,10 @@ def test_serve_demo_end_to_end_and_ctrl_c_leaves_nothing_behind(
 
     assert httpx.get(f"{base}/graphql", headers={"Accept": "text/html"}).text.count("graphiql")
 
-    database_pid = _embedded_pid(data_dir)
+    database_pid = embedded_pid(data_dir)
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
-    assert _wait_gone(database_pid)
+    assert wait_gone(database_pid)
     assert "embedded database stopped" in (process.stdout.read() if process.stdout else "")
 
 
@@ -183,7 +116,7 @@ def test_second_serve_on_the_same_data_dir_fails_clearly(
     served: tuple[subprocess.Popen[str], str, Path],
 ) -> None:
     _, _, data_dir = served
-    result = run_cli("serve", "--port", str(_free_port()), "--data-dir", str(data_dir))
+    result = run_cli("serve", "--port", str(free_port()), "--data-dir", str(data_dir))
     assert result.returncode == 1
     assert "is in use by another process" in result.stderr
     assert "Traceback" not in result.stderr
@@ -235,7 +168,7 @@ def test_two_workers_share_one_database_their_limits_and_their_metrics(tmp_path:
     (2 - 1) * 1 with a batch of 1: README "Several replicas"), and /metrics counts both
     workers' hits."""
     rate = {"IMOOX_RATE_PER_ADDRESS_PER_MINUTE": "4", "IMOOX_RATE_BATCH": "1"}
-    with _serving(tmp_path, "--workers", "2", env=rate) as (process, base):
+    with serving(tmp_path, "--workers", "2", env=rate) as (process, base):
         parent = psutil.Process(process.pid)
         databases = [p for p in parent.children() if "secantus" in " ".join(p.cmdline())]
         assert len(databases) == 1
@@ -255,7 +188,7 @@ def test_two_workers_share_one_database_their_limits_and_their_metrics(tmp_path:
 
 
 def test_sigterm_stops_every_worker_then_the_database(tmp_path: Path) -> None:
-    with _serving(tmp_path, "--workers", "2") as (process, _):
+    with serving(tmp_path, "--workers", "2") as (process, _):
         descendants = psutil.Process(process.pid).children(recursive=True)
         assert len(descendants) >= 3  # two workers and the database (and multiprocessing's helper)
         process.send_signal(signal.SIGTERM)
@@ -276,7 +209,7 @@ def test_a_worker_that_cannot_start_stops_serve_with_a_failure(
         "--workers",
         "2",
         "--port",
-        str(_free_port()),
+        str(free_port()),
         "--data-dir",
         str(tmp_path),
         env={"MONGODB_URI": mongo_uri, "IMOOX_DATABASE": "no.dots.allowed"},
@@ -293,7 +226,7 @@ def test_a_configuration_no_worker_can_start_with_fails_once_in_the_parent(tmp_p
         "--workers",
         "2",
         "--port",
-        str(_free_port()),
+        str(free_port()),
         "--data-dir",
         str(tmp_path),
         env={"IMOOX_PERSISTED_QUERIES_FILE": str(persisted)},

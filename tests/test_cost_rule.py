@@ -13,7 +13,7 @@ from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 from gateway.settings import Settings
 from schema.build import build_schema
 from schema.limits import Limits, query_cost
-from tests.conftest import GatewayClient, error_codes
+from tests.client import GatewayClient, error_codes
 from tests.oracle import documents as oracle
 from tests.oracle.documents import Operation, Sel, leaf
 

@@ -25,7 +25,7 @@ from gateway.app import ConfigurationError, create_app
 from gateway.settings import Environment, Settings
 from resolvers import collections as c
 from resolvers.demo_world import account_id
-from tests.conftest import GatewayClient, error_codes, running, signing_key_file
+from tests.client import GatewayClient, error_codes, running, signing_key_file
 
 MEMBERS = """
 query($first: Int, $after: String, $filter: MemberFilter) {

@@ -20,7 +20,7 @@ from bench.workload import seed_bench_world
 from gateway.settings import Settings
 from resolvers.collections import ACCOUNTS, REVOKED_TOKENS
 from resolvers.demo_world import seed_demo_world
-from tests.conftest import running
+from tests.client import running
 
 WRITES = frozenset({"insert", "update", "delete", "findAndModify"})
 

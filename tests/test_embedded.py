@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -15,31 +14,7 @@ import pytest
 from pymongo import MongoClient
 
 from gateway.embedded import EmbeddedServer, EmbeddedServerError
-
-
-def _watch(pid: int) -> int:
-    """A handle on exactly this process: unlike its pid, it cannot come to name another process
-    once this one has ended (the machine reuses pids quickly)."""
-    return os.pidfd_open(pid)
-
-
-def _ended(pidfd: int, timeout: float = 30.0) -> bool:
-    """Whether the watched process ends within `timeout` (a pidfd becomes readable when it does):
-    WiredTiger checkpoints on shutdown, which is slow on a loaded machine."""
-    try:
-        return bool(select.select([pidfd], [], [], timeout)[0])
-    finally:
-        os.close(pidfd)
-
-
-def _wait_gone(pid: int, timeout: float = 30.0) -> bool:
-    """Whether process `pid` is gone within `timeout`, for callers that know only a pid (prefer
-    `_watch` while the process is surely alive: a pid can be reused once it has ended)."""
-    try:
-        pidfd = _watch(pid)
-    except ProcessLookupError:
-        return True
-    return _ended(pidfd, timeout)
+from tests.processes import ended, watch
 
 
 def test_restart_keeps_data_and_stop_leaves_no_process(tmp_path: Path) -> None:
@@ -47,8 +22,8 @@ def test_restart_keeps_data_and_stop_leaves_no_process(tmp_path: Path) -> None:
     with server as uri, MongoClient(uri) as client:
         client.imoox.things.insert_one({"_id": "kept", "value": 42})
         assert server.pid is not None
-        pidfd = _watch(server.pid)
-    assert _ended(pidfd)
+        pidfd = watch(server.pid)
+    assert ended(pidfd)
 
     with EmbeddedServer(tmp_path) as uri, MongoClient(uri) as client:
         assert client.imoox.things.find_one({"_id": "kept"}) == {"_id": "kept", "value": 42}
@@ -75,7 +50,7 @@ def test_server_dies_with_a_killed_gateway(tmp_path: Path) -> None:
     parent, child_pid, child = _gateway_with_database(tmp_path)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
-    assert _ended(child), f"the embedded database outlived its gateway: {_state(child_pid)}"
+    assert ended(child), f"the embedded database outlived its gateway: {_state(child_pid)}"
 
 
 def test_a_server_that_will_not_stop_dies_with_a_killed_gateway(tmp_path: Path) -> None:
@@ -85,17 +60,17 @@ def test_a_server_that_will_not_stop_dies_with_a_killed_gateway(tmp_path: Path) 
     os.kill(child_pid, signal.SIGSTOP)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
-    assert _ended(child), "the frozen embedded database outlived its gateway"
+    assert ended(child), "the frozen embedded database outlived its gateway"
 
 
 def test_stop_kills_a_server_that_will_not_stop(tmp_path: Path) -> None:
     server = EmbeddedServer(tmp_path, stop_timeout=1.0)
     server.start()
     assert server.pid is not None
-    pidfd = _watch(server.pid)
+    pidfd = watch(server.pid)
     os.kill(server.pid, signal.SIGSTOP)
     server.stop()
-    assert _ended(pidfd, timeout=0)
+    assert ended(pidfd, timeout=0)
 
 
 def test_only_the_main_thread_may_start_the_server(tmp_path: Path) -> None:
@@ -124,7 +99,7 @@ def _gateway_with_database(
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
     child_pid = int(parent.stdout.readline())
-    return parent, child_pid, _watch(child_pid)
+    return parent, child_pid, watch(child_pid)
 
 
 def _state(pid: int) -> str:

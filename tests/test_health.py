@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gateway.embedded import EmbeddedServer
 from gateway.settings import Settings
-from tests.conftest import GatewayClient, running
+from tests.client import GatewayClient, running
 
 
 async def test_health_and_readiness(gateway: GatewayClient) -> None:

@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from gateway.settings import Settings
-from tests.conftest import GatewayClient, production, running
+from tests.client import GatewayClient, production, running
 
 BASE = "http://gateway/graphql"
 

@@ -27,7 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 import authz.keys
 from gateway.settings import Settings
 from resolvers.demo_world import DEMO_PRINCIPALS
-from tests.conftest import GatewayClient, error_codes, running
+from tests.client import GatewayClient, error_codes, running
 
 ISSUER = "https://idp.example/realms/imoox"
 ME = "{ me { id } }"

@@ -26,7 +26,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.settings import Settings
 from resolvers import windows
 from resolvers.collections import ensure_schema
-from tests.conftest import GatewayClient, copy_demo_world, running
+from tests.client import GatewayClient, running
+from tests.conftest import copy_demo_world
 
 PAGE = 20
 SLACK = 50

@@ -21,7 +21,7 @@ from bench.examined import Examined, ReadCapture, explain_reads
 from gateway.settings import Settings
 from resolvers import collections as c
 from resolvers.rollup_rebuild import rebuild
-from tests.conftest import running
+from tests.client import running
 
 ROWS = 3_000
 PAGE = 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

@@ -15,7 +15,7 @@ from gateway.pages.operations import load_operations
 from gateway.settings import Settings
 from schema import build_schema
 from schema.persisted import PersistedOnly, sha256
-from tests.conftest import GatewayClient, running
+from tests.client import GatewayClient, running
 
 
 def by_hash(name: str, hashes: dict[str, str], variables: dict[str, Any] | None = None) -> Any:

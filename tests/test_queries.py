@@ -7,7 +7,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import CONTENT
-from tests.conftest import GatewayClient, error_codes
+from tests.client import GatewayClient, error_codes
 
 FEED = """
 query Feed($first: Int, $after: String) {

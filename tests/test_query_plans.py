@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
 from resolvers.collections import CONTENT
-from tests.conftest import running
+from tests.client import running
 
 
 @dataclass

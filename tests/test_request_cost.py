@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import strawberry.schema.schema
 
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 
 
 async def test_a_document_is_validated_once_however_often_it_is_sent(

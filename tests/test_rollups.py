@@ -20,8 +20,8 @@ from resolvers import rollups
 from resolvers.rollup_rebuild import STEP, _store, expected, rebuild
 from resolvers.rollups import FIELDS
 from tests.accounts.conftest import sign_in, sign_up
-from tests.conftest import GatewayClient, error_codes, running
-from tests.test_cli import run_cli
+from tests.client import GatewayClient, error_codes, running
+from tests.processes import run_cli
 
 CREATE = "mutation($input: CreateContentInput!) { createContent(input: $input) { content { id } } }"
 DELETE = "mutation($id: ID!) { deleteContent(input: {id: $id}) { deletedId } }"

@@ -18,7 +18,7 @@ from authz.visibility import audience
 from resolvers import collections as c
 from resolvers.content import comment_pages
 from resolvers.rollup_rebuild import rebuild
-from tests.conftest import GatewayClient, error_codes
+from tests.client import GatewayClient, error_codes
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 #: Minutes ago each new row was written: `r3a` and `r3b` share one millisecond.

@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
 from resolvers.rollups import IN_CHUNK
-from tests.conftest import running
+from tests.client import running
 from tests.test_db_operations import is_authentication
 
 QUERY = """{ account(id: "acct-erin") {

@@ -16,8 +16,8 @@ from gateway.settings import Settings
 from resolvers import collections as c
 from resolvers.rollups import REBUILD
 from resolvers.scale_world import chunk_documents, load_scale_world, scale_account_id
-from tests.conftest import running
-from tests.test_cli import _snapshot, run_cli
+from tests.client import running
+from tests.processes import run_cli, snapshot
 
 DEMO_ACCOUNTS = 53
 UNTIL = datetime(2026, 11, 30, 12, tzinfo=UTC)
@@ -42,14 +42,14 @@ def test_seed_scale_loads_what_it_says_once(mongo_uri: str) -> None:
             assert db.accounts.count_documents({}) == DEMO_ACCOUNTS + 200
             assert db.accounts.count_documents({"_id": {"$in": ids}}) == 200
             _assert_realistic(client, database)
-            before = _snapshot(client, database)
+            before = snapshot(client, database)
 
             second = run_cli("seed", "--scale", "200", env=env)
             assert second.returncode == 0, second.stderr
             assert "0 documents inserted" in second.stderr
             assert "200 accounts were there already" in second.stderr
             assert "rollups: up to date" in second.stderr  # nothing to recount
-            assert _snapshot(client, database) == before
+            assert snapshot(client, database) == before
 
             # A rebuild that stopped half-way is finished by the next load.
             db.counters.insert_one({"_id": REBUILD})
@@ -57,7 +57,7 @@ def test_seed_scale_loads_what_it_says_once(mongo_uri: str) -> None:
             assert third.returncode == 0, third.stderr
             assert "counter and mark documents written" in third.stderr
             assert db.counters.find_one({"_id": REBUILD}) is None
-            assert _snapshot(client, database) == before
+            assert snapshot(client, database) == before
         finally:
             client.drop_database(database)
 

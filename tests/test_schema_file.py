@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.test_cli import run_cli
+from tests.processes import run_cli
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema.graphql"
 REGENERATE = ".venv/bin/imoox-gateway schema > schema.graphql"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import _free_port, run_cli
+from tests.processes import free_port, run_cli
 
 
 def _jwks_hint(path: Path, reason: str) -> str:
@@ -27,7 +27,7 @@ def _fails_with(result_args: tuple[str, ...], env: dict[str, str], line: str) ->
 
 @pytest.fixture
 def serve_args(tmp_path: Path) -> tuple[str, ...]:
-    return ("serve", "--port", str(_free_port()), "--data-dir", str(tmp_path))
+    return ("serve", "--port", str(free_port()), "--data-dir", str(tmp_path))
 
 
 def test_production_without_keys(serve_args: tuple[str, ...]) -> None:
@@ -112,7 +112,7 @@ def test_a_jwks_url_that_is_no_http_url(serve_args: tuple[str, ...]) -> None:
 
 @pytest.mark.parametrize("command", ["serve", "seed"])
 def test_a_mongodb_uri_that_is_no_uri(command: str, tmp_path: Path) -> None:
-    args = ("serve", "--port", str(_free_port())) if command == "serve" else ("seed", "--demo")
+    args = ("serve", "--port", str(free_port())) if command == "serve" else ("seed", "--demo")
     _fails_with(
         (*args, "--data-dir", str(tmp_path)),
         {"MONGODB_URI": "postgres://user:secret@db.example/imoox"},
@@ -124,8 +124,8 @@ def test_a_mongodb_uri_that_is_no_uri(command: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", ["serve", "seed"])
 def test_a_database_that_does_not_answer(command: str, tmp_path: Path) -> None:
     """The line names the host and port, never the URI's password."""
-    port = _free_port()
-    args = ("serve", "--port", str(_free_port())) if command == "serve" else ("seed", "--demo")
+    port = free_port()
+    args = ("serve", "--port", str(free_port())) if command == "serve" else ("seed", "--demo")
     result = run_cli(
         *args,
         "--data-dir",

@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
-from tests.conftest import GatewayClient, running
+from tests.client import GatewayClient, running
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
 from schema.persisted import PersistedOnly, sha256
-from tests.conftest import error_codes, running
-from tests.test_cli import run_cli
+from tests.client import error_codes, running
+from tests.processes import run_cli
 
 OPERATIONS = """
 query Me { me { ...Names } }

@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.settings import Settings
 from resolvers.pagination import Cursors, CursorSeal
 from resolvers.windows import MAX_WIDTH, millis
-from tests.conftest import GatewayClient, error_codes, running
+from tests.client import GatewayClient, error_codes, running
 
 SECRET = "a cursor secret of the test run, 32+ chars"
 FEED = """query($first: Int, $after: String) { publicFeed(first: $first, after: $after) {

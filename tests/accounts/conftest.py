@@ -8,7 +8,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 
 SIGN_UP = """
 mutation($input: SignUpInput!) { signUp(input: $input) { mailSent } }

@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resolvers import collections as c
 from resolvers.demo_world import DEMO_PASSWORD
 from tests.accounts.conftest import sign_in
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 
 
 async def alerts(db: AsyncDatabase[Any]) -> list[str]:

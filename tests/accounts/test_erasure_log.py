@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.logs import JsonFormatter
 from resolvers import collections as c
 from resolvers.demo_world import account_id
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 
 ALICE = account_id("alice")
 

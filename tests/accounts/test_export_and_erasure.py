@@ -15,7 +15,7 @@ from resolvers import collections as c
 from resolvers import erasure
 from resolvers.demo_world import account_id
 from tests.accounts.conftest import sign_in, sign_up
-from tests.conftest import GatewayClient, error_codes, running
+from tests.client import GatewayClient, error_codes, running
 
 CREATE = """
 mutation($input: CreateContentInput!) { createContent(input: $input) { content { id } } }

@@ -13,7 +13,7 @@ from resolvers import sessions
 from resolvers.demo_world import DEMO_PASSWORD
 from schema import sessions as session_mutations
 from tests.accounts.conftest import sign_in, sign_up
-from tests.conftest import GatewayClient, error_codes
+from tests.client import GatewayClient, error_codes
 
 REFRESH = """
 mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken refreshToken } }

@@ -12,7 +12,7 @@ from resolvers import collections as c
 from resolvers.demo_world import DEMO_PASSWORD
 from schema import sessions as session_mutations
 from tests.accounts.conftest import PASSWORD, SIGN_IN, sign_in, sign_up
-from tests.conftest import GatewayClient, error_codes, running
+from tests.client import GatewayClient, error_codes, running
 
 NOTIFICATIONS = "{ me { notifications { id kind message read } } }"
 

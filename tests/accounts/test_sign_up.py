@@ -28,7 +28,7 @@ from tests.accounts.conftest import (
     sign_in,
     sign_up,
 )
-from tests.conftest import GatewayClient, error_codes, running
+from tests.client import GatewayClient, error_codes, running
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 

@@ -29,7 +29,7 @@ from tests.accounts.test_token_standing import (
     warm,
     warm_process,
 )
-from tests.conftest import GatewayClient, running
+from tests.client import GatewayClient, running
 from tests.standing import asking, refused_within_the_bound
 
 ALICE = account_id("alice")

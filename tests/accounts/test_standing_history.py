@@ -23,7 +23,7 @@ from tests.accounts.test_token_standing import (
     held_stream,
     warm,
 )
-from tests.conftest import running
+from tests.client import running
 from tests.standing import Ask, asking
 
 ALICE = account_id("alice")

@@ -28,7 +28,7 @@ from resolvers import collections as c
 from resolvers import token_standing
 from resolvers.demo_world import account_id
 from resolvers.token_standing import FRESHNESS, ROUND_WAIT_MS, STREAM_APP_NAME
-from tests.conftest import GatewayClient, running
+from tests.client import GatewayClient, running
 from tests.processes import gateway_process, until
 from tests.standing import Ask, asking, refused_within_the_bound
 

@@ -23,7 +23,7 @@ from gateway.settings import Settings
 from resolvers.collections import DISCLOSURES
 from resolvers.disclosures import DisclosureWriter
 from resolvers.transactions import enclosing_transaction
-from tests.conftest import error_codes, running
+from tests.client import error_codes, running
 
 READ_EMAIL = "query($id: ID!) { account(id: $id) { email } }"
 #: Eight members of dora's domain (SPEC §9 demo world), one request for each.

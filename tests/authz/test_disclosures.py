@@ -8,7 +8,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.demo_world import LEGAL_REQUEST_ID
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 
 
 async def _records(db: AsyncDatabase[Any], subject: str) -> list[dict[str, Any]]:

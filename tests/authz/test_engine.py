@@ -23,7 +23,7 @@ from authz.tokens import TokenVerifier
 from gateway.settings import Settings
 from schema import build_schema
 from schema.coverage import coverage_problems
-from tests.conftest import GatewayClient, error_codes, running
+from tests.client import GatewayClient, error_codes, running
 
 
 def test_policy_check_passes_for_the_real_schema() -> None:

@@ -25,7 +25,7 @@ from tests.authz.expectations import (
     CONTENT_FIELDS,
     SETTINGS_FOR_DOMAIN_ADMIN,
 )
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 
 SCHEMA = build_schema()._schema
 R = Relation

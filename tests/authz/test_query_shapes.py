@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 
 SECRETS = ("alice@uni-graz.example", "+43 316 380 0001", "asthma", "AT611904300234573201")
 

@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
 from schema import payloads
-from tests.conftest import GatewayClient, error_codes
+from tests.client import GatewayClient, error_codes
 
 REJECT = {"X-Authz-Mode": "reject"}
 

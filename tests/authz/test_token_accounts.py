@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
 from resolvers.demo_world import DEMO_PRINCIPALS, account_id
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 from tests.standing import asking, refused_within_the_bound
 
 DORA = account_id("dora")

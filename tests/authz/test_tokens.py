@@ -25,7 +25,7 @@ from authz.principals import PrincipalKind
 from authz.tokens import TokenRejected, TokenVerifier
 from gateway.settings import Settings
 from resolvers.tokens import revoke
-from tests.conftest import GatewayClient, running
+from tests.client import GatewayClient, running
 from tests.jwt_parts import segment, token_claims
 from tests.standing import asking, refused_within_the_bound
 

@@ -25,7 +25,7 @@ from resolvers import collections as c
 from resolvers.collections import ensure_schema
 from resolvers.demo_world import DEMO_PRINCIPALS, seed_demo_world
 from tests.authz.expectations import ALL_CALLERS, WRITE_ACCESS, WRITE_LIMITS
-from tests.conftest import GatewayClient, error_codes, running
+from tests.client import GatewayClient, error_codes, running
 
 #: One small, valid call of each mutation: refused only for who is calling, never for input.
 CALLS: dict[str, str] = {

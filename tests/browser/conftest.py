@@ -26,7 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

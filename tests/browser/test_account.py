@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.accounts.conftest import PASSWORD, SIGN_IN, sign_up
 from tests.browser.conftest import LiveGateway, screenshot
-from tests.conftest import error_codes
+from tests.client import error_codes
 
 DEMO_PASSWORD = "imoox-demo-password"
 ALICE = "acct-alice"

@@ -26,7 +26,7 @@ from gateway.settings import Settings
 from gateway.supervisor import Supervisor
 from resolvers.collections import DISCLOSURES, ensure_schema
 from resolvers.demo_world import seed_demo_world
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 
 #: dora (a domain admin) reads the e-mail of members of her domain: a non-public value whose
 #: every answer needs a disclosure record (SPEC §8).

@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.demo_world import DEMO_PRINCIPALS
 from schema.errors import UNAUTHENTICATED_MESSAGE
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 from tests.faults.conftest import a_normal_request_succeeds
 
 LEEWAY = 30  # Settings().jwt_leeway_seconds

@@ -17,7 +17,7 @@ from resolvers import collections as c
 from resolvers import erasure
 from resolvers.demo_world import account_id
 from tests.accounts.test_export_and_erasure import DELETE, assert_erased, lived_in_account
-from tests.conftest import error_codes, running
+from tests.client import error_codes, running
 from tests.faults.conftest import (
     READ_EMAIL,
     Supervised,

@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import DISCLOSURES
 from tests.authz.test_disclosure_groups import WITHHELD, refuse_records_about
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 from tests.faults.conftest import MEMBERS, a_normal_request_succeeds, read_emails, recorded
 
 

@@ -18,8 +18,7 @@ from pymongo import MongoClient
 
 from resolvers.collections import DISCLOSURES
 from tests.faults.conftest import DATABASE_TIMEOUT, READ_EMAIL, unavailable_or_answered
-from tests.test_cli import _embedded_pid, _serving, run_cli
-from tests.test_embedded import _ended, _watch
+from tests.processes import embedded_pid, run_cli, serving, watch
 
 ENV = {"IMOOX_DATABASE_TIMEOUT_SECONDS": str(DATABASE_TIMEOUT)}
 
@@ -51,7 +50,7 @@ def _a_normal_request_succeeds(base: str, data_dir: Path) -> None:
     assert response.json() == {"data": {"account": {"email": "alice@uni-graz.example"}}}
     [port] = [
         c.laddr.port
-        for c in psutil.Process(_embedded_pid(data_dir)).net_connections(kind="tcp")
+        for c in psutil.Process(embedded_pid(data_dir)).net_connections(kind="tcp")
         if c.status == psutil.CONN_LISTEN
     ]
     client: MongoClient[dict[str, Any]] = MongoClient(f"mongodb://127.0.0.1:{port}/")
@@ -66,15 +65,15 @@ def _a_normal_request_succeeds(base: str, data_dir: Path) -> None:
 def test_serve_restarts_its_killed_database_and_its_workers_serve_again(tmp_path: Path) -> None:
     """The parent owns the database and restarts it; the workers saw connection errors.
     (One process runs the same supervisor: tests/faults/test_database_killed.py.)"""
-    with _serving(tmp_path, "--workers", "2", env=ENV) as (process, base):
+    with serving(tmp_path, "--workers", "2", env=ENV) as (process, base):
         _a_normal_request_succeeds(base, tmp_path)
-        database = _embedded_pid(tmp_path)
+        database = embedded_pid(tmp_path)
         os.kill(database, signal.SIGSTOP)  # stopped first: the outage is certain, then killed
         assert httpx.get(f"{base}/readyz", timeout=30).status_code == 503
         assert not unavailable_or_answered(_read_email(base, tmp_path, "acct-bob"))
         os.kill(database, signal.SIGKILL)
         _until(lambda: _ready(base), "ready again")
-        assert _embedded_pid(tmp_path) != database
+        assert embedded_pid(tmp_path) != database
         _a_normal_request_succeeds(base, tmp_path)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
@@ -95,9 +94,9 @@ def _accepted_a_connection(gateway: int, port: int) -> bool:
 
 
 def test_a_gateway_killed_mid_request_leaves_data_the_next_start_serves(tmp_path: Path) -> None:
-    with _serving(tmp_path, env=ENV) as (process, base):
-        database = _embedded_pid(tmp_path)
-        ended = _watch(database)
+    with serving(tmp_path, env=ENV) as (process, base):
+        database = embedded_pid(tmp_path)
+        ended = watch(database)
         os.kill(database, signal.SIGSTOP)  # holds the request in the gateway
         with ThreadPoolExecutor(1) as pool:
             in_flight = pool.submit(_read_email, base, tmp_path, "acct-bob")
@@ -108,6 +107,6 @@ def test_a_gateway_killed_mid_request_leaves_data_the_next_start_serves(tmp_path
             os.kill(database, signal.SIGCONT)  # it gets its parent-death SIGTERM now
             with pytest.raises(httpx.TransportError):
                 in_flight.result()
-        assert _ended(ended)
-    with _serving(tmp_path, env=ENV) as (_, base):
+        assert ended(ended)
+    with serving(tmp_path, env=ENV) as (_, base):
         _a_normal_request_succeeds(base, tmp_path)

@@ -24,7 +24,7 @@ from gateway.workers import server_options
 from resolvers.collections import DISCLOSURES
 from resolvers.disclosures import DisclosureWriter
 from tests.authz.test_disclosure_groups import record
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 from tests.faults.conftest import READ_EMAIL, eventually
 
 BLOCK_MS = 3000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-from tests.conftest import running
+from tests.client import running
 from tests.faults.conftest import (
     MEMBERS,
     Supervised,

@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
 from resolvers.demo_world import DEMO_PRINCIPALS
-from tests.conftest import running
+from tests.client import running
 from tests.oracle.harness import Lab
 
 

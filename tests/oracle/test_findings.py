@@ -6,7 +6,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.conftest import GatewayClient, error_codes
+from tests.client import GatewayClient, error_codes
 
 
 async def test_a_payload_nulled_by_a_refused_sibling_write_is_not_recorded_as_disclosed(

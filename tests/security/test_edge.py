@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from gateway.middleware import Edge
 from gateway.settings import Settings
-from tests.conftest import GatewayClient, running
+from tests.client import GatewayClient, running
 
 APP_ORIGIN = "https://app.imoox.example"
 

@@ -26,7 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Environment, Settings
 from schema.persisted import PersistedOnly, sha256
-from tests.conftest import GatewayClient, running, signing_key_file
+from tests.client import GatewayClient, running, signing_key_file
 from tests.jwt_parts import segment, token_claims
 
 NORMAL = "{ publicFeed(first: 2) { edges { node { id title } } } }"

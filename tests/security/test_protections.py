@@ -21,7 +21,7 @@ from resolvers.demo_world import DEMO_PASSWORD
 from schema import build_schema
 from schema.limits import Limits, query_cost
 from schema.persisted import QueryRegistry, sha256
-from tests.conftest import GatewayClient, error_codes, running
+from tests.client import GatewayClient, error_codes, running
 
 WRONG = (
     'mutation { signIn(input: {username: "alice", password: "not it at all",'

@@ -31,7 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 from gateway.app import create_app
 from gateway.settings import Settings
 from schema import build_schema
-from tests.conftest import GatewayClient, production, running
+from tests.client import GatewayClient, production, running
 
 #: The names a caller may learn without asking: the root operation types (`{ __typename }`).
 ROOT_NAMES = frozenset({"Query", "Mutation"})

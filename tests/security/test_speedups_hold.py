@@ -24,7 +24,7 @@ from authz.tokens import TokenIssuer
 from gateway.settings import Settings
 from resolvers.collections import CONTENT, DISCLOSURES
 from resolvers.demo_world import DEMO_PRINCIPALS
-from tests.conftest import GatewayClient, error_codes, running, signing_key_file
+from tests.client import GatewayClient, error_codes, running, signing_key_file
 
 ME = "{ me { id } }"
 

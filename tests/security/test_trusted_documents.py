@@ -21,7 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
 from schema.persisted import PersistedOnly, sha256
-from tests.conftest import GatewayClient, error_codes, running
+from tests.client import GatewayClient, error_codes, running
 from tests.jwt_parts import token_claims
 
 FEED = "query Feed { publicFeed(first: 1) { edges { node { id } } } }"

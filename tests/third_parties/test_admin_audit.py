@@ -8,7 +8,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
-from tests.conftest import GatewayClient, error_codes
+from tests.client import GatewayClient, error_codes
 
 AUDIT = """query($domain: ID!) { domain(id: $domain) { auditLog(first: 10) {
   action outcome at actor { displayName } account { id displayName } } } }"""

@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.aggregates import K
 from resolvers import collections as c
-from tests.conftest import GatewayClient, error_codes
+from tests.client import GatewayClient, error_codes
 
 TRENDS = """
 query($period: TrendPeriod!, $since: String, $until: String) {

@@ -10,7 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
 from resolvers.demo_world import account_id
-from tests.conftest import GatewayClient, error_codes
+from tests.client import GatewayClient, error_codes
 
 GRANT = """
 mutation($input: GrantConsentInput!) {

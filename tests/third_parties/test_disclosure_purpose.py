@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 
 DISCLOSURES = "{ me { disclosures { principalId relation fields purpose legalRequest } } }"
 

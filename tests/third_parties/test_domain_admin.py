@@ -11,7 +11,7 @@ from resolvers import collections as c
 from resolvers.admin import set_account_state
 from resolvers.demo_world import DEMO_PASSWORD, account_id
 from tests.accounts.conftest import sign_in
-from tests.conftest import GatewayClient, error_codes
+from tests.client import GatewayClient, error_codes
 
 MEMBERS = """
 query($after: String, $filter: MemberFilter) {

@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resolvers import collections as c
 from resolvers.demo_world import LEGAL_REQUEST_ID, account_id
 from schema.legal import period_bounds
-from tests.conftest import GatewayClient, error_codes
+from tests.client import GatewayClient, error_codes
 
 BOB = '{ account(id: "acct-bob") { email phone address { city } } }'
 REGISTER = """

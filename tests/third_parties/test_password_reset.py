@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resolvers import collections as c
 from resolvers.demo_world import DEMO_PASSWORD, account_id
 from tests.accounts.conftest import mailed_code, sign_in
-from tests.conftest import GatewayClient, error_codes
+from tests.client import GatewayClient, error_codes
 
 ALICE = account_id("alice")
 ALICE_MAIL = "alice@uni-graz.example"

@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.settings import Settings
 from resolvers import collections as c
 from resolvers import policy_versions
-from tests.conftest import GatewayClient, error_codes, running
+from tests.client import GatewayClient, error_codes, running
 
 PUBLISH = """
 mutation {

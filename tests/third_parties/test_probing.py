@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
 from resolvers.demo_world import account_id
-from tests.conftest import GatewayClient
+from tests.client import GatewayClient
 
 CALLS = {
     "revoke": 'revokeConsent(input: {consentId: "ID"}) { consent { id } }',
