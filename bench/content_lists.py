@@ -47,7 +47,7 @@ MEASURE = """
 import asyncio, json, statistics, sys, time
 from pathlib import Path
 from gateway.settings import Settings
-from tests.conftest import running
+from tests.client import running
 
 async def main(uri, database, runs, queries):
     settings = Settings(mongodb_uri=uri, database=database, data_dir=Path(sys.argv[5]))
