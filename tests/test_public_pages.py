@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
 
+import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
@@ -216,6 +217,28 @@ async def test_items_of_a_suspended_author_are_gone_at_once(gateway: GatewayClie
         as_="dora",
     )
     assert (await gateway.http.get("/content/post-alice-garden")).status_code == 200
+
+
+@pytest.mark.parametrize("action", ["suspendAccount", "blockAccount"])
+async def test_comments_of_a_suspended_or_blocked_member_are_gone_at_once(
+    gateway: GatewayClient, action: str
+) -> None:
+    before = (await gateway.http.get("/content/post-alice-garden")).text
+    assert "Bob Berger" in before and "bob.png" in before and "Lovely!" in before
+    body = await gateway.query(
+        f'mutation {{ {action}(input: {{accountId: "acct-bob"}}) {{ account {{ id }} }} }}',
+        as_="dora",
+    )
+    assert "errors" not in body, body
+    page = await gateway.http.get("/content/post-alice-garden")
+    assert page.status_code == 200
+    for gone in ("Bob Berger", "bob.png", "Lovely!"):
+        assert gone not in page.text
+    await gateway.query(
+        'mutation { restoreAccount(input: {accountId: "acct-bob"}) { account { id } } }',
+        as_="dora",
+    )
+    assert "Lovely!" in (await gateway.http.get("/content/post-alice-garden")).text
 
 
 async def test_hostile_text_is_escaped(gateway: GatewayClient) -> None:

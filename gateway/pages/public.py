@@ -121,8 +121,13 @@ class PublicPages:
         if item is None or item.get("visibility") != "PUBLIC":
             return _not_found()
         author = (item.get("author") or {}).get("id")
-        if author not in await active_authors(request.app.state.db, [author or ""]):
+        comments = item.get("comments") or []
+        writers = {(comment.get("author") or {}).get("id") or "" for comment in comments}
+        active = await active_authors(request.app.state.db, {author or "", *writers})
+        if author not in active:
             return _not_found()
+        # Comments of a suspended or blocked member go with them, as their items do.
+        item["comments"] = [c for c in comments if (c.get("author") or {}).get("id") in active]
         canonical = f"{self._base(request)}/content/{quote(item['id'], safe='')}"
         html = _templates.get_template("item.html").render(item=item, canonical=canonical)
         return _html(html, 200)
