@@ -157,13 +157,21 @@ def verifying_keys(jwks: dict[str, Any]) -> dict[str, jwt.PyJWK]:
     for entry in jwks.get("keys", []):
         if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
             continue
+        if "verify" not in entry.get("key_ops", ["verify"]):
+            continue  # a key its owner limited to other operations (e.g. `encrypt`)
         try:
             key = jwt.PyJWK(entry)
         except jwt.PyJWTError:
             continue
-        if key.algorithm_name in ALLOWED_ALGORITHMS and key.key_id:
+        curve = _CURVES.get(key.algorithm_name)
+        if curve is not None and entry.get("crv") == curve and key.key_id:
             keys[key.key_id] = key
     return keys
+
+
+#: The one curve each accepted algorithm signs with: a key labelled with an algorithm whose
+#: curve it does not have (a P-384 key marked ES256) verifies nothing.
+_CURVES = {"EdDSA": "Ed25519", "ES256": "P-256"}
 
 
 def _match(keys: dict[str, jwt.PyJWK], kid: str | None, algorithm: str) -> jwt.PyJWK:

@@ -168,5 +168,5 @@ class TokenVerifier:
                 expires=int(claims["exp"]),
                 issued_at=int(claims["iat"]),
             )
-        except (jwt.InvalidTokenError, InvalidClaims) as error:
+        except (jwt.PyJWTError, InvalidClaims) as error:  # a key error too: never a 500
             raise TokenRejected(str(error)) from error
