@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from time import monotonic
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import jwt
@@ -124,7 +125,7 @@ class RemoteKeySet(KeySet):
         try:
             jwks = await self._fetch()
         except (httpx.HTTPError, TimeoutError, ValueError) as error:
-            log.warning("fetching the JWKS from %s failed: %r", self.url, error)
+            log.warning("fetching the JWKS from %s failed: %r", without_secrets(self.url), error)
         else:
             self._fetched, self._fetched_at = verifying_keys(jwks), monotonic()
         finally:
@@ -144,6 +145,13 @@ def _jwks(document: Any) -> dict[str, Any]:
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise ValueError("it has no `keys` list")
     return document
+
+
+def without_secrets(url: str) -> str:
+    """A URL fit for a log line or an error: no user, password, query or fragment."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def verifying_keys(jwks: dict[str, Any]) -> dict[str, jwt.PyJWK]:

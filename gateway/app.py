@@ -25,6 +25,7 @@ from authz.keys import (
     development_keys,
     key_material,
     load_signing_key,
+    without_secrets,
 )
 from authz.tokens import TokenIssuer, TokenVerifier
 from gateway.auth import Authenticator
@@ -194,8 +195,8 @@ def token_keys(settings: Settings) -> tuple[TokenVerifier, TokenIssuer | None]:
     if settings.jwks_url:
         if not _is_http_url(settings.jwks_url):
             raise ConfigurationError(
-                f"IMOOX_JWKS_URL {settings.jwks_url} is not an http(s) URL: set it to the"
-                " identity provider's JWKS endpoint (docs/identity.md)."
+                f"IMOOX_JWKS_URL {without_secrets(settings.jwks_url)} is not an http(s) URL:"
+                " set it to the identity provider's JWKS endpoint (docs/identity.md)."
             )
         keys: KeySet = RemoteKeySet(
             settings.jwks_url,

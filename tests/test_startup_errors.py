@@ -189,3 +189,12 @@ def test_an_invalid_setting(
     assert "Traceback" not in result.stderr
     assert "too-short-and-secret" not in result.stderr
     assert result.stderr.splitlines()[-1] == line
+
+
+def test_a_jwks_url_is_named_without_its_password(serve_args: tuple[str, ...]) -> None:
+    _fails_with(
+        serve_args,
+        {"IMOOX_JWKS_URL": "ftp://u:S3cretPassw0rd@sso.example.org/certs"},
+        "IMOOX_JWKS_URL ftp://sso.example.org/certs is not an http(s) URL: set it to the"
+        " identity provider's JWKS endpoint (docs/identity.md).",
+    )

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, SECP384R1, g
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
-from authz.keys import verifying_keys
+from authz.keys import verifying_keys, without_secrets
 
 
 def _ec(curve: Any, kid: str, **more: Any) -> dict[str, Any]:
@@ -38,3 +38,11 @@ def test_only_signing_keys_on_their_algorithms_curve_verify() -> None:
         }
     )
     assert sorted(keys) == ["ed", "ed-verify", "p256"]
+
+
+def test_a_url_in_a_log_line_or_an_error_carries_no_secret() -> None:
+    assert (
+        without_secrets("https://user:S3cret@idp.example:8443/certs?token=abc#x")
+        == "https://idp.example:8443/certs"
+    )
+    assert without_secrets("ftp://u:S3cretPassw0rd@x") == "ftp://x"
