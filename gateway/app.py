@@ -240,9 +240,16 @@ def cursor_seal(settings: Settings) -> CursorSeal:
 
 
 def check_configuration(settings: Settings) -> None:
-    """Refuse now what `create_app` would refuse, before a database is started for nothing."""
+    """Refuse now what `create_app` would refuse, before a database is started for nothing;
+    and production without its public address, which pages would otherwise take from each
+    request's `Host`."""
     token_keys(settings)
     cursor_seal(settings)
+    if settings.production and settings.public_base_url is None:
+        raise ConfigurationError(
+            "Production needs IMOOX_PUBLIC_BASE_URL (e.g. https://imoox.example): public pages"
+            " and sitemaps must not name whatever Host a client sends."
+        )
 
 
 def _signing_key(path: Path) -> tuple[SigningKey, dict[str, Any]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.client import signing_key_file
 from tests.processes import free_port, run_cli
 
 
@@ -197,4 +198,19 @@ def test_a_jwks_url_is_named_without_its_password(serve_args: tuple[str, ...]) -
         {"IMOOX_JWKS_URL": "ftp://u:S3cretPassw0rd@sso.example.org/certs"},
         "IMOOX_JWKS_URL ftp://sso.example.org/certs is not an http(s) URL: set it to the"
         " identity provider's JWKS endpoint (docs/identity.md).",
+    )
+
+
+def test_production_needs_its_public_address(serve_args: tuple[str, ...], tmp_path: Path) -> None:
+    """Unset, canonical links, robots.txt and sitemaps named the Host a request carried."""
+    key = signing_key_file(tmp_path)
+    _fails_with(
+        serve_args,
+        {
+            "IMOOX_ENV": "production",
+            "IMOOX_SIGNING_KEY_FILE": str(key),
+            "IMOOX_CURSOR_SECRET": "c" * 40,
+        },
+        "Production needs IMOOX_PUBLIC_BASE_URL (e.g. https://imoox.example): public pages"
+        " and sitemaps must not name whatever Host a client sends.",
     )
