@@ -18,7 +18,7 @@ from pymongo import MongoClient
 
 from resolvers.collections import DISCLOSURES
 from tests.faults.conftest import DATABASE_TIMEOUT, READ_EMAIL, unavailable_or_answered
-from tests.processes import embedded_pid, run_cli, serving, watch
+from tests.processes import embedded_pid, ended, run_cli, serving, watch
 
 ENV = {"IMOOX_DATABASE_TIMEOUT_SECONDS": str(DATABASE_TIMEOUT)}
 
@@ -96,7 +96,7 @@ def _accepted_a_connection(gateway: int, port: int) -> bool:
 def test_a_gateway_killed_mid_request_leaves_data_the_next_start_serves(tmp_path: Path) -> None:
     with serving(tmp_path, env=ENV) as (process, base):
         database = embedded_pid(tmp_path)
-        ended = watch(database)
+        database_process = watch(database)
         os.kill(database, signal.SIGSTOP)  # holds the request in the gateway
         with ThreadPoolExecutor(1) as pool:
             in_flight = pool.submit(_read_email, base, tmp_path, "acct-bob")
@@ -107,6 +107,6 @@ def test_a_gateway_killed_mid_request_leaves_data_the_next_start_serves(tmp_path
             os.kill(database, signal.SIGCONT)  # it gets its parent-death SIGTERM now
             with pytest.raises(httpx.TransportError):
                 in_flight.result()
-        assert ended(ended)
+        assert ended(database_process)
     with serving(tmp_path, env=ENV) as (_, base):
         _a_normal_request_succeeds(base, tmp_path)
