@@ -1,7 +1,18 @@
 // The privacy center (/account): everything through /graphql by registered operations
 // (client.js), every value from the server rendered as text, never as HTML.
 
-import { GraphQLFailure, download, element, run, setToken } from "/pages/client.js";
+import {
+  GraphQLFailure,
+  call,
+  download,
+  element,
+  onSessionEnded,
+  row,
+  run,
+  say,
+  setToken,
+  when,
+} from "/pages/client.js";
 
 const $ = (id) => document.getElementById(id);
 const DEVICE_KEY = "imoox-device-id";
@@ -26,27 +37,10 @@ function deviceId() {
   return id;
 }
 
-function say(message, { error = false } = {}) {
-  const status = $("status");
-  status.textContent = message;
-  status.classList.toggle("error", error);
-}
-
-function when(value) {
-  return value ? new Date(value).toLocaleString() : "—";
-}
-
-function cells(row, values) {
-  for (const value of values) {
-    row.append(value instanceof Node ? value : element("td", value ?? "—"));
-  }
-  return row;
-}
-
 function fill(tbody, rows, empty, columns) {
   tbody.replaceChildren(...rows);
   if (!rows.length) {
-    tbody.append(cells(element("tr"), [element("td", empty, { colspan: String(columns) })]));
+    tbody.append(row([element("td", empty, { colspan: String(columns) })]));
   }
 }
 
@@ -65,17 +59,8 @@ function signedOut(message) {
   $("username").focus();
 }
 
-/** Run an operation; a session that ended (expired, signed out elsewhere) signs the page out. */
-async function call(name, variables) {
-  try {
-    return await run(name, variables);
-  } catch (failure) {
-    if (failure instanceof GraphQLFailure && failure.codes.includes("UNAUTHENTICATED")) {
-      signedOut("Your session has ended. Please sign in again.");
-    }
-    throw failure;
-  }
-}
+// A session that ended (expired, signed out elsewhere) signs the page out.
+onSessionEnded(() => signedOut("Your session has ended. Please sign in again."));
 
 async function loadProfile() {
   const { me } = await call("AccountProfile");
@@ -105,13 +90,16 @@ async function loadDisclosures() {
   const { me } = await call("AccountDisclosures");
   const records = [...me.disclosures].sort((a, b) => (a.at < b.at ? 1 : -1));
   const rows = records.map((record) =>
-    cells(element("tr", "", { "data-principal": record.principalId ?? "" }), [
-      when(record.at),
-      `${KINDS[record.principalKind] ?? record.principalKind} ${record.principalId}`,
-      (record.fields ?? []).join(", "),
-      record.purpose ?? record.relation,
-      record.legalRequest ? `Legal request ${record.legalRequest}` : `As ${record.relation}`,
-    ]),
+    row(
+      [
+        when(record.at),
+        `${KINDS[record.principalKind] ?? record.principalKind} ${record.principalId}`,
+        (record.fields ?? []).join(", "),
+        record.purpose ?? record.relation,
+        record.legalRequest ? `Legal request ${record.legalRequest}` : `As ${record.relation}`,
+      ],
+      { "data-principal": record.principalId ?? "" },
+    ),
   );
   fill($("disclosure-rows"), rows, "Nobody else has received your personal data.", 5);
 }
@@ -130,14 +118,17 @@ async function loadConsents() {
       action.append(revoke);
     }
     const ended = consent.revokedAt ? `Revoked ${when(consent.revokedAt)}` : "Expired";
-    return cells(element("tr", "", { "data-recipient": consent.recipient ?? "" }), [
-      consent.recipient,
-      (consent.fields ?? []).join(", "),
-      consent.purpose,
-      when(consent.grantedAt),
-      consent.active ? "Active" : ended,
-      action,
-    ]);
+    return row(
+      [
+        consent.recipient,
+        (consent.fields ?? []).join(", "),
+        consent.purpose,
+        when(consent.grantedAt),
+        consent.active ? "Active" : ended,
+        action,
+      ],
+      { "data-recipient": consent.recipient ?? "" },
+    );
   });
   fill($("consent-rows"), rows, "You have given no consents.", 6);
 }
@@ -155,7 +146,7 @@ async function revokeConsent(consent) {
 async function loadDevices() {
   const { me } = await call("AccountDevices");
   const devices = me.devices.map((device) =>
-    cells(element("tr"), [
+    row([
       device.deviceId,
       device.userAgent,
       when(device.firstSeenAt),
@@ -169,15 +160,9 @@ async function loadDevices() {
       const check = signIn.suspicious
         ? element("td", "Suspicious: a new device", { class: "badge" })
         : element("td", "Known device");
-      const row = cells(element("tr"), [
-        when(signIn.at),
-        signIn.deviceId,
-        signIn.ip,
-        signIn.userAgent,
-        check,
-      ]);
-      row.classList.toggle("suspicious", Boolean(signIn.suspicious));
-      return row;
+      const listed = row([when(signIn.at), signIn.deviceId, signIn.ip, signIn.userAgent, check]);
+      listed.classList.toggle("suspicious", Boolean(signIn.suspicious));
+      return listed;
     });
   fill($("sign-in-rows"), signIns, "No sign-ins.", 5);
 }

@@ -1,7 +1,16 @@
 // The domain admin console (/admin): everything through /graphql by registered operations
 // (client.js), every value from the server rendered as text, never as HTML.
 
-import { GraphQLFailure, element, run, setToken } from "/pages/client.js";
+import {
+  GraphQLFailure,
+  call,
+  element,
+  onSessionEnded,
+  row,
+  say,
+  setToken,
+  when,
+} from "/pages/client.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -38,24 +47,6 @@ const ACTIONS = {
 let domain = null;
 let after = null;
 let pending = null;
-
-function say(message, { error = false } = {}) {
-  const status = $("status");
-  status.textContent = message;
-  status.classList.toggle("error", error);
-}
-
-function when(value) {
-  return value ? new Date(value).toLocaleString() : "—";
-}
-
-function row(values) {
-  const tr = element("tr");
-  for (const value of values) {
-    tr.append(value instanceof Node ? value : element("td", value ?? "—"));
-  }
-  return tr;
-}
 
 function show(view) {
   $("sign-in-view").hidden = view !== "sign-in";
@@ -94,17 +85,8 @@ function notAdmin() {
   $("not-admin-heading").focus();
 }
 
-/** Run an operation; a token that stopped working signs the page out. */
-async function call(name, variables) {
-  try {
-    return await run(name, variables);
-  } catch (failure) {
-    if (failure instanceof GraphQLFailure && failure.codes.includes("UNAUTHENTICATED")) {
-      signOut("Your sign-in has ended. Please sign in again.");
-    }
-    throw failure;
-  }
-}
+// A token that stopped working signs the page out.
+onSessionEnded(() => signOut("Your sign-in has ended. Please sign in again."));
 
 function who(member) {
   return member.username ? `${member.displayName} (${member.username})` : member.displayName;

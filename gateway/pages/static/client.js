@@ -6,6 +6,7 @@
 
 let token = null;
 let hashes = null;
+let sessionEnded = () => {};
 
 /** Remember (or, with null, forget) the access token for the following requests. */
 export function setToken(value) {
@@ -61,6 +62,24 @@ export async function run(name, variables = {}) {
   return body.data;
 }
 
+/** What the page does when a signed-in call finds its session ended (signs the page out). */
+export function onSessionEnded(handler) {
+  sessionEnded = handler;
+}
+
+/** `run` for a signed-in page: a session that ended (expired, signed out elsewhere, suspended)
+ * calls the `onSessionEnded` handler before the failure is thrown on. */
+export async function call(name, variables) {
+  try {
+    return await run(name, variables);
+  } catch (failure) {
+    if (failure instanceof GraphQLFailure && failure.codes.includes("UNAUTHENTICATED")) {
+      sessionEnded();
+    }
+    throw failure;
+  }
+}
+
 /** Fetch `path` with the token and hand it to the browser as a download named `filename`. */
 export async function download(path, filename) {
   const response = await fetch(path, { credentials: "omit", headers: headers() });
@@ -85,4 +104,25 @@ export function element(tag, text = "", attributes = {}) {
     node.setAttribute(name, value);
   }
   return node;
+}
+
+/** A table row of `values`: nodes as they are, anything else as a text cell (— when absent). */
+export function row(values, attributes = {}) {
+  const tr = element("tr", "", attributes);
+  for (const value of values) {
+    tr.append(value instanceof Node ? value : element("td", value ?? "—"));
+  }
+  return tr;
+}
+
+/** A time as the reader's locale writes it; — when absent. */
+export function when(value) {
+  return value ? new Date(value).toLocaleString() : "—";
+}
+
+/** Say `message` in the page's status line (a live region), as an error if `error`. */
+export function say(message, { error = false } = {}) {
+  const status = document.getElementById("status");
+  status.textContent = message;
+  status.classList.toggle("error", error);
 }
