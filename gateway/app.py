@@ -141,6 +141,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
     )
     public = PublicPages(
         schema,
+        authenticator,
         throttles,
         operations,
         base_url=settings.public_base_url,

@@ -67,7 +67,7 @@ class GraphQLEndpoint:
             client = self.authenticator.client(request)
             if wait := await self.throttles.wait(principal, client):
                 security_event("rate_limited", "api", principal, client=client.ip)
-                await _too_many(wait)(scope, receive, send)
+                await too_many(wait)(scope, receive, send)
                 return
             state = scope.setdefault("state", {})
             state["principal"] = principal
@@ -221,7 +221,8 @@ def _refused(code: ErrorCode, message: str) -> GraphQLExecutionResult:
     )
 
 
-def _too_many(wait: float) -> Response:
+def too_many(wait: float) -> Response:
+    """The 429 answer for a caller over its rate, with when to retry."""
     seconds = retry_after(wait)
     return error_response(
         429,

@@ -344,3 +344,25 @@ async def test_pages_count_against_the_rate_of_an_address(
         answers = [await gateway.http.get("/content/post-bob-chess") for _ in range(5)]
         assert [a.status_code for a in answers][:3] == [200, 200, 200]
         assert answers[-1].status_code == 429 and "Retry-After" in answers[-1].headers
+
+
+async def test_pages_count_against_the_address_a_trusted_proxy_names(
+    settings: Settings, demo_db: AsyncDatabase[Any]
+) -> None:
+    """Behind a proxy, each visitor has the rate of their own address, as on `/graphql`."""
+    limited = settings.model_copy(
+        update={
+            "rate_per_address_per_minute": 3,
+            "rate_batch": 1,
+            "trusted_proxy_header": "X-Forwarded-For",
+        }
+    )
+    async with running(limited) as gateway:
+
+        async def visit(address: str) -> int:
+            headers = {"X-Forwarded-For": address}
+            page = await gateway.http.get("/content/post-bob-chess", headers=headers)
+            return page.status_code
+
+        assert [await visit("203.0.113.7") for _ in range(4)] == [200, 200, 200, 429]
+        assert await visit("203.0.113.8") == 200

@@ -29,10 +29,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from authz.principals import Principal
-from gateway.graphql import Throttles, _too_many
+from gateway.auth import Authenticator
+from gateway.graphql import Throttles, too_many
 from gateway.pages.operations import PageOperations
 from resolvers.public_pages import active_authors, public_items_between
-from schema.context import Client, Context
+from schema.context import Context
 from schema.errors import ErrorCode
 
 _HERE = Path(__file__).parent
@@ -68,6 +69,7 @@ class PublicPages:
     def __init__(
         self,
         schema: Any,
+        authenticator: Authenticator,
         throttles: Throttles,
         operations: PageOperations,
         *,
@@ -77,6 +79,7 @@ class PublicPages:
         self.schema = schema
         # The registered (trusted) text, so persisted-only production runs it too.
         self.document = operations.documents[operations.hashes[ITEM_OPERATION]]
+        self.authenticator = authenticator
         self.throttles = throttles
         self.base_url = base_url.rstrip("/") if base_url else None
         self.since = sitemap_since
@@ -93,10 +96,11 @@ class PublicPages:
         return self.base_url or str(request.base_url).rstrip("/")
 
     async def _limited(self, request: Request) -> Response | None:
-        """The per-address rate of `/graphql` applies to pages too: each one reads data."""
-        client = request.client.host if request.client else None
-        if wait := await self.throttles.wait(Principal.anonymous(), Client(ip=client)):
-            return _too_many(wait)
+        """The per-address rate of `/graphql` applies to pages too, to the same address (a
+        trusted proxy's header, as for `/graphql`): each page reads data."""
+        client = self.authenticator.client(request)
+        if wait := await self.throttles.wait(Principal.anonymous(), client):
+            return too_many(wait)
         return None
 
     async def item(self, request: Request) -> Response:
