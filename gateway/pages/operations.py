@@ -14,17 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from graphql import (
-    DocumentNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    Node,
-    OperationDefinitionNode,
-    Visitor,
-    parse,
-    print_ast,
-    visit,
-)
+from graphql import OperationDefinitionNode, parse, print_ast, separate_operations
 
 from schema.persisted import QueryRegistry, sha256
 
@@ -50,45 +40,19 @@ def load_operations(directory: Path = OPERATIONS) -> PageOperations:
     hashes: dict[str, str] = {}
     for path in sorted(directory.glob("*.graphql")):
         parsed = parse(path.read_text())
-        fragments = {
-            node.name.value: node
+        names = [
+            node.name.value if node.name else None
             for node in parsed.definitions
-            if isinstance(node, FragmentDefinitionNode)
-        }
-        for node in parsed.definitions:
-            if not isinstance(node, OperationDefinitionNode):
-                continue
-            if node.name is None:
-                raise ValueError(f"{path.name}: every page operation needs a name")
-            name = node.name.value
-            if name in hashes:
+            if isinstance(node, OperationDefinitionNode)
+        ]
+        if None in names:
+            raise ValueError(f"{path.name}: every page operation needs a name")
+        for name in names:
+            if name in hashes or names.count(name) > 1:
                 raise ValueError(f"{path.name}: operation {name} is defined twice")
-            document = print_ast(DocumentNode(definitions=(node, *_used(node, fragments))))
+        # Each operation with the fragments it spreads, directly or through others.
+        for name, single in separate_operations(parsed).items():
+            document = print_ast(single)
             hashes[name] = sha256(document)
             documents[hashes[name]] = document
     return PageOperations(MappingProxyType(documents), MappingProxyType(hashes))
-
-
-def _used(
-    node: Node, fragments: Mapping[str, FragmentDefinitionNode]
-) -> list[FragmentDefinitionNode]:
-    """The fragments `node` spreads, directly or through other fragments, each once."""
-    found: dict[str, FragmentDefinitionNode] = {}
-    pending = [node]
-    while pending:
-        spreads = _Spreads()
-        visit(pending.pop(), spreads)
-        for name in spreads.names:
-            if name not in found:
-                found[name] = fragments[name]
-                pending.append(fragments[name])
-    return list(found.values())
-
-
-class _Spreads(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
-
-    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
-        self.names.append(node.name.value)
