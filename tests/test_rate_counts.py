@@ -111,8 +111,10 @@ async def test_without_the_database_requests_are_refused_beyond_one_batch(
     unreachable: str, limit: int, admitted: int
 ) -> None:
     """Rate limiting does not turn off when its counts cannot be shared: a process admits
-    one batch per key it cannot send, then refuses that key until the database answers."""
-    counts = RateCounts(batch=3)
+    one batch per key it cannot send, then refuses that key until the database answers.
+    The clock stands still: the failing flushes take seconds, and a minute that began
+    meanwhile would start a new count."""
+    counts = RateCounts(batch=3, clock=Clock(START + 1))
     limiter = RateLimiter(counts, "address", limit)
     async with counts.flushing(unreachable, "gateway"):
         answers = [await limiter.acquire(ADDRESS) for _ in range(admitted + 2)]
@@ -122,8 +124,8 @@ async def test_without_the_database_requests_are_refused_beyond_one_batch(
 async def test_a_flush_in_flight_does_not_admit_another_batch(unreachable: str) -> None:
     """Counts being sent are not yet shared: while a flush to a database that does not answer
     is in flight, the key's batch is still used up, so the outage admits one batch, not one
-    per flush attempt."""
-    counts = RateCounts(batch=3)
+    per flush attempt. (The clock stands still, as above.)"""
+    counts = RateCounts(batch=3, clock=Clock(START + 1))
     limiter = RateLimiter(counts, "address", 100)
     async with counts.flushing(unreachable, "gateway"):
         assert [await limiter.acquire(ADDRESS) for _ in range(3)] == [None] * 3
