@@ -53,10 +53,10 @@ from resolvers.collections import ensure_schema
 from resolvers.pagination import MAX_PAGE_SIZE
 from schema import build_schema
 from schema.build import GatewaySchema
-from schema.context import Context
-from schema.guard import Guarded, access
-from schema.limits import Limits
-from schema.projection import projection
+from schema.enforcement.context import Context
+from schema.enforcement.guard import Guarded, access
+from schema.enforcement.projection import projection
+from schema.protections.limits import Limits
 from schema.query import Query
 from schema.types import GUARDED_TYPES
 

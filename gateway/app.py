@@ -50,11 +50,11 @@ from resolvers.pagination import CursorSeal
 from resolvers.rate_counts import RateCounts
 from resolvers.token_standing import TokenStanding
 from schema import build_schema
-from schema.context import SessionPolicy
-from schema.limits import Limits
-from schema.persisted import QueryRegistry
+from schema.enforcement.context import SessionPolicy
+from schema.protections.limits import Limits
+from schema.protections.persisted import QueryRegistry
+from schema.protections.throttle import RateLimiter
 from schema.rights import EXPORT_PATH
-from schema.throttle import RateLimiter
 
 
 def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] = ()) -> Starlette:

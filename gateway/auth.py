@@ -14,9 +14,9 @@ from authz.token_accounts import refusal
 from authz.tokens import TokenRejected, TokenVerifier
 from gateway.responses import error_response
 from resolvers.token_standing import TokenStanding
-from schema.context import Client
-from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode
-from schema.security import security_event
+from schema.enforcement.context import Client
+from schema.protections.errors import UNAUTHENTICATED_MESSAGE, ErrorCode
+from schema.protections.security import security_event
 
 
 class Authenticator:

@@ -32,16 +32,16 @@ from resolvers.demo_world import DEMO_PRINCIPALS, seed_demo_world
 from resolvers.rollup_rebuild import Unsettled, rebuild
 from resolvers.scale_world import after_load, load_scale_world
 from schema import build_schema
-from schema.coverage import coverage_problems
-from schema.persisted import QueryRegistry
-from schema.sdl import UnreadableSchema, changes_since, served_sdl
-from schema.trusted_documents import (
+from schema.enforcement.coverage import coverage_problems
+from schema.protections.persisted import QueryRegistry
+from schema.protections.trusted_documents import (
     RefusedOperations,
     add_operations,
     invalid_documents,
     operation_names,
     read_operations,
 )
+from schema.sdl import UnreadableSchema, changes_since, served_sdl
 
 app = typer.Typer(
     help="The IMOOX privacy gateway: GraphQL with per-field authorization over MongoDB.",
@@ -58,7 +58,7 @@ rollups_app = typer.Typer(
 app.add_typer(rollups_app, name="rollups")
 persisted_app = typer.Typer(
     help="Trusted documents: the operations first-party apps may run"
-    " (IMOOX_PERSISTED_QUERIES_FILE, schema/trusted_documents.py).",
+    " (IMOOX_PERSISTED_QUERIES_FILE, schema/protections/trusted_documents.py).",
     no_args_is_help=True,
 )
 app.add_typer(persisted_app, name="persisted")

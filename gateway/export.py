@@ -12,10 +12,10 @@ from starlette.types import Receive, Scope, Send
 
 from gateway.auth import Authenticator
 from gateway.responses import error_response
-from schema.authorize import authorize_write
-from schema.context import Context, SessionPolicy
-from schema.errors import ErrorCode
+from schema.enforcement.authorize import authorize_write
+from schema.enforcement.context import Context, SessionPolicy
 from schema.export import export_chunks
+from schema.protections.errors import ErrorCode
 
 
 class ExportEndpoint:

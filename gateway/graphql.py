@@ -26,12 +26,12 @@ from gateway.auth import Authenticator
 from gateway.ide import ide_page
 from gateway.responses import error_response
 from resolvers.transactions import turns
-from schema.context import Client, Context, SessionPolicy
-from schema.error_shaping import shape_error
-from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode
+from schema.enforcement.context import Client, Context, SessionPolicy
 from schema.observability import note_errors
-from schema.security import security_event
-from schema.throttle import RateLimiter, retry_after
+from schema.protections.error_shaping import shape_error
+from schema.protections.errors import UNAUTHENTICATED_MESSAGE, ErrorCode
+from schema.protections.security import security_event
+from schema.protections.throttle import RateLimiter, retry_after
 
 
 @dataclass(frozen=True, slots=True)

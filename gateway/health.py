@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.responses import error_response
-from schema.errors import UNAVAILABLE_MESSAGE, ErrorCode
+from schema.protections.errors import UNAVAILABLE_MESSAGE, ErrorCode
 
 READINESS_TIMEOUT_SECONDS = 2.0
 

@@ -14,7 +14,7 @@ from typing import Any, TextIO, assert_never
 import msgspec
 
 from gateway.settings import LogFormat
-from schema.security import REQUEST_ID
+from schema.protections.security import REQUEST_ID
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 _ENCODER = msgspec.json.Encoder(enc_hook=str)

@@ -18,8 +18,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.responses import error_response
-from schema.errors import ErrorCode
-from schema.security import REQUEST_ID, security_event
+from schema.protections.errors import ErrorCode
+from schema.protections.security import REQUEST_ID, security_event
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from schema.errors import ErrorCode
 from schema.observability import note_code
+from schema.protections.errors import ErrorCode
 
 
 def error_response(

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from schema.persisted import PersistedOnly
+from schema.protections.persisted import PersistedOnly
 
 
 class Environment(StrEnum):

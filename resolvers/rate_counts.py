@@ -6,7 +6,7 @@ write every `FLUSH_SECONDS` (sooner for a key with a batch of requests unsent: `
 waits for that flush), then reads the totals back. A limit compares the last total read plus
 what this process counted since; with N processes a key gets at most `limit + 2 * (N - 1) *
 batch` requests in a minute, a limit's batch being `batch` or a share of the limit
-(`schema.throttle.LIMIT_SHARE`), whichever is more (README "Several replicas").
+(`schema.protections.throttle.LIMIT_SHARE`), whichever is more (README "Several replicas").
 
 Keys are stored hashed, so the collection holds no address or account id in clear (a hash of
 an IPv4 address can be reversed by trying them all: the documents expire two minutes after

@@ -19,8 +19,8 @@ from resolvers.aggregates import (
     audience_size,
     cells,
 )
-from schema.context import Info
-from schema.errors import bad_user_input
+from schema.enforcement.context import Info
+from schema.protections.errors import bad_user_input
 from schema.types import ContentKind
 
 #: The most one `usageTrends` call may cover: two years of weeks.

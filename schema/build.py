@@ -18,21 +18,21 @@ from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from schema.authorize import authorize_entry_points
-from schema.context import Context
-from schema.error_shaping import OpaqueDocumentErrors
-from schema.extensions import (
+from schema.enforcement.authorize import authorize_entry_points
+from schema.enforcement.context import Context
+from schema.enforcement.extensions import (
     AllOrNothing,
     RecordDisclosures,
     RejectModeOnly,
     RejectModeTransaction,
 )
-from schema.guard import guard_resolved_fields, resolve_field
-from schema.limits import Limits, document_limits
+from schema.enforcement.guard import guard_resolved_fields, resolve_field
+from schema.enforcement.shapes import register
 from schema.mutation import Mutation
-from schema.persisted import PersistedOnly, PersistedQueries, QueryRegistry
+from schema.protections.error_shaping import OpaqueDocumentErrors
+from schema.protections.limits import Limits, document_limits
+from schema.protections.persisted import PersistedOnly, PersistedQueries, QueryRegistry
 from schema.query import Query
-from schema.shapes import register
 from schema.types import GUARDED_TYPES
 
 
@@ -40,7 +40,8 @@ class GatewaySchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Nothing here: `schema.error_shaping` logs internal faults with their request id."""
+        """Nothing here: `schema.protections.error_shaping` logs internal faults with their
+        request id."""
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]

@@ -19,11 +19,11 @@ from authz.principals import PartnerType
 from resolvers import consents as ledger
 from resolvers.collections import CONSENTS, PARTNERS
 from resolvers.documents import by_id, subject_of
-from schema import validation as valid
-from schema.context import Context, Info
-from schema.errors import bad_user_input
-from schema.loading import account_loader
+from schema.enforcement.context import Context, Info
+from schema.enforcement.loading import account_loader
 from schema.paging import cursors, page_size, read_after
+from schema.protections import validation as valid
+from schema.protections.errors import bad_user_input
 from schema.types import Account, Consent
 
 

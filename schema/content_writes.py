@@ -16,12 +16,12 @@ from resolvers.content import (
     insert_content,
     update_own_content,
 )
-from schema import validation as valid
-from schema.context import Context, Info
-from schema.errors import bad_user_input
-from schema.loading import visible_item
+from schema.enforcement.context import Context, Info
+from schema.enforcement.loading import visible_item
+from schema.protections import validation as valid
+from schema.protections.errors import bad_user_input
+from schema.protections.validation import given
 from schema.types import Content, ContentKind, Visibility
-from schema.validation import given
 
 MAX_TITLE = 200
 MAX_BODY = 20_000

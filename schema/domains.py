@@ -19,14 +19,14 @@ from resolvers.accounts import accounts_by_id, update_account
 from resolvers.admin import domain_audit, set_account_state
 from resolvers.domains import find_domain, member_page
 from resolvers.password_resets import Member, reset_by_admin
-from schema import validation as valid
-from schema.context import Context, Info
-from schema.errors import bad_user_input
-from schema.guard import forbidden
-from schema.loading import account_loader
+from schema.enforcement.context import Context, Info
+from schema.enforcement.guard import forbidden
+from schema.enforcement.loading import account_loader
+from schema.enforcement.projection import projection
 from schema.paging import cursors, page_size, read_after
 from schema.payloads import AccountPayload
-from schema.projection import projection
+from schema.protections import validation as valid
+from schema.protections.errors import bad_user_input
 from schema.types import Account, AccountStatus, PageInfo
 
 

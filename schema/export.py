@@ -16,9 +16,9 @@ from typing import Any
 
 from authz.relations import Standing
 from resolvers.export import SECTIONS, section_documents
-from schema.context import Context
-from schema.guard import access
-from schema.shapes import SHAPES
+from schema.enforcement.context import Context
+from schema.enforcement.guard import access
+from schema.enforcement.shapes import SHAPES
 
 #: Bumped whenever a field is renamed or removed, so importers can tell formats apart.
 SCHEMA_VERSION = 1

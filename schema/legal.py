@@ -19,9 +19,9 @@ from resolvers import legal
 from resolvers.accounts import accounts_by_id
 from resolvers.collections import LEGAL_REQUESTS
 from resolvers.documents import by_id
-from schema import validation as valid
-from schema.context import Info
-from schema.errors import bad_user_input
+from schema.enforcement.context import Info
+from schema.protections import validation as valid
+from schema.protections.errors import bad_user_input
 
 PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?P<part>H[12]|Q[1-4]))?$")
 

@@ -18,7 +18,7 @@ from prometheus_client import Counter, Histogram
 
 from authz.decisions import Decision
 from authz.relations import Relation
-from schema.errors import ErrorCode
+from schema.protections.errors import ErrorCode
 
 NO_RELATION = "none"
 

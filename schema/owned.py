@@ -1,8 +1,8 @@
 """Inputs that name a thing a person owns (a consent, a support case) by its id.
 
-A write naming such a thing is about its owner (`schema.authorize`). A thing that does not
-exist and one the caller may not touch must answer alike, or ids could be probed: both answer
-the input's `unseen()` error, which its resolver also raises when it finds no such thing.
+A write naming such a thing is about its owner (`schema.enforcement.authorize`). A thing that
+does not exist and one the caller may not touch must answer alike, or ids could be probed: both
+answer the input's `unseen()` error, which its resolver also raises when it finds no such thing.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Cursors, InvalidCursor
-from schema.context import Context
-from schema.errors import bad_user_input
+from schema.enforcement.context import Context
+from schema.protections.errors import bad_user_input
 
 T = TypeVar("T")
 

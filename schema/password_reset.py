@@ -10,10 +10,10 @@ import strawberry
 
 from authz.passwords import hash_password
 from resolvers.password_resets import use_code
-from schema import validation as valid
-from schema.context import Info
-from schema.errors import ErrorCode, client_error
+from schema.enforcement.context import Info
 from schema.payloads import DonePayload
+from schema.protections import validation as valid
+from schema.protections.errors import ErrorCode, client_error
 from schema.sessions import limit_attempts
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.context import Info
-from schema.loading import account_loader
+from schema.enforcement.context import Info
+from schema.enforcement.loading import account_loader
 from schema.types import Account
 
 

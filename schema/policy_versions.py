@@ -10,8 +10,8 @@ import strawberry
 from resolvers import policy_versions
 from resolvers.collections import POLICY_VERSIONS
 from resolvers.documents import by_id
-from schema import validation as valid
-from schema.context import Info
+from schema.enforcement.context import Info
+from schema.protections import validation as valid
 
 
 @strawberry.type

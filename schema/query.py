@@ -21,22 +21,22 @@ from schema.aggregates import (
     resolve_ad_audience,
     resolve_usage_trends,
 )
-from schema.authorize import enforce
 from schema.consents import PartnerContact, resolve_partner_contacts
-from schema.context import Info
 from schema.domains import Domain, resolve_domain
-from schema.legal import (
-    LegalRequest,
-    TransparencyReport,
-    resolve_legal_request,
-    resolve_transparency_report,
-)
-from schema.loading import (
+from schema.enforcement.authorize import enforce
+from schema.enforcement.context import Info
+from schema.enforcement.loading import (
     account_loader,
     content_fields,
     guard_content,
     standing_toward,
     visible_item,
+)
+from schema.legal import (
+    LegalRequest,
+    TransparencyReport,
+    resolve_legal_request,
+    resolve_transparency_report,
 )
 from schema.paging import cursors, page_size, read_after
 from schema.policy_versions import PolicyVersion, resolve_policy_version

@@ -8,9 +8,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.erasure import erase_account
-from schema.context import Info
-from schema.errors import bad_user_input
+from schema.enforcement.context import Info
 from schema.export import SCHEMA_VERSION, export_chunks
+from schema.protections.errors import bad_user_input
 
 #: Where the same export streams over plain HTTP (GET, with the same bearer token).
 EXPORT_PATH = "/export"

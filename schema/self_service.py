@@ -12,11 +12,11 @@ from resolvers.collections import DEVICE_SETTINGS
 from resolvers.devices import update_device_settings
 from resolvers.documents import by_id
 from resolvers.notifications import mark_read
-from schema import validation as valid
-from schema.context import Info
-from schema.errors import bad_user_input
+from schema.enforcement.context import Info
 from schema.payloads import AccountPayload, DonePayload
-from schema.validation import given
+from schema.protections import validation as valid
+from schema.protections.errors import bad_user_input
+from schema.protections.validation import given
 
 
 @strawberry.enum

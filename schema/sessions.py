@@ -20,9 +20,9 @@ from resolvers.devices import SignInDevice, SignInSource, adopt_device_settings,
 from resolvers.notifications import notify
 from resolvers.tokens import revoke
 from resolvers.transactions import kept_whatever_happens
-from schema import validation as valid
-from schema.context import Context, Info
-from schema.errors import ErrorCode, client_error
+from schema.enforcement.context import Context, Info
+from schema.protections import validation as valid
+from schema.protections.errors import ErrorCode, client_error
 
 #: What a signed-in account holder holds toward their own account.
 OWN = frozenset({Relation.SELF})

@@ -17,9 +17,9 @@ from resolvers.accounts import AccountExists, insert_account
 from resolvers.collections import DOMAINS
 from resolvers.documents import by_id
 from resolvers.sign_ups import confirm_sign_up, own_confirmation_mail, request_sign_up
-from schema import validation as valid
-from schema.context import Context, Info
-from schema.errors import ErrorCode, bad_user_input, client_error
+from schema.enforcement.context import Context, Info
+from schema.protections import validation as valid
+from schema.protections.errors import ErrorCode, bad_user_input, client_error
 from schema.sessions import limit_attempts
 
 

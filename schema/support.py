@@ -23,11 +23,11 @@ from resolvers.support import (
     handled_page,
     open_case,
 )
-from schema import validation as valid
-from schema.context import Context, Info
-from schema.errors import bad_user_input
-from schema.loading import Place, place, stored_fields
+from schema.enforcement.context import Context, Info
+from schema.enforcement.loading import Place, place, stored_fields
 from schema.paging import cursors, page_size, read_after
+from schema.protections import validation as valid
+from schema.protections.errors import bad_user_input
 from schema.types import SupportCase
 
 MAX_MESSAGE = 5_000

@@ -20,9 +20,9 @@ from strawberry.extensions import LifecycleStep
 from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.extensions.tracing.utils import should_skip_tracing
 
-from schema.context import Context
-from schema.errors import is_denial
+from schema.enforcement.context import Context
 from schema.observability import OK, tally
+from schema.protections.errors import is_denial
 
 
 class Tracing(OpenTelemetryExtension):

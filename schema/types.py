@@ -1,9 +1,10 @@
 """Object types of the schema (SPEC §4, §5).
 
 Every field that can be denied is nullable. Field values come from documents read through
-`schema.guard.Guarded`, and `authz.policy` says who may read what. Stored fields declare shape
-only; the fields with resolvers here read related data (an account's lists, an item's author and
-comments, a case's subject), each through the loaders, guarded like any other field.
+`schema.enforcement.guard.Guarded`, and `authz.policy` says who may read what. Stored fields
+declare shape only; the fields with resolvers here read related data (an account's lists, an
+item's author and comments, a case's subject), each through the loaders, guarded like any other
+field.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from authz.relations import Relation
 from resolvers.documents import NOTHING
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers.support import handled_by
-from schema.context import Info
-from schema.loading import (
+from schema.enforcement.context import Info
+from schema.enforcement.loading import (
     account_loader,
     comment_cursors,
     comments_loader,

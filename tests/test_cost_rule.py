@@ -1,4 +1,4 @@
-"""The cost rule counts what a list answers (`schema/limits.py`, issue 12).
+"""The cost rule counts what a list answers (`schema/protections/limits.py`, issue 12).
 
 A list that takes `first` and is asked without it counts the page its resolver answers (the
 argument's declared default through `page_size`); `max_cost` admits the largest document the
@@ -12,7 +12,7 @@ from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 
 from gateway.settings import Settings
 from schema.build import build_schema
-from schema.limits import Limits, query_cost
+from schema.protections.limits import Limits, query_cost
 from tests.client import GatewayClient, error_codes
 from tests.oracle import documents as oracle
 from tests.oracle.documents import Operation, Sel, leaf

@@ -14,7 +14,7 @@ import pytest
 
 from gateway.logs import configure_logging
 from gateway.settings import LogFormat, Settings
-from schema.security import REQUEST_ID
+from schema.protections.security import REQUEST_ID
 
 Configure = Callable[..., io.StringIO]
 _TOGGLES = ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing")

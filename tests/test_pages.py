@@ -14,7 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.pages.operations import load_operations
 from gateway.settings import Settings
 from schema import build_schema
-from schema.persisted import PersistedOnly, sha256
+from schema.protections.persisted import PersistedOnly, sha256
 from tests.client import GatewayClient, running
 
 

@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.settings import Settings
 from resolvers.collections import ACCOUNTS, CONTENT, DISCLOSURES
 from resolvers.public_pages import public_items_between
-from schema.persisted import PersistedOnly
+from schema.protections.persisted import PersistedOnly
 from tests.client import GatewayClient, running
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

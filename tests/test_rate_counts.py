@@ -1,5 +1,5 @@
 """Rate limits over counts shared through the database (`resolvers/rate_counts.py`,
-`schema/throttle.py`), held against the real database with a hand-driven clock."""
+`schema/protections/throttle.py`), held against the real database with a hand-driven clock."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pymongo.errors import PyMongoError
 
 from resolvers import collections as c
 from resolvers.rate_counts import WINDOW_SECONDS, RateCounts
-from schema.throttle import UNSHARED_WAIT, RateLimiter
+from schema.protections.throttle import UNSHARED_WAIT, RateLimiter
 from tests.processes import free_port
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
-from schema.persisted import PersistedOnly, sha256
+from schema.protections.persisted import PersistedOnly, sha256
 from tests.client import error_codes, running
 from tests.processes import run_cli
 

@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 from graphql import OperationDefinitionNode, parse, print_ast, separate_operations
 
-from schema.persisted import QueryRegistry, sha256
+from schema.protections.persisted import QueryRegistry, sha256
 
 OPERATIONS = Path(__file__).parent / "operations"
 

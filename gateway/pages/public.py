@@ -33,8 +33,8 @@ from gateway.auth import Authenticator
 from gateway.graphql import Throttles, too_many
 from gateway.pages.operations import PageOperations
 from resolvers.public_pages import active_authors, public_items_between
-from schema.context import Context
-from schema.errors import ErrorCode
+from schema.enforcement.context import Context
+from schema.protections.errors import ErrorCode
 
 _HERE = Path(__file__).parent
 #: The operation of `operations/public.graphql` that renders an item.

@@ -17,12 +17,12 @@ from jwt.algorithms import OKPAlgorithm
 from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
-import schema.coverage
+import schema.enforcement.coverage
 from authz.keys import RemoteKeySet
 from authz.tokens import TokenVerifier
 from gateway.settings import Settings
 from schema import build_schema
-from schema.coverage import coverage_problems
+from schema.enforcement.coverage import coverage_problems
 from tests.client import GatewayClient, error_codes, running
 
 
@@ -31,16 +31,16 @@ def test_policy_check_passes_for_the_real_schema() -> None:
 
 
 def test_policy_check_names_a_field_without_a_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    trimmed = {name: dict(rules) for name, rules in schema.coverage.POLICY.items()}
+    trimmed = {name: dict(rules) for name, rules in schema.enforcement.coverage.POLICY.items()}
     del trimmed["Account"]["phone"]
-    monkeypatch.setattr(schema.coverage, "POLICY", trimmed)
+    monkeypatch.setattr(schema.enforcement.coverage, "POLICY", trimmed)
     assert coverage_problems(build_schema()) == ["Account.phone has no rule in authz/policy.py"]
 
 
 def test_policy_check_names_a_rule_without_a_field(monkeypatch: pytest.MonkeyPatch) -> None:
-    extended = {name: dict(rules) for name, rules in schema.coverage.POLICY.items()}
+    extended = {name: dict(rules) for name, rules in schema.enforcement.coverage.POLICY.items()}
     extended["Account"]["shoeSize"] = extended["Account"]["phone"]
-    monkeypatch.setattr(schema.coverage, "POLICY", extended)
+    monkeypatch.setattr(schema.enforcement.coverage, "POLICY", extended)
     assert coverage_problems(build_schema()) == [
         "the rule for Account.shoeSize names a field the schema does not have"
     ]

@@ -137,7 +137,8 @@ async def _fingerprint(db: AsyncDatabase[Any]) -> str:
     return digest.hexdigest()
 
 
-#: Writes naming a thing a person owns (`schema.authorize.Owned`): answered like a missing id.
+#: Writes naming a thing a person owns (`schema.enforcement.authorize.Owned`): answered like a
+#: missing id.
 OWNED = frozenset({"postSupportMessage", "replyToSupportCase", "closeSupportCase", "revokeConsent"})
 
 REFUSED = [

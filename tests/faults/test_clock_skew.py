@@ -16,7 +16,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.demo_world import DEMO_PRINCIPALS
-from schema.errors import UNAUTHENTICATED_MESSAGE
+from schema.protections.errors import UNAUTHENTICATED_MESSAGE
 from tests.client import GatewayClient
 from tests.faults.conftest import a_normal_request_succeeds
 

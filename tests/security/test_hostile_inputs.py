@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Environment, Settings
-from schema.persisted import PersistedOnly, sha256
+from schema.protections.persisted import PersistedOnly, sha256
 from tests.client import GatewayClient, running, signing_key_file
 from tests.jwt_parts import segment, token_claims
 

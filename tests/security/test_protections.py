@@ -19,8 +19,8 @@ from gateway.settings import Environment, Settings
 from resolvers import collections as c
 from resolvers.demo_world import DEMO_PASSWORD
 from schema import build_schema
-from schema.limits import Limits, query_cost
-from schema.persisted import QueryRegistry, sha256
+from schema.protections.limits import Limits, query_cost
+from schema.protections.persisted import QueryRegistry, sha256
 from tests.client import GatewayClient, error_codes, running
 
 WRONG = (

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
-from schema.persisted import PersistedOnly, sha256
+from schema.protections.persisted import PersistedOnly, sha256
 from tests.client import GatewayClient, error_codes, running
 from tests.jwt_parts import token_claims
 

@@ -39,8 +39,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
-from schema.errors import ErrorCode
 from schema.paging import page_size
+from schema.protections.errors import ErrorCode
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from authz.principals import PrincipalKind
-from schema.context import Context
-from schema.errors import ErrorCode
+from schema.enforcement.context import Context
+from schema.protections.errors import ErrorCode
 
 
 def sha256(document: str) -> str:

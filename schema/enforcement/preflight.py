@@ -17,9 +17,9 @@ from graphql.execution.values import get_argument_values
 from strawberry.types import ExecutionContext
 from strawberry.types.arguments import convert_arguments
 
-from schema.authorize import authorize_input
-from schema.context import Context
-from schema.errors import is_denial
+from schema.enforcement.authorize import authorize_input
+from schema.enforcement.context import Context
+from schema.protections.errors import is_denial
 
 
 async def refused_writes(

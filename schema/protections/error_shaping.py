@@ -18,14 +18,14 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from authz.principals import Principal
-from schema.errors import (
+from schema.protections.errors import (
     UNAVAILABLE_MESSAGE,
     ErrorCode,
     is_client_error,
     is_denial,
     is_outage,
 )
-from schema.security import REQUEST_ID, security_event
+from schema.protections.security import REQUEST_ID, security_event
 
 log = logging.getLogger(__name__)
 

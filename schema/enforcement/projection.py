@@ -6,8 +6,8 @@ from functools import lru_cache
 
 from authz.decisions import decisions_for
 from authz.relations import Standing
-from schema.selection import Selected
-from schema.shapes import SHAPES
+from schema.enforcement.selection import Selected
+from schema.enforcement.shapes import SHAPES
 
 
 @lru_cache(maxsize=4096)

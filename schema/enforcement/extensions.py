@@ -12,10 +12,10 @@ from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from resolvers.transactions import enclosing_transaction, supports_transactions
-from schema.context import Context
-from schema.errors import ErrorCode, client_error, is_client_error, is_denial, is_outage
+from schema.enforcement.context import Context
+from schema.enforcement.preflight import refused_writes
 from schema.observability import DISCLOSURE_WRITE_SECONDS, tally
-from schema.preflight import refused_writes
+from schema.protections.errors import ErrorCode, client_error, is_client_error, is_denial, is_outage
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from authz.interests import interest_problem, normalized
 from authz.lines import breaks_lines
-from schema.errors import bad_user_input
+from schema.protections.errors import bad_user_input
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")

@@ -30,7 +30,7 @@ from graphql import (
 )
 
 from schema.build import build_schema
-from schema.persisted import QueryRegistry, sha256
+from schema.protections.persisted import QueryRegistry, sha256
 
 APOLLO_MANIFEST_FORMAT = "apollo-persisted-query-manifest"
 

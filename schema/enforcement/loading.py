@@ -29,11 +29,11 @@ from resolvers.pagination import Cursors
 from resolvers.related import SubList, newest_pages
 from resolvers.rollups import content_counts
 from resolvers.windows import START_WIDTH, TIME, Key
-from schema.context import Context
+from schema.enforcement.context import Context
+from schema.enforcement.projection import projection
+from schema.enforcement.selection import Selected
+from schema.enforcement.shapes import SHAPES
 from schema.paging import cursors
-from schema.projection import projection
-from schema.selection import Selected
-from schema.shapes import SHAPES
 
 #: Content fields every guarded item needs, selected or not: its subject and its cursor.
 CONTENT_ALWAYS = ("owner", "kind", "visibility", "created_at")

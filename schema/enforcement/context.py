@@ -21,11 +21,11 @@ from authz.tokens import TokenIssuer, TokenRejected
 from resolvers.disclosures import DisclosureWriter
 from resolvers.facts import MongoFacts
 from resolvers.pagination import CursorSeal
-from schema.errors import UNAUTHENTICATED_MESSAGE, ErrorCode, client_error
-from schema.guard import Guarded
-from schema.security import security_event
-from schema.selection import Selected
-from schema.throttle import RateLimiter, retry_after
+from schema.enforcement.guard import Guarded
+from schema.enforcement.selection import Selected
+from schema.protections.errors import UNAUTHENTICATED_MESSAGE, ErrorCode, client_error
+from schema.protections.security import security_event
+from schema.protections.throttle import RateLimiter, retry_after
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,11 +24,11 @@ from authz.relations import Standing
 from authz.roots import decide_root
 from authz.writes import WRITES, decide_write
 from resolvers.admin import audit_attempt, audit_outcome
-from schema.context import Context
-from schema.errors import ErrorCode, client_error, unauthenticated
-from schema.loading import standing_toward
+from schema.enforcement.context import Context
+from schema.enforcement.loading import standing_toward
 from schema.observability import tally
 from schema.owned import Owned
+from schema.protections.errors import ErrorCode, client_error, unauthenticated
 
 
 @dataclass(frozen=True, slots=True)

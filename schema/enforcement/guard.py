@@ -21,9 +21,9 @@ from strawberry.types.field import StrawberryField
 from authz.decisions import Decision, decisions_for
 from authz.disclosures import DisclosureLog
 from authz.relations import Standing
-from schema.errors import ErrorCode, client_error
+from schema.enforcement.shapes import SHAPES
 from schema.observability import tally
-from schema.shapes import SHAPES
+from schema.protections.errors import ErrorCode, client_error
 
 
 def forbidden(coordinate: str) -> GraphQLError:
