@@ -56,9 +56,9 @@ from schema.build import GatewaySchema
 from schema.enforcement.context import Context
 from schema.enforcement.guard import Guarded, access
 from schema.enforcement.projection import projection
+from schema.enforcement.shapes import GUARDED
 from schema.protections.limits import Limits
 from schema.query import Query
-from schema.types import GUARDED_TYPES
 
 ACCOUNT_FIELDS = """id displayName photoUrl username email domain status
   rightsLimits { edit delete privacy } stats { appsInstalled lastSignInAt }
@@ -170,7 +170,7 @@ def permission_classes_schema(
     """Values read unchecked by the default resolver; every guarded field has `permission`."""
     vars(authz.decisions)["POLICY"] = POLICY
     clear_caches()
-    for cls in GUARDED_TYPES:
+    for cls in GUARDED.values():
         definition = get_object_definition(cls, strict=True)
         for field in definition.fields:
             field.extensions[:] = [

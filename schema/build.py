@@ -26,14 +26,13 @@ from schema.enforcement.extensions import (
     RejectModeOnly,
     RejectModeTransaction,
 )
-from schema.enforcement.guard import guard_resolved_fields, resolve_field
-from schema.enforcement.shapes import register
+from schema.enforcement.guard import resolve_field
+from schema.enforcement.shapes import shape_guarded, unguarded
 from schema.mutation import Mutation
 from schema.protections.error_shaping import OpaqueDocumentErrors
 from schema.protections.limits import Limits, document_limits
 from schema.protections.persisted import PersistedOnly, PersistedQueries, QueryRegistry
 from schema.query import Query
-from schema.types import GUARDED_TYPES
 
 
 class GatewaySchema(strawberry.Schema):
@@ -69,8 +68,7 @@ def build_schema(
     the `otel` extra).
     """
     limits = limits or Limits()
-    register(*GUARDED_TYPES)
-    guard_resolved_fields(*GUARDED_TYPES)
+    shape_guarded()
     authorize_entry_points(Query, Mutation)
     extensions: list[Callable[[], Any]] = [
         document_limits(limits),
@@ -89,7 +87,7 @@ def build_schema(
     if persisted is not None or persisted_only is not PersistedOnly.OFF:
         registry = persisted or QueryRegistry()
         extensions.insert(0, partial(PersistedQueries, registry, only=persisted_only))
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(
@@ -99,3 +97,6 @@ def build_schema(
         ),
         extensions=extensions,
     )
+    if problems := unguarded(schema._schema):
+        raise TypeError("; ".join(problems))
+    return schema

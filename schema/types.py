@@ -23,6 +23,7 @@ from resolvers.documents import NOTHING
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from resolvers.support import handled_by
 from schema.enforcement.context import Info
+from schema.enforcement.guard import Guarded, guarded
 from schema.enforcement.loading import (
     account_loader,
     comment_cursors,
@@ -62,6 +63,7 @@ class Visibility(Enum):
     PUBLIC = "PUBLIC"
 
 
+@guarded
 @strawberry.type
 class Address:
     street: str | None
@@ -70,6 +72,7 @@ class Address:
     country: str | None
 
 
+@guarded
 @strawberry.type
 class BillingInfo:
     holder: str | None
@@ -77,6 +80,7 @@ class BillingInfo:
     plan: str | None
 
 
+@guarded
 @strawberry.type
 class SensitiveProfile:
     ethnicity: str | None
@@ -85,6 +89,7 @@ class SensitiveProfile:
     health: str | None
 
 
+@guarded
 @strawberry.type
 class RightsLimits:
     edit: bool | None
@@ -92,11 +97,11 @@ class RightsLimits:
     privacy: bool | None
 
 
-async def _content_count(root: strawberry.Parent[Any], info: Info) -> int | None:
-    count: int = await content_count_loader(info.context).load(root.subject)
-    return count
+async def _content_count(root: Guarded, info: Info) -> int | None:
+    return await content_count_loader(info.context).load(root.subject)
 
 
+@guarded
 @strawberry.type
 class Stats:
     apps_installed: int | None
@@ -104,6 +109,7 @@ class Stats:
     content_count: int | None = strawberry.field(resolver=_content_count)
 
 
+@guarded
 @strawberry.type
 class Settings:
     language: str | None
@@ -113,7 +119,7 @@ class Settings:
     profile_visibility: str | None
 
 
-def _row_cursor(root: strawberry.Parent[Any], info: Info) -> str:
+def _row_cursor(root: Guarded, info: Info) -> str:
     """Sealed only when selected; the row's place in the list it was read from (a support case
     of a processor's `supportCases` continues that list)."""
     return row_cursor(info.context, root.type_name, root.subject, root.doc)
@@ -134,6 +140,7 @@ _PAGED = (
 )
 
 
+@guarded
 @strawberry.type
 class Device:
     id: strawberry.ID | None
@@ -144,6 +151,7 @@ class Device:
     cursor: str | None = strawberry.field(resolver=_row_cursor, description=_CURSOR)
 
 
+@guarded
 @strawberry.type
 class SignIn:
     at: datetime | None
@@ -154,6 +162,7 @@ class SignIn:
     cursor: str | None = strawberry.field(resolver=_row_cursor, description=_CURSOR)
 
 
+@guarded
 @strawberry.type
 class Notification:
     id: strawberry.ID | None
@@ -164,12 +173,13 @@ class Notification:
     cursor: str | None = strawberry.field(resolver=_row_cursor, description=_CURSOR)
 
 
-def _consent_active(root: strawberry.Parent[Any], info: Info) -> bool:
+def _consent_active(root: Guarded, info: Info) -> bool:
     doc = root.doc
     expires_at = doc.get("expires_at")
     return doc.get("revoked_at") is None and (expires_at is None or expires_at > info.context.now)
 
 
+@guarded
 @strawberry.type
 class Consent:
     id: strawberry.ID | None
@@ -185,6 +195,7 @@ class Consent:
     cursor: str | None = strawberry.field(resolver=_row_cursor, description=_CURSOR)
 
 
+@guarded
 @strawberry.type
 class Disclosure:
     id: strawberry.ID | None
@@ -198,6 +209,7 @@ class Disclosure:
     cursor: str | None = strawberry.field(resolver=_row_cursor, description=_CURSOR)
 
 
+@guarded
 @strawberry.type
 class SupportMessage:
     author: str | None
@@ -205,7 +217,7 @@ class SupportMessage:
     text: str | None
 
 
-async def _case_account(root: strawberry.Parent[Any], info: Info) -> Account | None:
+async def _case_account(root: Guarded, info: Info) -> Account | None:
     """The person a case is about, read with the caller's standing toward them."""
     account: Account | None = await account_loader(info.context, info.context.selected(info)).load(
         root.subject
@@ -213,6 +225,7 @@ async def _case_account(root: strawberry.Parent[Any], info: Info) -> Account | N
     return account
 
 
+@guarded
 @strawberry.type
 class SupportCase:
     id: strawberry.ID | None
@@ -227,7 +240,7 @@ class SupportCase:
 
 async def _owned(
     info: Info,
-    root: Any,
+    root: Guarded,
     type_name: str,
     first: int | None,
     after: str | None,
@@ -242,39 +255,41 @@ async def _owned(
 
 
 async def _devices(
-    root: strawberry.Parent[Any], info: Info, first: int | None = None, after: str | None = None
+    root: Guarded, info: Info, first: int | None = None, after: str | None = None
 ) -> list[Device] | None:
     return await _owned(info, root, "Device", first, after)
 
 
 async def _sign_ins(
-    root: strawberry.Parent[Any], info: Info, first: int | None = None, after: str | None = None
+    root: Guarded, info: Info, first: int | None = None, after: str | None = None
 ) -> list[SignIn] | None:
     return await _owned(info, root, "SignIn", first, after)
 
 
 async def _notifications(
-    root: strawberry.Parent[Any], info: Info, first: int | None = None, after: str | None = None
+    root: Guarded, info: Info, first: int | None = None, after: str | None = None
 ) -> list[Notification] | None:
     return await _owned(info, root, "Notification", first, after)
 
 
 async def _consents(
-    root: strawberry.Parent[Any], info: Info, first: int | None = None, after: str | None = None
+    root: Guarded, info: Info, first: int | None = None, after: str | None = None
 ) -> list[Consent] | None:
     return await _owned(info, root, "Consent", first, after)
 
 
 async def _disclosures(
-    root: strawberry.Parent[Any], info: Info, first: int | None = None, after: str | None = None
+    root: Guarded, info: Info, first: int | None = None, after: str | None = None
 ) -> list[Disclosure] | None:
     return await _owned(info, root, "Disclosure", first, after)
 
 
 async def _support_cases(
-    root: strawberry.Parent[Any], info: Info, first: int | None = None, after: str | None = None
+    root: Guarded, info: Info, first: int | None = None, after: str | None = None
 ) -> list[SupportCase] | None:
-    where = _cases_read_under(root.decision("support_cases").relation, info.context.principal)
+    decision = root.decision("support_cases")
+    relation = decision.relation if decision else None
+    where = _cases_read_under(relation, info.context.principal)
     return await _owned(info, root, "SupportCase", first, after, where)
 
 
@@ -301,7 +316,7 @@ def _cases_read_under(relation: Relation | None, principal: Principal) -> dict[s
 
 
 async def _account_content(
-    root: strawberry.Parent[Any], info: Info, first: int | None = MAX_PAGE_SIZE
+    root: Guarded, info: Info, first: int | None = MAX_PAGE_SIZE
 ) -> list[Content] | None:
     """The account's newest items the caller sees: `first` of them (at most 100)."""
     loader = content_of_owner_loader(info.context, info.context.selected(info), page_size(first))
@@ -309,6 +324,7 @@ async def _account_content(
     return items
 
 
+@guarded
 @strawberry.type
 class Account:
     id: strawberry.ID | None
@@ -335,7 +351,7 @@ class Account:
     content: list[Content] | None = strawberry.field(resolver=_account_content)
 
 
-async def _author(root: strawberry.Parent[Any], info: Info) -> Account | None:
+async def _author(root: Guarded, info: Info) -> Account | None:
     author: Account | None = await account_loader(info.context, info.context.selected(info)).load(
         root.doc["owner"]
     )
@@ -343,7 +359,7 @@ async def _author(root: strawberry.Parent[Any], info: Info) -> Account | None:
 
 
 async def _comments(
-    root: strawberry.Parent[Any],
+    root: Guarded,
     info: Info,
     first: int | None = DEFAULT_PAGE_SIZE,
     after: str | None = None,
@@ -357,11 +373,12 @@ async def _comments(
     return comments
 
 
-def _content_cursor(root: strawberry.Parent[Any]) -> str | None:
+def _content_cursor(root: Guarded) -> str | None:
     """Sealed only when selected; a comment's place in its item's `comments`."""
     return listed_cursor(root.doc)
 
 
+@guarded
 @strawberry.type
 class Content:
     id: strawberry.ID | None
@@ -409,23 +426,3 @@ class ContentEdge:
 class ContentConnection:
     edges: list[ContentEdge]
     page_info: PageInfo
-
-
-#: Types whose values are documents read through the policy.
-GUARDED_TYPES = (
-    Account,
-    Address,
-    BillingInfo,
-    SensitiveProfile,
-    RightsLimits,
-    Stats,
-    Settings,
-    Device,
-    SignIn,
-    Notification,
-    Consent,
-    Disclosure,
-    SupportMessage,
-    SupportCase,
-    Content,
-)

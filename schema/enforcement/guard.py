@@ -12,18 +12,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import GraphQLError
 from strawberry.extensions import FieldExtension
+from strawberry.types.base import get_object_definition
 from strawberry.types.field import StrawberryField
 
 from authz.decisions import Decision, decisions_for
 from authz.disclosures import DisclosureLog
 from authz.relations import Standing
-from schema.enforcement.shapes import SHAPES
+from schema.enforcement.shapes import SHAPES, declare
 from schema.observability import tally
 from schema.protections.errors import ErrorCode, client_error
+
+_T = TypeVar("_T", bound=type[Any])
 
 
 def forbidden(coordinate: str) -> GraphQLError:
@@ -125,10 +128,20 @@ class GuardField(FieldExtension):
         return await next_(source, info, **kwargs)
 
 
-def guard_resolved_fields(*types: type[Any]) -> None:
-    """Attach `GuardField` to every resolver-backed field of the guarded types, once."""
-    for cls in types:
-        for field in cls.__strawberry_definition__.fields:
-            already = any(isinstance(e, GuardField) for e in field.extensions)
-            if field.base_resolver is not None and not already:
-                field.extensions.append(GuardField())
+def guarded(cls: _T) -> _T:
+    """Declare a Strawberry type whose values are documents read through the policy.
+
+    Put it above `@strawberry.type`. Its stored fields are read by `resolve_field` and its
+    resolver-backed fields get `GuardField`; the schema build takes its shape and fails if a
+    declared type is not in the schema or a guarded field holds an undeclared object type::
+
+        @guarded
+        @strawberry.type
+        class Device:
+            id: strawberry.ID | None
+    """
+    declare(cls)
+    for field in get_object_definition(cls, strict=True).fields:
+        if field.base_resolver is not None:
+            field.extensions.append(GuardField())
+    return cls

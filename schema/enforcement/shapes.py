@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from graphql import GraphQLObjectType, GraphQLSchema, get_named_type
 from strawberry.types.base import StrawberryList, StrawberryOptional, get_object_definition
 from strawberry.utils.str_converters import to_camel_case
 
@@ -30,13 +31,19 @@ class TypeShape:
     by_python: dict[str, FieldShape]
 
 
+#: The guarded types by GraphQL name, as `schema.enforcement.guard.guarded` declares them.
+GUARDED: dict[str, type[Any]] = {}
 SHAPES: dict[str, TypeShape] = {}
 
 
-def register(*types: type[Any]) -> None:
-    """Record the shape of each type given. Embedded types are not found from their parents:
-    each must be named too (`schema.types.GUARDED_TYPES` lists them all)."""
-    for cls in types:
+def declare(cls: type[Any]) -> None:
+    """Note `cls` as guarded; its shape is taken at build, when every annotation resolves."""
+    GUARDED[get_object_definition(cls, strict=True).name] = cls
+
+
+def shape_guarded() -> None:
+    """Record the shape of every declared type (at schema build)."""
+    for cls in GUARDED.values():
         definition = get_object_definition(cls, strict=True)
         fields = []
         for field in definition.fields:
@@ -50,6 +57,27 @@ def register(*types: type[Any]) -> None:
             by_graphql={f.graphql_name: f for f in fields},
             by_python={f.python_name: f for f in fields},
         )
+
+
+def unguarded(schema: GraphQLSchema) -> list[str]:
+    """What the built schema leaves unguarded, as sentences; empty when nothing is.
+
+    Every declared type must be in the schema, and every object a guarded type's field holds
+    (stored inside its document, or read for it by a resolver) is a document read through the
+    policy too, so its type must be declared: a type forgotten here fails the build instead of
+    being read unchecked.
+    """
+    problems = []
+    for name in sorted(GUARDED):
+        graphql_type = schema.type_map.get(name)
+        if not isinstance(graphql_type, GraphQLObjectType):
+            problems.append(f"{name} is declared @guarded but the schema does not reach it")
+            continue
+        for field_name, field in graphql_type.fields.items():
+            held = get_named_type(field.type)
+            if isinstance(held, GraphQLObjectType) and held.name not in GUARDED:
+                problems.append(f"{name}.{field_name} holds {held.name}, which is not @guarded")
+    return problems
 
 
 def _object_name(annotation: Any) -> str | None:
