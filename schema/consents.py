@@ -21,6 +21,7 @@ from resolvers.collections import CONSENTS, PARTNERS
 from resolvers.documents import by_id, subject_of
 from schema.enforcement.context import Context, Info
 from schema.enforcement.loading import account_loader
+from schema.enforcement.subjects import NamesOwned
 from schema.paging import cursors, page_size, read_after
 from schema.protections import validation as valid
 from schema.protections.errors import bad_user_input
@@ -37,7 +38,7 @@ class GrantConsentInput:
 
 
 @strawberry.input
-class RevokeConsentInput:
+class RevokeConsentInput(NamesOwned):
     consent_id: strawberry.ID
 
     async def locate_subject(self, db: AsyncDatabase[Any]) -> str | None:

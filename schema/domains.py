@@ -23,6 +23,7 @@ from schema.enforcement.context import Context, Info
 from schema.enforcement.guard import forbidden
 from schema.enforcement.loading import account_loader
 from schema.enforcement.projection import projection
+from schema.enforcement.subjects import NamesAccount
 from schema.paging import cursors, page_size, read_after
 from schema.payloads import AccountPayload
 from schema.protections import validation as valid
@@ -232,17 +233,17 @@ async def resolve_domain(info: Info, id: strawberry.ID) -> Domain | None:
 
 
 @strawberry.input(description="The member whose password is reset; the admin never chooses it.")
-class SetPasswordInput:
+class SetPasswordInput(NamesAccount):
     account_id: strawberry.ID
 
 
 @strawberry.input
-class AccountActionInput:
+class AccountActionInput(NamesAccount):
     account_id: strawberry.ID
 
 
 @strawberry.input(description="Rights left out stay as they are.")
-class LimitRightsInput:
+class LimitRightsInput(NamesAccount):
     account_id: strawberry.ID
     edit: bool | None = strawberry.UNSET
     delete: bool | None = strawberry.UNSET

@@ -25,6 +25,7 @@ from resolvers.support import (
 )
 from schema.enforcement.context import Context, Info
 from schema.enforcement.loading import Place, place, stored_fields
+from schema.enforcement.subjects import NamesOwned
 from schema.paging import cursors, page_size, read_after
 from schema.protections import validation as valid
 from schema.protections.errors import bad_user_input
@@ -38,7 +39,7 @@ class OpenSupportCaseInput:
     text: str
 
 
-class _AboutCase:
+class _AboutCase(NamesOwned):
     """Inputs naming a case: the write is about the case's subject."""
 
     case_id: strawberry.ID

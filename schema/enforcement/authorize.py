@@ -2,8 +2,8 @@
 
 `AuthorizeRoot` runs before each root query field and asks `authz.roots.decide_root`: a
 synchronous decision from the token alone. `AuthorizeWrite` runs before each mutation's
-resolver: it finds the write's subject (the `accountId` of the input, the owner of the thing
-an `Owned` input names, else the caller's own account), reads what the decision needs (the
+resolver: it finds the write's subject (the account its input names as a `WriteSubject`, else
+the caller's own account), reads what the decision needs (the
 subject's domain and rights limits) and asks `authz.writes.decide_write`. A refused write
 never reaches its resolver: it changes nothing.
 """
@@ -20,14 +20,14 @@ from strawberry.utils.str_converters import to_camel_case
 
 from authz.decisions import Decision
 from authz.principals import Principal
-from authz.relations import Standing
+from authz.relations import Relation, Standing
 from authz.roots import decide_root
-from authz.writes import WRITES, decide_write
+from authz.writes import WRITES, WriteRule, decide_write
 from resolvers.admin import audit_attempt, audit_outcome
 from schema.enforcement.context import Context
 from schema.enforcement.loading import standing_toward
+from schema.enforcement.subjects import NamesOwned, WriteSubject
 from schema.observability import tally
-from schema.owned import Owned
 from schema.protections.errors import ErrorCode, client_error, unauthenticated
 
 
@@ -58,7 +58,7 @@ async def authorize_write(
     standing = None
     domain = None
     if rule is not None and rule.has_subject and principal.id is not None:
-        subject = subject or principal.id
+        subject = principal.id if subject is None else subject
         toward, account = await standing_toward(context, subject, "rights_limits", viewer=False)
         if account is not None:
             standing = toward
@@ -156,25 +156,61 @@ class AuthorizeWrite(FieldExtension):
 
 
 async def authorize_input(context: Context, mutation: str, input_: Any) -> WriteGrant:
-    """The grant for `mutation` given its `input`: about the account the input names.
+    """The grant for `mutation` given its `input`: about the account the input names as a
+    `WriteSubject`, else about the caller's own.
 
-    An `Owned` input names a thing by id: a missing thing is decided as if it were the
+    A `NamesOwned` input names a thing by id: a missing thing is decided as if it were the
     caller's own, so a missing id and another person's do the same reads (no timing tells
     them apart), and both answer the input's `unseen()` error.
     """
-    if not isinstance(input_, Owned):
-        account = getattr(input_, "account_id", None)
-        return await authorize_write(context, mutation, str(account) if account else None)
-    owner = await input_.locate_subject(context.db)
-    grant = await authorize_write(context, mutation, owner, input_.unseen)
-    if owner is None and context.principal.signed_in:
+    if not isinstance(input_, WriteSubject):
+        return await authorize_write(context, mutation)
+    subject = await input_.locate_subject(context.db)
+    if not isinstance(input_, NamesOwned):
+        return await authorize_write(context, mutation, subject)
+    grant = await authorize_write(context, mutation, subject, input_.unseen)
+    if subject is None and context.principal.signed_in:
         raise input_.unseen()
     return grant
 
 
 def authorize_entry_points(query: type[Any], mutation: type[Any]) -> None:
-    """Attach the root and write checks to every field of the root types, once."""
+    """Attach the root and write checks to every field of the root types, once; refuse a
+    mutation whose input does not name the subject its rule decides by."""
     for root_type, extension in ((query, AuthorizeRoot), (mutation, AuthorizeWrite)):
         for field in root_type.__strawberry_definition__.fields:
             if not any(isinstance(e, extension) for e in field.extensions):
                 field.extensions.append(extension())
+    if problems := unnamed_subjects(mutation):
+        raise TypeError("; ".join(problems))
+
+
+def unnamed_subjects(mutation: type[Any]) -> list[str]:
+    """Mutations whose input and write rule disagree about the subject, as sentences.
+
+    A rule granted to a relation besides SELF needs its input to name the account (else the
+    caller's own would be decided, and an admin could hold a relation toward herself); an
+    input naming a subject that a rule by caller kind never reads is a mistake too.
+    """
+    problems = []
+    for field in mutation.__strawberry_definition__.fields:
+        name = field.graphql_name or to_camel_case(field.python_name)
+        rule = WRITES.get(name)
+        if rule is None:
+            continue  # denied to everyone; `policy check` names it
+        names = _names_subject(field)
+        if _needs_named_subject(rule) and not names:
+            problems.append(f"Mutation.{name} is decided toward a subject its input does not name")
+        if names and not rule.has_subject:
+            problems.append(f"Mutation.{name} names a subject its rule (by caller) never reads")
+    return problems
+
+
+def _needs_named_subject(rule: WriteRule) -> bool:
+    return rule.has_subject and rule.relations != {Relation.SELF}
+
+
+def _names_subject(field: StrawberryField) -> bool:
+    input_ = next((a for a in field.arguments if a.python_name == "input"), None)
+    input_type = getattr(input_.type, "of_type", input_.type) if input_ else None
+    return isinstance(input_type, type) and issubclass(input_type, WriteSubject)
