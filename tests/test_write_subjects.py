@@ -3,17 +3,22 @@ refuses a mutation whose rule decides toward a subject its input does not name."
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from pymongo.asynchronous.database import AsyncDatabase
 from strawberry.utils.str_converters import to_camel_case
 
 import schema.enforcement.authorize as authorize
 from authz.principals import PrincipalKind
 from authz.relations import Relation
 from authz.writes import by_caller, by_subject
+from resolvers.collections import ACCOUNTS
 from schema import build_schema
 from schema.enforcement.authorize import unnamed_subjects
 from schema.enforcement.subjects import NamesAccount, NamesOwned, WriteSubject
 from schema.mutation import Mutation
+from tests.client import GatewayClient, error_codes
 
 #: Written by hand from SPEC §7: the writes about someone that the caller names in the input.
 NAMED_BY_INPUT = {
@@ -66,3 +71,17 @@ def test_a_named_subject_under_a_rule_by_caller_kind_fails_the_build(
     assert str(refused.value) == (
         "Mutation.revokeConsent names a subject its rule (by caller) never reads"
     )
+
+
+async def test_an_admin_naming_an_empty_account_id_is_refused_and_nothing_changes(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    """The input names the subject: an empty id is that (missing) account, never the caller's."""
+    body = await gateway.query(
+        'mutation { suspendAccount(input: {accountId: ""}) { account { id } } }', as_="dora"
+    )
+    assert error_codes(body) == ["FORBIDDEN"]
+    statuses = {
+        doc["_id"]: doc["status"] async for doc in demo_db[ACCOUNTS].find({}, {"status": 1})
+    }
+    assert set(statuses.values()) == {"ACTIVE"}
