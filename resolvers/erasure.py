@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from itertools import groupby
 from operator import attrgetter
@@ -90,11 +90,16 @@ def _step(rows: tuple[c.Owned, ...]) -> Step:
     return step
 
 
+def steps(owned: Iterable[c.Owned]) -> tuple[tuple[str, Step], ...]:
+    """One step per step name of `owned`, in its order (rows of one step are adjacent)."""
+    return tuple(
+        (name, _step(tuple(rows))) for name, rows in groupby(owned, key=attrgetter("step"))
+    )
+
+
 #: In order (that of `collections.OWNED`); each runs at most once to completion, and running
 #: one again is harmless.
-STEPS: tuple[tuple[str, Step], ...] = tuple(
-    (name, _step(tuple(rows))) for name, rows in groupby(c.OWNED, key=attrgetter("step"))
-)
+STEPS = steps(c.OWNED)
 
 
 async def erase_account(db: AsyncDatabase[Any], account: str, now: datetime) -> None:

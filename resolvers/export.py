@@ -31,9 +31,14 @@ class Section:
         return {self.key: account, **self.listing.where}
 
 
-SECTIONS: tuple[Section, ...] = tuple(
-    Section(listing, row.collection, row.key) for row in c.OWNED for listing in row.export
-)
+def sections(owned: Iterable[c.Owned]) -> tuple[Section, ...]:
+    """Every listing `owned` declares, in its order."""
+    return tuple(
+        Section(listing, row.collection, row.key) for row in owned for listing in row.export
+    )
+
+
+SECTIONS = sections(c.OWNED)
 
 
 async def section_documents(

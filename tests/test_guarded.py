@@ -8,6 +8,7 @@ import strawberry
 import schema.enforcement.shapes as shapes
 from schema import build_schema
 from schema.enforcement.guard import GuardField, guarded
+from tests.extension import everywhere
 
 #: Written by hand: the types whose values are documents, read field by field through the policy.
 GUARDED_BY_HAND = {
@@ -33,8 +34,8 @@ GUARDED_BY_HAND = {
 def registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, type]:
     """The declared types, as a copy this test may change."""
     copy = dict(shapes.GUARDED)
-    monkeypatch.setattr(shapes, "GUARDED", copy)
-    monkeypatch.setattr(shapes, "SHAPES", dict(shapes.SHAPES))
+    monkeypatch.setattr(shapes, "GUARDED", copy)  # read by shapes' own functions only
+    everywhere(monkeypatch, "SHAPES", shapes.SHAPES, dict(shapes.SHAPES))
     return copy
 
 
