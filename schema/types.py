@@ -1,7 +1,8 @@
 """Object types of the schema (SPEC §4, §5).
 
 Every field that can be denied is nullable. Field values come from documents read through
-`schema.enforcement.guard.Guarded`, and `authz.policy` says who may read what. Stored fields
+`schema.enforcement.guard.Guarded` (each such type is declared `@guarded`, and the build
+refuses one that is not), and `authz.policy` says who may read what. Stored fields
 declare shape only; the fields with resolvers here read related data (an account's lists, an
 item's author and comments, a case's subject), each through the loaders, guarded like any other
 field.

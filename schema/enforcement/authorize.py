@@ -3,9 +3,9 @@
 `AuthorizeRoot` runs before each root query field and asks `authz.roots.decide_root`: a
 synchronous decision from the token alone. `AuthorizeWrite` runs before each mutation's
 resolver: it finds the write's subject (the account its input names as a `WriteSubject`, else
-the caller's own account), reads what the decision needs (the
-subject's domain and rights limits) and asks `authz.writes.decide_write`. A refused write
-never reaches its resolver: it changes nothing.
+the caller's own account), reads what the decision needs (the subject's domain and rights
+limits) and asks `authz.writes.decide_write`. A refused write never reaches its resolver: it
+changes nothing.
 """
 
 from __future__ import annotations
