@@ -26,6 +26,7 @@ from gateway.settings import Settings
 from resolvers.collections import ensure_schema
 from resolvers.demo_world import seed_demo_world
 from tests.client import GatewayClient, running
+from tests.demo_world import copy_demo_world
 
 
 @pytest.fixture(scope="session")
@@ -67,14 +68,6 @@ async def demo_world(mongo: AsyncMongoClient[dict[str, Any]]) -> dict[str, list[
     }
     await mongo.drop_database(template.name)
     return {name: documents for name, documents in written.items() if documents}
-
-
-async def copy_demo_world(
-    db: AsyncDatabase[Any], demo_world: dict[str, list[dict[str, Any]]]
-) -> AsyncDatabase[Any]:
-    for name, documents in demo_world.items():
-        await db[name].insert_many([dict(document) for document in documents])
-    return db
 
 
 @pytest.fixture

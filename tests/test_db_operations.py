@@ -18,26 +18,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from bench.workload import seed_bench_world
 from gateway.settings import Settings
-from resolvers.collections import ACCOUNTS, REVOKED_TOKENS
+from resolvers.collections import ACCOUNTS
 from resolvers.demo_world import seed_demo_world
 from tests.client import running
+from tests.commands import is_authentication
 
 WRITES = frozenset({"insert", "update", "delete", "findAndModify"})
-
-
-def is_authentication(command: dict[str, Any]) -> bool:
-    """The two reads that let a signed-in caller in (`gateway.auth`): whether its token or
-    session was revoked, and its account's status and token cut-off. Left out of the counts:
-    a warm gateway answers them from memory (`tests/accounts/test_token_standing.py` holds
-    that it reads nothing), but whether the change stream has proven memory fresh by this
-    test's second request depends on timing; the targets here are each request's own work."""
-    match command:
-        case {"find": collection, "filter": {"_id": {"$in": list()}}, **rest}:
-            return collection == REVOKED_TOKENS and rest.get("projection") == {"_id": 1}
-        case {"find": collection, "filter": {"_id": str()}, **rest}:
-            projection = {"status": 1, "tokens_valid_after": 1}
-            return collection == ACCOUNTS and rest.get("projection") == projection
-    return False
 
 
 @dataclass

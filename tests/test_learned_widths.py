@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from authz.visibility import NOT_COMMENTS
 from resolvers.collections import CONTENT
 from resolvers.windows import Branch, WindowPage, read_page
-from tests.test_list_scaling import PAGE, SLACK, Reads, _examined
+from tests.commands import PAGE, SLACK, Reads, docs_examined
 
 ITEMS = 3_000
 FEED = [Branch({"visibility": "PUBLIC"}, NOT_COMMENTS)]
@@ -66,7 +66,7 @@ async def _page(db: AsyncDatabase[Any], reads: Reads, at: datetime) -> tuple[Win
     reads.recording = True
     page = await read_page(db[CONTENT], FEED, PAGE, project={"_id": 1}, anchor=at)
     reads.recording = False
-    examined = [await _examined(db, read) for read in reads.commands]
+    examined = [await docs_examined(db, read) for read in reads.commands]
     return page, sum(examined), len(reads.commands)
 
 

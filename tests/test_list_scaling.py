@@ -14,52 +14,27 @@ import random
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
 from resolvers import windows
 from resolvers.collections import ensure_schema
 from tests.client import GatewayClient, running
-from tests.conftest import copy_demo_world
+from tests.commands import PAGE, SLACK, Reads, docs_examined
+from tests.demo_world import copy_demo_world
 
-PAGE = 20
-SLACK = 50
 MAX_ROUND_TRIPS = 16
 OWNERS = ["acct-alice", "acct-bob", "acct-carol", "acct-erin"] + [
     f"acct-learner{n}" for n in range(1, 13)
 ]
 NOW = datetime.now(UTC)
 POPULAR = "scale-popular"
-#: The keys of a command that say what it reads (the rest is the driver's envelope).
-_READ_KEYS = ("find", "filter", "sort", "limit", "projection", "hint", "skip")
-_AGGREGATE_KEYS = ("aggregate", "pipeline", "hint")
-
-
-@dataclass
-class Reads(monitoring.CommandListener):
-    """The reads the gateway sends while `recording`."""
-
-    commands: list[dict[str, Any]] = field(default_factory=list)
-    recording: bool = False
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.recording and event.command_name in {"find", "aggregate"}:
-            keys = _READ_KEYS if event.command_name == "find" else _AGGREGATE_KEYS
-            read = {key: event.command[key] for key in keys if key in event.command}
-            self.commands.append(read)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 def _item(n: int, rng: random.Random, at: datetime) -> dict[str, Any]:
@@ -149,17 +124,6 @@ def cold(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(windows, "_learned", OrderedDict())
 
 
-async def _examined(db: AsyncDatabase[Any], read: dict[str, Any]) -> int:
-    command = dict(read)
-    if "aggregate" in command:
-        command["cursor"] = {}
-    explained = await db.command({"explain": command, "verbosity": "executionStats"})
-    stats = explained.get("executionStats")
-    if stats is None:  # an aggregation: its first stage reads the collection
-        stats = explained["stages"][0]["$cursor"]["executionStats"]
-    return int(stats["totalDocsExamined"])
-
-
 async def _cost(
     gateway: GatewayClient,
     reads: Reads,
@@ -176,7 +140,7 @@ async def _cost(
     assert "errors" not in body, body
     # A hinted read costs SecantusDB the whole collection while `explain` counts the window.
     assert not [read for read in reads.commands if "hint" in read]
-    examined = [await _examined(db, read) for read in reads.commands]
+    examined = [await docs_examined(db, read) for read in reads.commands]
     return body["data"], sum(examined), len(reads.commands)
 
 

@@ -20,8 +20,8 @@ from resolvers import erasure
 from resolvers.collections import OWNED, Erasure
 from resolvers.demo_world import account_id
 from resolvers.export import SECTIONS
-from tests.accounts.conftest import PASSWORD, SIGN_UP, sign_in, sign_up
 from tests.client import GatewayClient
+from tests.sign_ups import PASSWORD, SIGN_UP, sign_in, sign_up
 
 #: Collections that hold account ids only while a job runs: the erasure job's own record,
 #: which it drops as its last act; and job leases (no account id: hashed), which exist only

@@ -19,9 +19,9 @@ from resolvers import collections as c
 from resolvers import rollups
 from resolvers.rollup_rebuild import STEP, _store, expected, rebuild
 from resolvers.rollups import FIELDS
-from tests.accounts.conftest import sign_in, sign_up
 from tests.client import GatewayClient, error_codes, running
 from tests.processes import run_cli
+from tests.sign_ups import sign_in, sign_up
 
 CREATE = "mutation($input: CreateContentInput!) { createContent(input: $input) { content { id } } }"
 DELETE = "mutation($id: ID!) { deleteContent(input: {id: $id}) { deletedId } }"

@@ -3,18 +3,16 @@ comments of many items: with the number of `IN_CHUNK`s of items, all at once).""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from math import ceil
 from typing import Any
 
-from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
 from resolvers.rollups import IN_CHUNK
 from tests.client import running
-from tests.test_db_operations import is_authentication
+from tests.commands import CommandCounter
 
 QUERY = """{ account(id: "acct-erin") {
   displayName email
@@ -22,23 +20,6 @@ QUERY = """{ account(id: "acct-erin") {
             author { id displayName username stats { contentCount } } }
 } }"""
 COMMENTS = "comments { id author { displayName } }"
-
-
-class CommandCounter(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.commands: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if is_authentication(event.command):  # answered from memory once the gateway is warm
-            return
-        if event.command_name in {"find", "aggregate", "getMore", "count", "insert"}:
-            self.commands[event.command_name] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 async def _round_trips(settings: Settings, as_: str, comments: str = "") -> tuple[int, int]:

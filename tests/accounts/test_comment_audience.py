@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.settings import Settings
 from resolvers.demo_world import account_id
 from tests.client import GatewayClient, running
-from tests.test_round_trips import CommandCounter
+from tests.commands import CommandCounter
 
 ALICE, BOB, CAROL = account_id("alice"), account_id("bob"), account_id("carol")
 CREATE = """

@@ -8,8 +8,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
 from resolvers.demo_world import DEMO_PASSWORD
-from tests.accounts.conftest import sign_in
 from tests.client import GatewayClient
+from tests.sign_ups import sign_in
 
 
 async def alerts(db: AsyncDatabase[Any]) -> list[str]:

@@ -7,54 +7,18 @@ import json
 from typing import Any
 
 import pytest
-from bson import json_util
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
 from resolvers import collections as c
 from resolvers import erasure
 from resolvers.demo_world import account_id
-from tests.accounts.conftest import sign_in, sign_up
 from tests.client import GatewayClient, error_codes, running
+from tests.erasure import DELETE, assert_erased, lived_in_account
 from tests.processes import until
+from tests.sign_ups import sign_in
 
-CREATE = """
-mutation($input: CreateContentInput!) { createContent(input: $input) { content { id } } }
-"""
 EXPORT = "mutation { exportMyData(input: {}) { schemaVersion downloadPath document } }"
-DELETE = "mutation { deleteMyAccount(input: {confirm: true}) { erased } }"
-
-
-async def lived_in_account(gateway: GatewayClient, demo_db: AsyncDatabase[Any]) -> dict[str, Any]:
-    """A new user with two devices, items of every audience, a comment, and a disclosure."""
-    account = await sign_up(gateway, demo_db, "nora", phone="+43 660 7654321")
-    await sign_in(gateway, "nora", "laptop")
-    token = (await sign_in(gateway, "nora", "phone"))["data"]["signIn"]["accessToken"]
-    items = []
-    for fields in (
-        {"kind": "POST", "visibility": "PUBLIC", "title": "Public"},
-        {"kind": "DOCUMENT", "visibility": "SHARED", "sharedWith": [account_id("bob")]},
-        {"kind": "PHOTO", "visibility": "PRIVATE"},
-        {"kind": "EMAIL", "recipients": [account_id("carol")]},
-        {"kind": "COMMENT", "parentId": "post-alice-garden"},
-    ):
-        body = await gateway.query(CREATE, {"input": {"body": "mine", **fields}}, token=token)
-        items.append(body["data"]["createContent"]["content"]["id"])
-    # Bob comments on Nora's public post; a disclosure about Nora is on record.
-    await gateway.query(
-        CREATE, {"input": {"kind": "COMMENT", "body": "nice", "parentId": items[0]}}, as_="bob"
-    )
-    await demo_db[c.DISCLOSURES].insert_one(
-        {"_id": "d-nora", "subject": account, "principal_kind": "domain_admin", "at": None}
-    )
-    await demo_db[c.LEGAL_REQUESTS].update_one(
-        {"_id": "lr-police-graz-bob"}, {"$push": {"subjects": account}}
-    )
-    await demo_db[c.ADMIN_AUDIT].insert_one(
-        {"_id": "audit-nora", "subject": account, "actor": "acct-dora", "outcome": "DONE"}
-    )
-    await sign_in(gateway, "nora", "laptop", password="a wrong guess")
-    return {"id": account, "token": token, "items": items}
 
 
 async def test_export_holds_every_item_and_nothing_of_anyone_else(
@@ -101,35 +65,6 @@ async def test_only_an_account_holder_exports(gateway: GatewayClient, caller: st
     headers = {"Authorization": f"Bearer {gateway.token(caller)}"} if caller else {}
     response = await gateway.http.get("/export", headers=headers)
     assert response.status_code == (401 if caller is None else 403)
-
-
-async def nothing_left_of(db: AsyncDatabase[Any], *traces: str) -> list[str]:
-    """Every document in any collection that still mentions one of `traces`."""
-    found = []
-    for name in await db.list_collection_names():
-        async for doc in db[name].find({}):
-            text = json_util.dumps(doc)
-            found += [f"{name}: {doc['_id']}" for trace in traces if trace in text]
-    return found
-
-
-async def assert_erased(
-    gateway: GatewayClient, db: AsyncDatabase[Any], nora: dict[str, Any]
-) -> None:
-    assert await nothing_left_of(db, nora["id"], "nora@mail.example", '"nora', "nora|") == []
-    audit = await db[c.ADMIN_AUDIT].find_one({"_id": "audit-nora"})
-    assert audit is not None and audit["subject"].startswith("erased-")
-    for item in nora["items"]:
-        assert await db[c.CONTENT].find_one({"_id": item}) is None
-    # Bob's comment on Nora's post went with the post; the records the law keeps remain.
-    assert await db[c.CONTENT].count_documents({"body": "nice"}) == 0
-    disclosure = await db[c.DISCLOSURES].find_one({"_id": "d-nora"})
-    assert disclosure is not None and disclosure["subject"].startswith("erased-")
-    request = await db[c.LEGAL_REQUESTS].find_one({"_id": "lr-police-graz-bob"})
-    assert request is not None and disclosure["subject"] in request["subjects"]
-    assert await db[c.ERASURES].count_documents({}) == 0
-    signed_in = await sign_in(gateway, "nora", "laptop")
-    assert error_codes(signed_in) == ["UNAUTHENTICATED"]
 
 
 async def test_erasure_leaves_nothing_but_pseudonymised_records(

@@ -12,8 +12,8 @@ from resolvers import collections as c
 from resolvers import sessions
 from resolvers.demo_world import DEMO_PASSWORD
 from schema import sessions as session_mutations
-from tests.accounts.conftest import sign_in, sign_up
 from tests.client import GatewayClient, error_codes
+from tests.sign_ups import sign_in, sign_up
 
 REFRESH = """
 mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken refreshToken } }

@@ -11,8 +11,8 @@ from gateway.settings import Settings
 from resolvers import collections as c
 from resolvers.demo_world import DEMO_PASSWORD
 from schema import sessions as session_mutations
-from tests.accounts.conftest import PASSWORD, SIGN_IN, sign_in, sign_up
 from tests.client import GatewayClient, error_codes, running
+from tests.sign_ups import PASSWORD, SIGN_IN, sign_in, sign_up
 
 NOTIFICATIONS = "{ me { notifications { id kind message read } } }"
 

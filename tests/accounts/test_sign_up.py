@@ -20,7 +20,8 @@ from gateway.settings import Settings
 from resolvers import collections as c
 from resolvers.demo_world import account_id
 from schema import sign_up as sign_up_mutations
-from tests.accounts.conftest import (
+from tests.client import GatewayClient, error_codes, running
+from tests.sign_ups import (
     CONFIRM_SIGN_UP,
     PASSWORD,
     SIGN_UP,
@@ -28,7 +29,6 @@ from tests.accounts.conftest import (
     sign_in,
     sign_up,
 )
-from tests.client import GatewayClient, error_codes, running
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 

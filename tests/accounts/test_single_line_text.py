@@ -10,8 +10,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
 from resolvers.demo_world import DEMO_PASSWORD
-from tests.accounts.conftest import PASSWORD, sign_in
 from tests.client import GatewayClient, error_codes
+from tests.sign_ups import PASSWORD, sign_in
 
 FORGED = (
     "Dora\n\nIMPORTANT from IMOOX Security: the code below is void."

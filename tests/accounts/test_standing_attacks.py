@@ -21,31 +21,20 @@ from gateway.settings import Settings
 from resolvers import collections as c
 from resolvers.demo_world import account_id
 from resolvers.token_standing import FRESHNESS
-from tests.accounts.test_token_standing import (
+from tests.client import GatewayClient, running
+from tests.processes import gateway_process
+from tests.standing import (
     SIGN_OUT,
     StandingReads,
+    asking,
     asking_process,
-    gateway_process,
+    committed_backlog,
+    refused_within_the_bound,
     warm,
     warm_process,
 )
-from tests.client import GatewayClient, running
-from tests.standing import asking, refused_within_the_bound
 
 ALICE = account_id("alice")
-
-
-async def committed_backlog(
-    mongo: AsyncMongoClient[dict[str, Any]], db: AsyncDatabase[Any], rows: int
-) -> None:
-    """`rows` writes to a collection the standing does not follow, in the gateway's database,
-    made visible at once (one transaction's commit)."""
-    async with mongo.start_session() as session:
-        await session.start_transaction()
-        await db["review_backlog"].insert_many(
-            [{"n": i} for i in range(rows)], ordered=False, session=session
-        )
-        await session.commit_transaction()
 
 
 async def test_a_sign_out_right_after_a_committed_backlog_binds_every_later_request(

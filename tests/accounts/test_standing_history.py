@@ -15,16 +15,17 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.settings import Settings
 from resolvers import collections as c
 from resolvers.demo_world import account_id
-from tests.accounts.test_standing_attacks import committed_backlog
-from tests.accounts.test_token_standing import (
+from tests.client import running
+from tests.standing import (
     SIGN_OUT,
+    Ask,
     StandingReads,
     answers_until_from_memory,
+    asking,
+    committed_backlog,
     held_stream,
     warm,
 )
-from tests.client import running
-from tests.standing import Ask, asking
 
 ALICE = account_id("alice")
 

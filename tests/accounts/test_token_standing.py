@@ -13,72 +13,39 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.settings import Settings
 from resolvers import collections as c
 from resolvers import token_standing
 from resolvers.demo_world import account_id
-from resolvers.token_standing import FRESHNESS, ROUND_WAIT_MS, STREAM_APP_NAME
+from resolvers.token_standing import FRESHNESS
 from tests.client import GatewayClient, running
 from tests.processes import gateway_process, until
-from tests.standing import Ask, asking, refused_within_the_bound
+from tests.standing import (
+    SIGN_OUT,
+    StandingReads,
+    asking,
+    asking_process,
+    fail_point,
+    held_stream,
+    refused_within_the_bound,
+    warm,
+    warm_process,
+)
 
 ALICE = account_id("alice")
 BOB = account_id("bob")
-TYPENAME = "{ __typename }"
-SIGN_OUT = "mutation { signOut(input: {}) { signedOut } }"
 SUSPEND_ALICE = (
     f'mutation {{ suspendAccount(input: {{accountId: "{ALICE}"}}) {{ account {{ id }} }} }}'
 )
-STANDING_COLLECTIONS = {c.ACCOUNTS, c.REVOKED_TOKENS}
-
-
-class StandingReads(monitoring.CommandListener):
-    """Counts the commands the gateway's client sends to `accounts` and `revoked_tokens`."""
-
-    def __init__(self) -> None:
-        self.commands: Counter[str] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        collection = event.command.get(event.command_name)
-        if isinstance(collection, str) and collection in STANDING_COLLECTIONS:
-            self.commands[event.command_name] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-async def answers_until_from_memory(
-    ask: Ask, reads: StandingReads, within: float = 15.0
-) -> list[int]:
-    """The statuses of requests asked until one is answered without reading its standing (the
-    stream has proven memory fresh), that one last."""
-    statuses: list[int] = []
-
-    async def answered_from_memory() -> bool:
-        before = sum(reads.commands.values())
-        statuses.append(await ask())
-        return sum(reads.commands.values()) == before
-
-    await until(answered_from_memory, "answered from memory", within)
-    return statuses
-
-
-async def warm(ask: Ask, reads: StandingReads) -> None:
-    """Until a signed-in request is answered without reading its standing, all let in."""
-    assert set(await answers_until_from_memory(ask, reads)) == {200}
 
 
 async def test_warm_authentication_reads_neither_revocations_nor_accounts(
@@ -111,30 +78,6 @@ async def test_a_cold_account_is_read_once_then_answered_from_memory(
             "bob's account was never read: answered from memory without knowing it"
         )
         await warm(bob, reads)
-
-
-@asynccontextmanager
-async def fail_point(mongo: AsyncMongoClient[dict[str, Any]], **data: Any) -> AsyncIterator[None]:
-    """A server fail point on the standing stream's getMore commands (its client's appName)."""
-    await mongo.admin.command(
-        "configureFailPoint",
-        "failCommand",
-        mode="alwaysOn",
-        data={"failCommands": ["getMore"], "appName": STREAM_APP_NAME, **data},
-    )
-    try:
-        yield
-    finally:
-        await mongo.admin.command("configureFailPoint", "failCommand", mode="off")
-
-
-@asynccontextmanager
-async def held_stream(mongo: AsyncMongoClient[dict[str, Any]]) -> AsyncIterator[None]:
-    """The stream's next rounds hang, while the cache still counts as fresh for a while: what
-    binds the gateway's next request then is its own write, not the stream."""
-    async with fail_point(mongo, blockConnection=True, blockTimeMS=5000):
-        await asyncio.sleep(ROUND_WAIT_MS / 1000 + 0.05)  # the round in flight ends
-        yield
 
 
 async def test_a_sign_out_binds_the_next_request_of_its_gateway(
@@ -244,34 +187,6 @@ async def test_changes_while_the_stream_is_broken_are_not_lost(
             await demo_db[c.ACCOUNTS].update_one({"_id": ALICE}, {"$set": {"status": "SUSPENDED"}})
         await warm(asking(gateway, gateway.token("bob")), reads)  # the stream is back
         assert await alice() == 401
-
-
-def asking_process(http: httpx.AsyncClient, token: str) -> Ask:
-    async def ask() -> int:
-        response = await http.post(
-            "/graphql", json={"query": TYPENAME}, headers={"Authorization": f"Bearer {token}"}
-        )
-        return response.status_code
-
-    return ask
-
-
-async def answered_from_memory(http: httpx.AsyncClient) -> float:
-    """How many standing checks this process answered from memory (its `/metrics`)."""
-    text = (await http.get("/metrics")).text
-    for line in text.splitlines():
-        if line.startswith('imoox_token_standing_checks_total{source="memory"}'):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
-async def warm_process(http: httpx.AsyncClient, ask: Ask) -> None:
-    async def from_memory() -> bool:
-        before = await answered_from_memory(http)
-        assert await ask() == 200
-        return await answered_from_memory(http) > before
-
-    await until(from_memory, "answered from memory")
 
 
 async def _two_processes_then(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from resolvers.collections import DISCLOSURES
 from resolvers.disclosures import DisclosureWriter
 from resolvers.transactions import enclosing_transaction
 from tests.client import error_codes, running
+from tests.disclosures import WITHHELD, record, refuse_records_about
 
 READ_EMAIL = "query($id: ID!) { account(id: $id) { email } }"
 #: Eight members of dora's domain (SPEC §9 demo world), one request for each.
@@ -32,7 +32,6 @@ MEMBERS = [
     "acct-bob",
     *(f"acct-learner{n:02d}" for n in (3, 6, 9, 12, 15, 18)),
 ]
-WITHHELD = "The response was withheld because its disclosure could not be recorded."
 
 
 @dataclass
@@ -64,25 +63,6 @@ class DisclosureInserts(monitoring.CommandListener):
     def carrying(self, subject: str) -> Insert:
         [insert] = [i for i in self.inserts.values() if subject in i.subjects]
         return insert
-
-
-async def refuse_records_about(db: AsyncDatabase[Any], subject: str) -> None:
-    """A real refusal by the database: records about `subject` fail its validator."""
-    await db.command("collMod", DISCLOSURES, validator={"subject": {"$ne": subject}})
-
-
-def record(subject: str) -> dict[str, Any]:
-    return {
-        "_id": f"test-{subject}",
-        "subject": subject,
-        "principal_kind": "domain_admin",
-        "principal_id": "acct-dora",
-        "relation": "DOMAIN_ADMIN",
-        "fields": ["Account.email"],
-        "purpose": None,
-        "legal_request": None,
-        "at": datetime.now(UTC),
-    }
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,12 +20,12 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from playwright.async_api import Browser, Locator, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.app import create_app
 from gateway.settings import Settings
-from tests.client import GatewayClient
+from tests.browser.live import HERE, LiveGateway
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -39,9 +38,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-HERE = Path(__file__).parent
-ARTIFACTS = HERE / "artifacts"
-DOCS_SCREENSHOTS = HERE.parent.parent / "docs" / "screenshots"
 MISSING = (
     f"Chromium is not installed at {CHROMIUM}: the browser tests need it "
     "(apt-get update && apt-get install -y chromium)."
@@ -80,15 +76,6 @@ async def browser(chromium: Path) -> AsyncIterator[Browser]:
         await launched.close()
 
 
-class LiveGateway(GatewayClient):
-    """The gateway listening on 127.0.0.1 (`url`), and an HTTP client speaking to it as demo
-    principals (tokens as `imoox-gateway token` makes them)."""
-
-    def __init__(self, http: httpx.AsyncClient, settings: Settings, url: str) -> None:
-        super().__init__(http, settings)
-        self.url = url
-
-
 @pytest.fixture
 async def live(settings: Settings, demo_db: AsyncDatabase[Any]) -> AsyncIterator[LiveGateway]:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -119,19 +106,3 @@ async def page(browser: Browser, live: LiveGateway) -> AsyncIterator[Page]:
     opened = await context.new_page()
     yield opened
     await context.close()
-
-
-async def screenshot(page: Page, name: str, view: Locator | None = None) -> Path:
-    """Save the page (or one `view` of it) as `tests/browser/artifacts/<name>.png` (gitignored
-    test artifacts); with `IMOOX_SCREENSHOTS_TO_DOCS=1` (`make screenshots`), also as the
-    README's copy under `docs/screenshots/`."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    if view is None:
-        await page.screenshot(path=str(path), full_page=True)
-    else:
-        await view.screenshot(path=str(path))
-    if os.environ.get("IMOOX_SCREENSHOTS_TO_DOCS") == "1":
-        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
-    return path

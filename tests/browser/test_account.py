@@ -10,9 +10,9 @@ from typing import Any
 from playwright.async_api import Page, Response, expect
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.accounts.conftest import PASSWORD, SIGN_IN, sign_up
-from tests.browser.conftest import LiveGateway, screenshot
+from tests.browser.live import LiveGateway, screenshot
 from tests.client import error_codes
+from tests.sign_ups import PASSWORD, SIGN_IN, sign_up
 
 DEMO_PASSWORD = "imoox-demo-password"
 ALICE = "acct-alice"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import LiveGateway, screenshot
+from tests.browser.live import LiveGateway, screenshot
 
 
 async def _sign_in(page: Page, token: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page, Route, expect
 
-from tests.browser.conftest import LiveGateway, screenshot
+from tests.browser.live import LiveGateway, screenshot
 
 
 async def test_the_ide_works_offline_and_keeps_a_pasted_token_in_memory_only(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import LiveGateway, screenshot
+from tests.browser.live import LiveGateway, screenshot
 
 
 async def test_a_public_page_shows_the_item_and_only_its_authors_name_and_photo(

@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resolvers.demo_world import DEMO_PRINCIPALS
 from schema.protections.errors import UNAUTHENTICATED_MESSAGE
 from tests.client import GatewayClient
-from tests.faults.conftest import a_normal_request_succeeds
+from tests.faults.outages import a_normal_request_succeeds
 
 LEEWAY = 30  # Settings().jwt_leeway_seconds
 ME = "{ me { id } }"

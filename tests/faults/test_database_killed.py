@@ -16,9 +16,9 @@ from pymongo.errors import PyMongoError
 from resolvers import collections as c
 from resolvers import erasure
 from resolvers.demo_world import account_id
-from tests.accounts.test_export_and_erasure import DELETE, assert_erased, lived_in_account
 from tests.client import error_codes, running
-from tests.faults.conftest import (
+from tests.erasure import DELETE, assert_erased, lived_in_account
+from tests.faults.outages import (
     READ_EMAIL,
     Supervised,
     a_normal_request_succeeds,

@@ -8,9 +8,9 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import DISCLOSURES
-from tests.authz.test_disclosure_groups import WITHHELD, refuse_records_about
 from tests.client import GatewayClient
-from tests.faults.conftest import MEMBERS, a_normal_request_succeeds, read_emails, recorded
+from tests.disclosures import WITHHELD, refuse_records_about
+from tests.faults.outages import MEMBERS, a_normal_request_succeeds, read_emails, recorded
 
 
 async def test_answers_whose_records_are_refused_are_withheld_with_a_clear_error(

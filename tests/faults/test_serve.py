@@ -17,7 +17,7 @@ import pytest
 from pymongo import MongoClient
 
 from resolvers.collections import DISCLOSURES
-from tests.faults.conftest import DATABASE_TIMEOUT, READ_EMAIL, unavailable_or_answered
+from tests.faults.outages import DATABASE_TIMEOUT, READ_EMAIL, unavailable_or_answered
 from tests.processes import embedded_pid, ended, run_cli, serving, watch
 
 ENV = {"IMOOX_DATABASE_TIMEOUT_SECONDS": str(DATABASE_TIMEOUT)}

@@ -23,9 +23,9 @@ from gateway.settings import Settings
 from gateway.workers import server_options
 from resolvers.collections import DISCLOSURES
 from resolvers.disclosures import DisclosureWriter
-from tests.authz.test_disclosure_groups import record
 from tests.client import GatewayClient
-from tests.faults.conftest import READ_EMAIL, eventually
+from tests.disclosures import record
+from tests.faults.outages import READ_EMAIL, eventually
 
 BLOCK_MS = 3000
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 
 from tests.client import running
-from tests.faults.conftest import (
+from tests.faults.outages import (
     MEMBERS,
     Supervised,
     a_normal_request_succeeds,

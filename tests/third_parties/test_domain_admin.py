@@ -10,8 +10,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resolvers import collections as c
 from resolvers.admin import set_account_state
 from resolvers.demo_world import DEMO_PASSWORD, account_id
-from tests.accounts.conftest import sign_in
 from tests.client import GatewayClient, error_codes
+from tests.sign_ups import sign_in
 
 MEMBERS = """
 query($after: String, $filter: MemberFilter) {

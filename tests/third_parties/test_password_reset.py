@@ -14,8 +14,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
 from resolvers.demo_world import DEMO_PASSWORD, account_id
-from tests.accounts.conftest import mailed_code, sign_in
 from tests.client import GatewayClient, error_codes
+from tests.sign_ups import mailed_code, sign_in
 
 ALICE = account_id("alice")
 ALICE_MAIL = "alice@uni-graz.example"

@@ -1,4 +1,4 @@
-"""Helpers for driving self-service flows through HTTP, as a real client would."""
+"""Signing up and in through HTTP, as a real client would, with the codes the gateway mails."""
 
 from __future__ import annotations
 
