@@ -321,8 +321,7 @@ async def _account_content(
 ) -> list[Content] | None:
     """The account's newest items the caller sees: `first` of them (at most 100)."""
     loader = content_of_owner_loader(info.context, info.context.selected(info), page_size(first))
-    items: list[Content] = await loader.load(root.subject)
-    return items
+    return await loader.load(root.subject)
 
 
 @guarded
@@ -370,8 +369,7 @@ async def _comments(
     item = root.doc["_id"]
     position = read_after(after, comment_cursors(context, item).after_position)
     loader = comments_loader(context, context.selected(info), page_size(first), position)
-    comments: list[Content] = await loader.load((item, root.doc.get("created_at")))
-    return comments
+    return await loader.load((item, root.doc.get("created_at")))
 
 
 def _content_cursor(root: Guarded) -> str | None:
