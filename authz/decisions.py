@@ -39,7 +39,7 @@ class Decision:
 class Caller:
     """What grants' conditions read about the caller, for one decision.
 
-    Reads know only the standing toward the subject (their cache key), so no caller-kind
+    Reads know only the standing toward the subject (their cache key), so no kind
     grant is held in a read; entry points know the token but no subject.
     """
 
@@ -119,7 +119,7 @@ def _holds(grant: Grant, rule: Rule, caller: Caller) -> bool:
         return False
     match grant.relation:
         case None:
-            return caller.kind is not None and grant.caller is caller.kind
+            return caller.kind is not None and grant.kind is caller.kind
         case Relation.PUBLIC | Relation.SELF | Relation.VIEWER | Relation.DOMAIN_ADMIN:
             return True  # holding the relation is the whole condition
         case Relation.PROCESSOR:

@@ -28,9 +28,9 @@ class Binding(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """Who is allowed — `relation` toward the subject, or `caller` kind — and on what conditions.
+    """Who is allowed — a `relation` toward the subject, or the caller's `kind` — and when.
 
-    Exactly one of `relation` and `caller` is set. `purpose` (PROCESSOR) is the purpose the
+    Exactly one of `relation` and `kind` is set. `purpose` (PROCESSOR) is the purpose the
     processor's token must name, any when unset; `explicit_consent` and `never_to` (PARTNER)
     narrow which consents count and which partner types never qualify; `token_scope` and
     `partner_types` ask the token for a scope and a partner type; `binding` ties a root's `id`
@@ -43,14 +43,14 @@ class Grant:
     explicit_consent: bool = False
     never_to: frozenset[PartnerType] = frozenset()
     note: str = ""
-    caller: PrincipalKind | None = None
+    kind: PrincipalKind | None = None
     token_scope: str | None = None
     partner_types: frozenset[PartnerType] = frozenset()
     binding: Binding | None = None
     limited_by: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.relation is None) == (self.caller is None):
+        if (self.relation is None) == (self.kind is None):
             raise ValueError("a grant is for a relation or for a kind of caller: name one")
 
     def qualifiers(self) -> list[str]:
@@ -65,8 +65,8 @@ class Grant:
 class Wording:
     """How one table's decisions read: the texts `explainAccess` and refusals quote."""
 
-    #: A caller-kind grant's name: "user" (entry points), or "any user" (writes).
-    kind: str = "{}"
+    #: A kind grant's name: "user" (entry points), or "any user" (writes).
+    of_kind: str = "{}"
     #: A refusal under a rule with relation grants: "the caller holds none of: SELF, ...".
     none_held: str = "the caller holds none of"
     #: A refusal under a rule of caller kinds only: "only for: user".
@@ -76,8 +76,8 @@ class Wording:
         """Whom `grant` is for, as a decision's reason names it: `SELF`, `any user`."""
         if grant.relation is not None:
             return grant.relation.value
-        assert grant.caller is not None  # `Grant` names one of the two
-        return self.kind.format(grant.caller.value)
+        assert grant.kind is not None  # `Grant` names one of the two
+        return self.of_kind.format(grant.kind.value)
 
 
 #: Reads and entry points: relations by name, kinds of caller by name.

@@ -31,9 +31,7 @@ def open_to(
     (a caller is of one kind, so their order decides nothing)."""
     return Rule(
         tuple(
-            Grant(
-                caller=kind, token_scope=token_scope, partner_types=partner_types, binding=binding
-            )
+            Grant(kind=kind, token_scope=token_scope, partner_types=partner_types, binding=binding)
             for kind in sorted(kinds)
         )
     )

@@ -19,7 +19,7 @@ from authz.principals import PrincipalKind
 from authz.relations import Relation, Standing
 
 #: "any user": a write granted by kind is granted whatever account it is about.
-WORDING = Wording(kind="any {}", none_held="needs one of")
+WORDING = Wording(of_kind="any {}", none_held="needs one of")
 
 
 def by_subject(*relations: Relation, limited_by: str | None = None) -> Rule:
@@ -29,7 +29,7 @@ def by_subject(*relations: Relation, limited_by: str | None = None) -> Rule:
 
 def by_caller(*kinds: PrincipalKind) -> Rule:
     """Grants to kinds of caller, in alphabetical order (a caller is of one kind)."""
-    return Rule(tuple(Grant(caller=kind) for kind in sorted(kinds)), wording=WORDING)
+    return Rule(tuple(Grant(kind=kind) for kind in sorted(kinds)), wording=WORDING)
 
 
 SELF = by_subject(Relation.SELF)

@@ -81,7 +81,7 @@ def test_a_relation_held_without_its_fact_does_not_hold_the_grant(relation: Rela
 
 @pytest.mark.parametrize("kind", list(PrincipalKind))
 def test_a_kind_grant_is_held_by_that_kind_only(kind: PrincipalKind) -> None:
-    only = Rule((Grant(caller=kind),))
+    only = Rule((Grant(kind=kind),))
     holders = {k for k in PrincipalKind if first_held(only, Caller(Standing(frozenset()), k))}
     assert holders == {kind}
     everything = Standing(frozenset(Relation), purpose="support", consented=frozenset({"x"}))
@@ -121,14 +121,14 @@ def test_a_grant_names_a_relation_or_a_kind() -> None:
     with pytest.raises(ValueError, match="name one"):
         Grant()
     with pytest.raises(ValueError, match="name one"):
-        Grant(Relation.SELF, caller=PrincipalKind.USER)
+        Grant(Relation.SELF, kind=PrincipalKind.USER)
 
 
 def test_token_conditions_refuse_a_caller_of_the_right_kind() -> None:
     ads = Rule(
         (
             Grant(
-                caller=PrincipalKind.PARTNER,
+                kind=PrincipalKind.PARTNER,
                 token_scope="ads:read",
                 partner_types=frozenset({PartnerType.ADVERTISER}),
             ),
@@ -140,7 +140,7 @@ def test_token_conditions_refuse_a_caller_of_the_right_kind() -> None:
     assert first_held(ads, Caller(advertiser, PrincipalKind.PARTNER, scoped))
     assert not first_held(ads, Caller(advertiser, PrincipalKind.PARTNER))
     assert not first_held(ads, Caller(publisher, PrincipalKind.PARTNER, scoped))
-    bound = Rule((Grant(caller=PrincipalKind.DOMAIN_ADMIN, binding=Binding.OWN_DOMAIN),))
+    bound = Rule((Grant(kind=PrincipalKind.DOMAIN_ADMIN, binding=Binding.OWN_DOMAIN),))
     unbound = Caller(Standing(frozenset()), PrincipalKind.DOMAIN_ADMIN)
     assert not first_held(bound, unbound)
     assert first_held(bound, replace(unbound, bound=frozenset({Binding.OWN_DOMAIN})))
