@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from authz.policy import POLICY, PURPOSE_FIELDS, Grant
+from authz.grants import Grant
+from authz.policy import POLICY, PURPOSE_FIELDS
 from authz.principals import PartnerType
 from authz.relations import Relation
 

@@ -1,4 +1,9 @@
-"""Decisions: may this standing read this field? Pure, synchronous, cached per standing."""
+"""Decisions: the first grant the caller holds decides, in every table. Pure and synchronous.
+
+Reads are cached per standing: equal standings get equal decisions, so a list of a thousand
+strangers' accounts shares one. Entry points (`authz.roots`) and writes (`authz.writes`)
+are decided by the same function, with the facts their grants ask about.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import assert_never
 
-from authz.policy import POLICY, Grant, Rule, describe
+from authz.grants import Binding, Grant, Rule
+from authz.policy import POLICY
+from authz.principals import PrincipalKind
 from authz.relations import UNRECORDED, Relation, Standing
 
 
@@ -28,51 +35,96 @@ class Decision:
         return self.allowed and self.relation not in UNRECORDED
 
 
-def decide(type_name: str, field_name: str, standing: Standing) -> Decision:
-    coordinate = f"{type_name}.{field_name}"
-    rule = POLICY.get(type_name, {}).get(field_name)
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """What grants' conditions read about the caller, for one decision.
+
+    Reads know only the standing toward the subject (their cache key), so no kind
+    grant is held in a read; entry points know the token but no subject.
+    """
+
+    standing: Standing
+    kind: PrincipalKind | None = None
+    scopes: frozenset[str] = frozenset()
+    #: The bindings the call's `id` argument satisfies.
+    bound: frozenset[Binding] = frozenset()
+    #: The subject's rights a domain admin has limited.
+    limited: frozenset[str] = frozenset()
+
+
+def first_held(rule: Rule, caller: Caller) -> Grant | None:
+    """The grant that decides: the first of `rule` the caller holds (deny by default)."""
+    return next(
+        (grant for grant in rule.grants if _meets(grant, caller) and _holds(grant, rule, caller)),
+        None,
+    )
+
+
+def decide_rule(coordinate: str, rule: Rule | None, caller: Caller) -> Decision:
+    """The decision `first_held` makes, in the words of the rule's table."""
     if rule is None:
         return Decision(coordinate, False, None, "none", "no rule: denied by default")
-    for grant in rule.grants:
-        if _holds(grant, rule, standing):
-            return Decision(
-                coordinate,
-                True,
-                grant.relation,
-                describe(rule),
-                f"granted to {grant.relation.value}",
-                dict(standing.consent_purposes).get(rule.scope or "")
-                if grant.relation is Relation.PARTNER
-                else None,
-            )
-    return Decision(
-        coordinate, False, None, describe(rule), f"the caller holds none of: {describe(rule)}"
-    )
+    wording, described = rule.wording, rule.text
+    grant = first_held(rule, caller)
+    if grant is None:
+        refused = wording.none_held if rule.has_subject else wording.not_for
+        return Decision(coordinate, False, None, described, f"{refused}: {described}")
+    if grant.limited_by and grant.limited_by in caller.limited:
+        reason = f"a domain admin has limited the right `{grant.limited_by}`"
+        return Decision(coordinate, False, grant.relation, described, reason)
+    purpose = None
+    if grant.relation is Relation.PARTNER:
+        purpose = dict(caller.standing.consent_purposes).get(rule.scope or "")
+    reason = f"granted to {wording.name(grant)}"
+    return Decision(coordinate, True, grant.relation, described, reason, purpose)
+
+
+def decide(type_name: str, field_name: str, standing: Standing) -> Decision:
+    rule = POLICY.get(type_name, {}).get(field_name)
+    return decide_rule(f"{type_name}.{field_name}", rule, Caller(standing))
 
 
 @lru_cache(maxsize=8192)
 def decisions_for(type_name: str, standing: Standing) -> Mapping[str, Decision]:
     """Every field of `type_name` decided at once: per field after this, one dict lookup."""
+    caller = Caller(standing)
     return MappingProxyType(
-        {name: decide(type_name, name, standing) for name in POLICY.get(type_name, {})}
+        {
+            name: decide_rule(f"{type_name}.{name}", rule, caller)
+            for name, rule in POLICY.get(type_name, {}).items()
+        }
     )
 
 
-def _holds(grant: Grant, rule: Rule, standing: Standing) -> bool:
-    """Whether `standing` satisfies `grant`: it holds the relation, and the grant's conditions.
+def _meets(grant: Grant, caller: Caller) -> bool:
+    """Whether the caller's token meets the grant's conditions on it."""
+    if grant.token_scope and grant.token_scope not in caller.scopes:
+        return False
+    partner_type = caller.standing.partner_type
+    if grant.partner_types and partner_type not in grant.partner_types:
+        return False
+    if partner_type in grant.never_to:
+        return False
+    return not grant.binding or grant.binding in caller.bound
+
+
+def _holds(grant: Grant, rule: Rule, caller: Caller) -> bool:
+    """Whether `caller` is whom `grant` is for: of its kind, or holding its relation and what
+    the relation rests on for this rule (the purpose, the consent, the legal request).
 
     Every relation is named, so a new one is refused by mypy until it is decided here.
     """
-    if grant.relation not in standing.held:
+    standing = caller.standing
+    if grant.relation is not None and grant.relation not in standing.held:
         return False
     match grant.relation:
+        case None:
+            return caller.kind is not None and grant.kind is caller.kind
         case Relation.PUBLIC | Relation.SELF | Relation.VIEWER | Relation.DOMAIN_ADMIN:
             return True  # holding the relation is the whole condition
         case Relation.PROCESSOR:
-            return grant.purpose == standing.purpose
+            return grant.purpose is None or grant.purpose == standing.purpose
         case Relation.PARTNER:
-            if standing.partner_type in grant.never_to:
-                return False
             consented = (
                 standing.consented_explicitly if grant.explicit_consent else standing.consented
             )

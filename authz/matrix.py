@@ -1,21 +1,37 @@
-"""The policy as Markdown tables (SPEC §4, §7), regenerated from the tables in `authz`."""
+"""The policy as Markdown tables (SPEC §4, §7), regenerated from the tables in `authz`.
+
+Reads print as a matrix, one column per relation; entry points and writes print each rule in
+the words their decisions quote (`explainAccess`, refusals).
+"""
 
 from __future__ import annotations
 
-from authz.policy import POLICY, Grant, Rule
+from collections.abc import Mapping
+from typing import assert_never
+
+from authz.grants import Grant, Rule
+from authz.policy import POLICY
 from authz.relations import Relation
 from authz.roots import ROOTS
 from authz.writes import WRITES
 
-COLUMNS = (
-    (Relation.PUBLIC, "PUBLIC"),
-    (Relation.SELF, "SELF"),
-    (Relation.VIEWER, "VIEWER"),
-    (Relation.DOMAIN_ADMIN, "DOMAIN_ADMIN"),
-    (Relation.PROCESSOR, "PROCESSOR(purpose)"),
-    (Relation.PARTNER, "PARTNER(consent)"),
-    (Relation.AUTHORITY, "AUTHORITY"),
-)
+
+def _title(relation: Relation) -> str:
+    """A column's title: the relation, and what a grant of it rests on when it needs more."""
+    match relation:
+        case Relation.PUBLIC | Relation.SELF | Relation.VIEWER | Relation.DOMAIN_ADMIN:
+            return relation.value
+        case Relation.PROCESSOR:
+            return f"{relation.value}(purpose)"
+        case Relation.PARTNER:
+            return f"{relation.value}(consent)"
+        case Relation.AUTHORITY:
+            return relation.value
+        case _:
+            assert_never(relation)
+
+
+COLUMNS = tuple((relation, _title(relation)) for relation in Relation)
 
 
 def render_matrix() -> str:
@@ -29,22 +45,16 @@ def render_matrix() -> str:
             for field, rule in rules.items()
         ]
         sections.append("\n".join(lines))
-    return "\n\n".join(sections) + "\n\n" + render_roots() + "\n" + render_writes()
+    roots = _render_rules("Root query fields", "field", ROOTS)
+    # SPEC §7: who may perform each mutation, and under which limit it is refused.
+    mutations = _render_rules("Mutations", "mutation", WRITES)
+    return "\n\n".join(sections) + "\n\n" + roots + "\n" + mutations
 
 
-def render_roots() -> str:
-    """Who may call each root query field (what it returns is then decided field by field)."""
-    lines = ["### Root query fields", "", "| field | who |", "|---|---|"]
-    lines += [f"| `{field}` | {rule.describe()} |" for field, rule in ROOTS.items()]
-    return "\n".join(lines) + "\n"
-
-
-def render_writes() -> str:
-    """The write rules (SPEC §7): who may perform each mutation, and what limit refuses it."""
-    lines = ["### Mutations", "", "| mutation | who | refused under |", "|---|---|---|"]
-    for mutation, rule in WRITES.items():
-        limit = f"`rightsLimits.{rule.limited_by}`" if rule.limited_by else "—"
-        lines.append(f"| `{mutation}` | {rule.who()} | {limit} |")
+def _render_rules(title: str, column: str, rules: Mapping[str, Rule]) -> str:
+    """Who may call each root field or mutation (what it returns is decided field by field)."""
+    lines = [f"### {title}", "", f"| {column} | who |", "|---|---|"]
+    lines += [f"| `{name}` | {rule.text} |" for name, rule in rules.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -55,6 +65,6 @@ def _cell(rule: Rule, relation: Relation) -> str:
 
 def _words(grant: Grant) -> str:
     words = [grant.purpose] if grant.purpose else []
-    if grant.note:
-        words.append(grant.note)
+    if qualifiers := grant.qualifiers():
+        words.append(", ".join(qualifiers))
     return "yes" + (f" ({'; '.join(words)})" if words else "")

@@ -4,8 +4,9 @@ This table is the single source of truth: decisions (`authz.decisions`), the doc
 matrix (`imoox-gateway policy show`) and the coverage check (`policy check`) all derive from it.
 A field that has no rule here is denied to everyone.
 
-Each rule lists its grants in order of preference: the first grant the caller holds decides,
-so a field that is PUBLIC is never recorded as a disclosure even when the caller is SELF too.
+Each rule lists its grants (`authz.grants`, the shape roots and writes share) in order of
+preference: the first grant the caller holds decides, so a field that is PUBLIC is never
+recorded as a disclosure even when the caller is SELF too.
 `scope` is the account field that consents and legal requests name: they name `address`,
 and that covers `Address.city`.
 """
@@ -13,27 +14,11 @@ and that covers `Address.city`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
+from authz.grants import Grant, Rule, rule
 from authz.principals import PartnerType
 from authz.relations import Relation
-
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    relation: Relation
-    purpose: str | None = None
-    explicit_consent: bool = False
-    never_to: frozenset[PartnerType] = frozenset()
-    note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    grants: tuple[Grant, ...]
-    scope: str | None = None
-
 
 PUBLIC = Grant(Relation.PUBLIC)
 SELF = Grant(Relation.SELF)
@@ -45,13 +30,8 @@ PARTNER_EXPLICIT_NO_ADS = Grant(
     Relation.PARTNER,
     explicit_consent=True,
     never_to=frozenset({PartnerType.ADVERTISER}),
-    note="explicit consent only, never to advertiser",
 )
 AUTHORITY = Grant(Relation.AUTHORITY)
-
-
-def rule(*grants: Grant, scope: str | None = None) -> Rule:
-    return Rule(grants=grants, scope=scope)
 
 
 def same(rule_: Rule, *names: str, scope: str | None = None) -> dict[str, Rule]:
@@ -249,16 +229,3 @@ PURPOSE_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "newsletter": frozenset({"email"}),
     }
 )
-
-
-def describe(rule_: Rule) -> str:
-    """A rule in words, as the SPEC writes it: `SELF, DOMAIN_ADMIN, PROCESSOR(support)`."""
-    parts = []
-    for grant in rule_.grants:
-        text = grant.relation.value
-        if grant.purpose:
-            text += f"({grant.purpose})"
-        if grant.note:
-            text += f" [{grant.note}]"
-        parts.append(text)
-    return ", ".join(parts) or "nobody"

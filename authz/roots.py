@@ -3,58 +3,43 @@
 Most roots are open (what they return is then decided field by field); the others belong to
 one kind of caller, sometimes only with a token scope (`stats:read`), a partner type
 (advertisers) or a binding between an argument and the token (a domain admin's `domains`, an
-authority's legal request). Deny by default: a root without a rule is refused to everyone.
+authority's legal request). Each is a rule of grants to kinds of caller (`authz.grants`),
+decided like every rule by `authz.decisions`. Deny by default: a root without a rule is refused
+to everyone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from typing import assert_never
 
-from authz.decisions import Decision
+from authz.decisions import Caller, Decision, decide_rule
+from authz.grants import Binding, Grant, Rule
 from authz.principals import PartnerType, Principal, PrincipalKind
-
-
-class Binding(StrEnum):
-    """How a root's `id` argument must relate to the caller's token."""
-
-    OWN_DOMAIN = "one of the caller's domains"
-    OWN_LEGAL_REQUEST = "an authority's own legal request"
-
-
-@dataclass(frozen=True, slots=True)
-class RootRule:
-    callers: frozenset[PrincipalKind]
-    scope: str | None = None
-    partner_types: frozenset[PartnerType] = frozenset()
-    binding: Binding | None = None
-
-    def describe(self) -> str:
-        text = ", ".join(sorted(kind.value for kind in self.callers))
-        if self.partner_types:
-            text += f" ({', '.join(sorted(self.partner_types))})"
-        if self.scope:
-            text += f" with scope `{self.scope}`"
-        if self.binding:
-            text += f"; `id` must be {self.binding.value}"
-        return text
+from authz.relations import Standing
 
 
 def open_to(
     *kinds: PrincipalKind,
-    scope: str | None = None,
+    token_scope: str | None = None,
     partner_types: frozenset[PartnerType] = frozenset(),
     binding: Binding | None = None,
-) -> RootRule:
-    return RootRule(frozenset(kinds), scope, partner_types, binding)
+) -> Rule:
+    """One grant per kind, on the same conditions; kinds in alphabetical order, as printed
+    (a caller is of one kind, so their order decides nothing)."""
+    return Rule(
+        tuple(
+            Grant(kind=kind, token_scope=token_scope, partner_types=partner_types, binding=binding)
+            for kind in sorted(kinds)
+        )
+    )
 
 
 ANYONE = open_to(*PrincipalKind)
 
-ROOTS: Mapping[str, RootRule] = MappingProxyType(
+ROOTS: Mapping[str, Rule] = MappingProxyType(
     {
         "me": open_to(PrincipalKind.USER),
         "account": ANYONE,
@@ -65,10 +50,10 @@ ROOTS: Mapping[str, RootRule] = MappingProxyType(
         "domain": open_to(PrincipalKind.DOMAIN_ADMIN, binding=Binding.OWN_DOMAIN),
         "supportCases": open_to(PrincipalKind.PROCESSOR),
         "partnerContacts": open_to(PrincipalKind.PARTNER),
-        "usageTrends": open_to(PrincipalKind.PARTNER, scope="stats:read"),
+        "usageTrends": open_to(PrincipalKind.PARTNER, token_scope="stats:read"),
         "adAudience": open_to(
             PrincipalKind.PARTNER,
-            scope="ads:read",
+            token_scope="ads:read",
             partner_types=frozenset({PartnerType.ADVERTISER}),
         ),
         "legalRequest": open_to(
@@ -85,28 +70,26 @@ ROOTS: Mapping[str, RootRule] = MappingProxyType(
 
 def decide_root(field: str, principal: Principal, argument_id: str | None) -> Decision:
     """May `principal` call root `field` (with `id: argument_id`, where it takes one)?"""
-    coordinate = f"Query.{field}"
-    rule = ROOTS.get(field)
-    if rule is None:
-        return Decision(coordinate, False, None, "none", "no rule: denied by default")
-    described = rule.describe()
-    refused = Decision(coordinate, False, None, described, f"only for: {described}")
-    if principal.kind not in rule.callers:
-        return refused
-    if rule.scope and rule.scope not in principal.scopes:
-        return refused
-    if rule.partner_types and principal.partner_type not in rule.partner_types:
-        return refused
-    if not _bound(rule.binding, principal, argument_id):
-        return refused
-    return Decision(coordinate, True, None, described, f"granted to {principal.kind.value}")
+    bound = frozenset(b for b in Binding if _bound(b, principal, argument_id))
+    return _decide(field, principal.kind, principal.scopes, principal.partner_type, bound)
 
 
-def _bound(binding: Binding | None, principal: Principal, argument_id: str | None) -> bool:
-    """Whether the `id` argument relates to the caller's token as the root's binding asks."""
+@lru_cache(maxsize=4096)
+def _decide(
+    field: str,
+    kind: PrincipalKind,
+    scopes: frozenset[str],
+    partner_type: PartnerType | None,
+    bound: frozenset[Binding],
+) -> Decision:
+    """Cached per token facts: each request asks once per root field it calls."""
+    standing = Standing(frozenset(), partner_type=partner_type)
+    return decide_rule(f"Query.{field}", ROOTS.get(field), Caller(standing, kind, scopes, bound))
+
+
+def _bound(binding: Binding, principal: Principal, argument_id: str | None) -> bool:
+    """Whether the `id` argument relates to the caller's token as `binding` asks."""
     match binding:
-        case None:
-            return True
         case Binding.OWN_DOMAIN:
             return argument_id in principal.domains
         case Binding.OWN_LEGAL_REQUEST:

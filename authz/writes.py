@@ -2,55 +2,40 @@
 
 A write is decided like a read: by the relation the caller holds toward the write's subject
 (the account it changes), or, for writes that have no subject yet (signing up, signing in),
-by the caller's kind. A domain admin's limit on the subject's rights (`rightsLimits`) refuses
+by the caller's kind: a rule of grants (`authz.grants`) decided like every rule by
+`authz.decisions`. A domain admin's limit on the subject's rights (`rightsLimits`) refuses
 the writes that name it. Deny by default: a mutation without a rule is refused to everyone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 
-from authz.decisions import Decision
+from authz.decisions import Caller, Decision, decide_rule
+from authz.grants import Grant, Rule, Wording
 from authz.principals import PrincipalKind
-from authz.relations import Relation
+from authz.relations import Relation, Standing
+
+#: "any user": a write granted by kind is granted whatever account it is about.
+WORDING = Wording(of_kind="any {}", none_held="needs one of")
 
 
-@dataclass(frozen=True, slots=True)
-class WriteRule:
-    relations: frozenset[Relation] = frozenset()
-    callers: frozenset[PrincipalKind] = frozenset()
-    limited_by: str | None = None
-
-    @property
-    def has_subject(self) -> bool:
-        return bool(self.relations)
-
-    def who(self) -> str:
-        parts = [relation.value for relation in sorted(self.relations)]
-        parts += [f"any {kind.value}" for kind in sorted(self.callers)]
-        return ", ".join(parts) or "nobody"
-
-    def describe(self) -> str:
-        text = self.who()
-        if self.limited_by:
-            text += f"; refused under rightsLimits.{self.limited_by}"
-        return text
+def by_subject(*relations: Relation, limited_by: str | None = None) -> Rule:
+    """Grants to relations toward the write's subject, in order of preference."""
+    return Rule(tuple(Grant(r, limited_by=limited_by) for r in relations), wording=WORDING)
 
 
-def by_subject(*relations: Relation, limited_by: str | None = None) -> WriteRule:
-    return WriteRule(relations=frozenset(relations), limited_by=limited_by)
-
-
-def by_caller(*kinds: PrincipalKind) -> WriteRule:
-    return WriteRule(callers=frozenset(kinds))
+def by_caller(*kinds: PrincipalKind) -> Rule:
+    """Grants to kinds of caller, in alphabetical order (a caller is of one kind)."""
+    return Rule(tuple(Grant(kind=kind) for kind in sorted(kinds)), wording=WORDING)
 
 
 SELF = by_subject(Relation.SELF)
 SIGNED_IN = tuple(kind for kind in PrincipalKind if kind is not PrincipalKind.ANONYMOUS)
 
-WRITES: Mapping[str, WriteRule] = MappingProxyType(
+WRITES: Mapping[str, Rule] = MappingProxyType(
     {
         # Credentials and mailed codes are the caller's proof; only anonymous callers use them.
         **dict.fromkeys(
@@ -85,7 +70,7 @@ WRITES: Mapping[str, WriteRule] = MappingProxyType(
         # Takes the oldest case of the processor's purpose that waits for a processor.
         "claimSupportCase": by_caller(PrincipalKind.PROCESSOR),
         "replyToSupportCase": by_subject(Relation.PROCESSOR),
-        "closeSupportCase": by_subject(Relation.SELF, Relation.PROCESSOR),
+        "closeSupportCase": by_subject(Relation.PROCESSOR, Relation.SELF),
         "grantConsent": SELF,
         "revokeConsent": SELF,
         "contactBusiness": SELF,
@@ -104,19 +89,12 @@ def decide_write(
     limits: Mapping[str, bool],
 ) -> Decision:
     """May a caller of kind `caller`, holding `held` toward the subject, perform `mutation`?"""
-    coordinate = f"Mutation.{mutation}"
-    rule = WRITES.get(mutation)
-    if rule is None:
-        return Decision(coordinate, False, None, "none", "no rule: denied by default")
-    described = rule.describe()
-    if rule.has_subject:
-        relation = next((r for r in sorted(rule.relations) if r in held), None)
-        if relation is None:
-            return Decision(coordinate, False, None, described, f"needs one of: {described}")
-        if rule.limited_by and limits.get(rule.limited_by):
-            reason = f"a domain admin has limited the right `{rule.limited_by}`"
-            return Decision(coordinate, False, relation, described, reason)
-        return Decision(coordinate, True, relation, described, f"granted to {relation.value}")
-    if caller in rule.callers:
-        return Decision(coordinate, True, None, described, f"granted to any {caller.value}")
-    return Decision(coordinate, False, None, described, f"only for: {described}")
+    return _decide(mutation, caller, held, frozenset(right for right, on in limits.items() if on))
+
+
+@lru_cache(maxsize=4096)
+def _decide(
+    mutation: str, caller: PrincipalKind, held: frozenset[Relation], limited: frozenset[str]
+) -> Decision:
+    asking = Caller(Standing(held), caller, limited=limited)
+    return decide_rule(f"Mutation.{mutation}", WRITES.get(mutation), asking)

@@ -45,7 +45,8 @@ from strawberry.types import get_object_definition
 import authz.decisions
 import schema.paging
 from authz.decisions import decisions_for
-from authz.policy import POLICY, Rule, rule
+from authz.grants import Rule, rule
+from authz.policy import POLICY
 from authz.policy import PUBLIC as PUBLIC_GRANT
 from authz.principals import Principal, PrincipalKind
 from gateway.embedded import EmbeddedServer
