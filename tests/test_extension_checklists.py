@@ -29,7 +29,8 @@ from strawberry.types.field import StrawberryField
 
 import schema.enforcement.shapes as shapes
 from authz.decisions import decisions_for
-from authz.policy import AUTHORITY, POLICY, SELF, Rule, rule, same
+from authz.grants import Rule, rule
+from authz.policy import AUTHORITY, POLICY, SELF, same
 from gateway.settings import Settings
 from resolvers import collections as c
 from resolvers import erasure

@@ -19,10 +19,11 @@ from strawberry.types.field import StrawberryField
 from strawberry.utils.str_converters import to_camel_case
 
 from authz.decisions import Decision
+from authz.grants import Rule
 from authz.principals import Principal
 from authz.relations import Relation, Standing
 from authz.roots import decide_root
-from authz.writes import WRITES, WriteRule, decide_write
+from authz.writes import WRITES, decide_write
 from resolvers.admin import audit_attempt, audit_outcome
 from schema.enforcement.context import Context
 from schema.enforcement.loading import standing_toward
@@ -206,8 +207,9 @@ def unnamed_subjects(mutation: type[Any]) -> list[str]:
     return problems
 
 
-def _needs_named_subject(rule: WriteRule) -> bool:
-    return rule.has_subject and rule.relations != {Relation.SELF}
+def _needs_named_subject(rule: Rule) -> bool:
+    relations = {grant.relation for grant in rule.grants if grant.relation is not None}
+    return relations not in (set(), {Relation.SELF})
 
 
 def _names_subject(field: StrawberryField) -> bool:
