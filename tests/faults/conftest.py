@@ -24,9 +24,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.embedded import EmbeddedServer
 from gateway.settings import Settings
 from gateway.supervisor import Supervisor
-from resolvers.collections import DISCLOSURES, ensure_schema
+from resolvers.collections import ensure_schema
 from resolvers.demo_world import seed_demo_world
 from tests.client import GatewayClient
+from tests.disclosure_records import subjects
 
 #: dora (a domain admin) reads the e-mail of members of her domain: a non-public value whose
 #: every answer needs a disclosure record (SPEC §8).
@@ -139,10 +140,8 @@ async def recorded(db: AsyncDatabase[Any], answered: dict[str, httpx.Response]) 
         for subject, response in answered.items()
         if (response.json().get("data") or {}).get("account")
     }
-    records = await db[DISCLOSURES].distinct(
-        "subject", {"principal_id": "acct-dora", "fields": "Account.email"}
-    )
-    assert given <= set(records), given - set(records)
+    stored = await subjects(db, principal_id="acct-dora", fields=["Account.email"])
+    assert given <= set(stored), given - set(stored)
 
 
 async def a_normal_request_succeeds(gateway: GatewayClient, db: AsyncDatabase[Any]) -> None:
