@@ -4,8 +4,8 @@
 An operation's records share their principal and time; a domain admin's page of 100 members
 is 100 records. Stored one document per record, SecantusDB paid its per-document insert cost
 (the index catalogue re-read, each index updated) 100 times: 57 % of its CPU under a members
-page. So an operation is one document (`bench/disclosure_records.py`: 3-5x less database CPU
-per operation of 20 and 100 subjects):
+page. So an operation is one document (`bench/disclosure_records.py`: 4x less database CPU
+for an operation of 20 subjects, 7.5x for 100):
 
     {_id, principal_kind, principal_id, at,
      subjects: [subject ids],  # multikey-indexed with (at, _id): a subject's records
