@@ -1,21 +1,42 @@
 """Disclosure records (SPEC §8): every non-PUBLIC value of X returned to anyone but X.
 
 Reads are noted in memory while the request executes (one set insertion per disclosed field)
-and turned into one record per subject and relation when execution ends, so the records can
-be written in one bulk insert before the response is sent.
+and turned into the operation's records when execution ends: one per subject, relation and
+purpose, all made by one principal at one time, so they can be stored together before the
+response is sent. How they are stored is `resolvers.disclosures`' concern.
 """
 
 from __future__ import annotations
 
-import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, assert_never
+from typing import assert_never
 
 from authz.decisions import Decision
 from authz.principals import Principal
 from authz.relations import Relation, Standing
 
 Key = tuple[str, Relation, str | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosed:
+    """One record: what of `subject` the operation's principal read or wrote, under what."""
+
+    subject: str
+    relation: Relation
+    fields: tuple[str, ...]
+    purpose: str | None
+    legal_request: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosures:
+    """Every record of one operation: one principal, one time, each subject's entries."""
+
+    principal: Principal
+    at: datetime
+    records: tuple[Disclosed, ...]
 
 
 class DisclosureLog:
@@ -42,28 +63,18 @@ class DisclosureLog:
     def __bool__(self) -> bool:
         return bool(self._reads or self._writes)
 
-    def drain(self, at: datetime) -> list[dict[str, Any]]:
+    def drain(self, at: datetime) -> Disclosures:
         """The records noted so far, once, one per subject, relation, request and purpose."""
         noted: dict[Key, set[str]] = {}
         for source in (self._reads, self._writes):
             for key, fields in source.items():
                 noted.setdefault(key, set()).update(fields)
         self._reads, self._writes = {}, {}
-        principal = self.principal
-        return [
-            {
-                "_id": uuid.uuid4().hex,
-                "subject": subject,
-                "principal_kind": principal.kind.value,
-                "principal_id": principal.id,
-                "relation": relation.value,
-                "fields": sorted(fields),
-                "purpose": purpose,
-                "legal_request": legal_request,
-                "at": at,
-            }
+        records = tuple(
+            Disclosed(subject, relation, tuple(sorted(fields)), purpose, legal_request)
             for (subject, relation, legal_request, purpose), fields in noted.items()
-        ]
+        )
+        return Disclosures(self.principal, at, records)
 
 
 def _purpose(decision: Decision, standing: Standing) -> str | None:

@@ -98,11 +98,10 @@ async def load(db: AsyncDatabase[Any], members: int, disclosures: int, burst: bo
         [
             {
                 "_id": f"bench-{n:06d}",
-                "subject": "acct-alice",
                 "principal_kind": "user",
                 "principal_id": "acct-dora",
-                "relation": "DOMAIN_ADMIN",
-                "fields": ["Account.domain"],
+                "subjects": ["acct-alice"],
+                "entries": [[{"relation": "DOMAIN_ADMIN", "fields": ["Account.domain"]}]],
                 "at": now - step * (n + 1),
             }
             for n in range(disclosures)

@@ -46,6 +46,7 @@ from gateway.embedded import EmbeddedServer
 from gateway.settings import Settings
 from resolvers.collections import ensure_schema
 from resolvers.demo_world import DEMO_PRINCIPALS, seed_demo_world
+from tests import disclosure_records
 from tests.oracle.documents import PRINCIPALS, Request, requests
 from tests.oracle.harness import by_id, fingerprint, judge_answers
 from tests.oracle.oracle import Verdict, World, check_records
@@ -192,7 +193,7 @@ async def soak(uri: str, data_dir: Path, options: argparse.Namespace) -> int:
                 for n in range(options.concurrency)
             )
         )
-    records = await db.disclosures.find({}, {"_id": 0, "at": 0}).to_list()
+    records = await disclosure_records.records(db)
     record_problems = []
     for principal, verdicts in tally.verdicts.items():
         sub = DEMO_PRINCIPALS[principal]["sub"] if principal else None

@@ -45,7 +45,7 @@ from gateway.telemetry import tracing_configured
 from resolvers import jobs
 from resolvers.collections import ensure_schema
 from resolvers.content import detach_comments
-from resolvers.disclosures import DisclosureWriter
+from resolvers.disclosures import DisclosureWriter, group_stored_records
 from resolvers.pagination import CursorSeal
 from resolvers.rate_counts import RateCounts
 from resolvers.token_standing import TokenStanding
@@ -174,9 +174,10 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
 
 async def prepare(db: AsyncDatabase[Any]) -> None:
     """What a database needs before requests, at start-up and again after an outage: indexes
-    (idempotent), and every job a crash interrupted finished."""
+    (idempotent), stored data in today's shapes, and every job a crash interrupted finished."""
     await ensure_schema(db)
     await detach_comments(db)
+    await group_stored_records(db)
     await jobs.resume(db)
 
 

@@ -245,7 +245,12 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="handled",
         ),
     ],
-    DISCLOSURES: [IndexModel([("subject", ASCENDING), ("at", DESCENDING)], name="by_subject")],
+    # One document per operation (`resolvers.disclosures`): a subject's records, newest first.
+    DISCLOSURES: [
+        IndexModel(
+            [("subjects", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)], name="by_subjects"
+        )
+    ],
     # Revocations need only outlive the tokens they revoke.
     REVOKED_TOKENS: [IndexModel("expires_at", expireAfterSeconds=0, name="expiry")],
     SESSIONS: [
@@ -347,12 +352,14 @@ OWNED: tuple[Owned, ...] = (
         Erasure.DELETE,
         (Listing("consents", "Consent", sort=(("granted_at", 1),)),),
     ),
+    # One document per operation: its subjects' ids are pseudonymised where they stand.
     Owned(
         "disclosures",
         DISCLOSURES,
-        "subject",
+        "subjects",
         Erasure.PSEUDONYMISE,
-        (Listing("disclosures", "Disclosure", sort=(("at", 1),)),),
+        (Listing("disclosures", "Disclosure", sort=(("at", 1), ("_id", 1))),),
+        many=True,
     ),
     Owned("disclosures", DISCLOSURES, "principal_id", Erasure.PSEUDONYMISE),
     Owned(

@@ -16,7 +16,11 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
-from resolvers.related import BATCH_SIZE
+from resolvers.disclosures import RECORD_ROWS
+from resolvers.related import BATCH_SIZE, Rows
+
+#: Collections whose documents hold rows of several accounts, and how to read one's rows.
+GROUPED: dict[str, Rows] = {c.DISCLOSURES: RECORD_ROWS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +48,15 @@ SECTIONS = sections(c.OWNED)
 async def section_documents(
     db: AsyncDatabase[Any], section: Section, account: str, fields: Iterable[str]
 ) -> AsyncIterator[dict[str, Any]]:
-    """The owner's documents of `section`, with only `fields` read (`_id` always)."""
+    """The owner's documents (or rows) of `section`, with only `fields` read (`_id` always)."""
     projection = {"_id": 1, **dict.fromkeys(fields, 1)}
+    rows = GROUPED.get(section.collection)
+    if rows is not None:
+        projection = rows.projection(projection, account)
     cursor = db[section.collection].find(section.query(account), projection)
     async for doc in cursor.sort(list(section.listing.sort)).batch_size(BATCH_SIZE):
-        yield doc
+        if rows is None:
+            yield doc
+            continue
+        for row in rows.rows(doc, account):
+            yield row

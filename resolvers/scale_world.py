@@ -33,9 +33,13 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from authz.disclosures import Disclosed, Disclosures
 from authz.interests import INTERESTS
+from authz.principals import Principal, PrincipalKind
+from authz.relations import Relation
 from resolvers import collections as c
 from resolvers.demo_world import account_id
+from resolvers.disclosures import operation_document
 from resolvers.documents import DUPLICATE_KEY
 from resolvers.rollup_rebuild import rebuild
 from resolvers.rollups import drifted, rebuilding
@@ -351,18 +355,11 @@ def _disclosure(
     purpose: str | None,
     at: datetime,
 ) -> dict[str, Any]:
+    """One operation's record of one subject (`resolvers.disclosures`)."""
     kind, principal_id, relation = principal
-    return {
-        "_id": f"{rng.getrandbits(128):032x}",
-        "subject": person.id,
-        "principal_kind": kind,
-        "principal_id": principal_id,
-        "relation": relation,
-        "fields": fields,
-        "purpose": purpose,
-        "legal_request": None,
-        "at": at,
-    }
+    record = Disclosed(person.id, Relation(relation), tuple(fields), purpose, None)
+    operation = Disclosures(Principal(PrincipalKind(kind), principal_id), at, (record,))
+    return operation_document(operation, f"{rng.getrandbits(128):032x}")
 
 
 _CONSENTS = (

@@ -8,6 +8,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from authz.disclosures import Disclosed, Disclosures
+from authz.principals import Principal, PrincipalKind
+from authz.relations import Relation
 from resolvers.collections import DISCLOSURES
 
 WITHHELD = "The response was withheld because its disclosure could not be recorded."
@@ -15,18 +18,11 @@ WITHHELD = "The response was withheld because its disclosure could not be record
 
 async def refuse_records_about(db: AsyncDatabase[Any], subject: str) -> None:
     """A real refusal by the database: records about `subject` fail its validator."""
-    await db.command("collMod", DISCLOSURES, validator={"subject": {"$ne": subject}})
+    await db.command("collMod", DISCLOSURES, validator={"subjects": {"$ne": subject}})
 
 
-def record(subject: str) -> dict[str, Any]:
-    return {
-        "_id": f"test-{subject}",
-        "subject": subject,
-        "principal_kind": "domain_admin",
-        "principal_id": "acct-dora",
-        "relation": "DOMAIN_ADMIN",
-        "fields": ["Account.email"],
-        "purpose": None,
-        "legal_request": None,
-        "at": datetime.now(UTC),
-    }
+def record(subject: str) -> Disclosures:
+    """One operation's record: dora read `subject`'s email."""
+    read = Disclosed(subject, Relation.DOMAIN_ADMIN, ("Account.email",), None, None)
+    dora = Principal(PrincipalKind.DOMAIN_ADMIN, "acct-dora")
+    return Disclosures(dora, datetime.now(UTC), (read,))

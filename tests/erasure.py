@@ -40,8 +40,22 @@ async def lived_in_account(gateway: GatewayClient, demo_db: AsyncDatabase[Any]) 
     await gateway.query(
         CREATE, {"input": {"kind": "COMMENT", "body": "nice", "parentId": items[0]}}, as_="bob"
     )
+    # One operation disclosed Bob and, under two relations, Nora.
     await demo_db[c.DISCLOSURES].insert_one(
-        {"_id": "d-nora", "subject": account, "principal_kind": "domain_admin", "at": None}
+        {
+            "_id": "d-nora",
+            "principal_kind": "domain_admin",
+            "principal_id": "acct-dora",
+            "at": None,
+            "subjects": [account_id("bob"), account],
+            "entries": [
+                [{"relation": "DOMAIN_ADMIN", "fields": ["Account.phone"], "purpose": "bobs"}],
+                [
+                    {"relation": "DOMAIN_ADMIN", "fields": ["Account.email"], "purpose": None},
+                    {"relation": "VIEWER", "fields": ["Account.displayName"], "purpose": None},
+                ],
+            ],
+        }
     )
     await demo_db[c.LEGAL_REQUESTS].update_one(
         {"_id": "lr-police-graz-bob"}, {"$push": {"subjects": account}}
@@ -74,9 +88,12 @@ async def assert_erased(
     # Bob's comment on Nora's post went with the post; the records the law keeps remain.
     assert await db[c.CONTENT].count_documents({"body": "nice"}) == 0
     disclosure = await db[c.DISCLOSURES].find_one({"_id": "d-nora"})
-    assert disclosure is not None and disclosure["subject"].startswith("erased-")
+    assert disclosure is not None
+    bob, pseudonym = disclosure["subjects"]
+    assert bob == account_id("bob") and pseudonym.startswith("erased-")
+    assert [len(entries) for entries in disclosure["entries"]] == [1, 2]
     request = await db[c.LEGAL_REQUESTS].find_one({"_id": "lr-police-graz-bob"})
-    assert request is not None and disclosure["subject"] in request["subjects"]
+    assert request is not None and pseudonym in request["subjects"]
     assert await db[c.ERASURES].count_documents({}) == 0
     signed_in = await sign_in(gateway, "nora", "laptop")
     assert error_codes(signed_in) == ["UNAUTHENTICATED"]

@@ -32,11 +32,27 @@ LISTS = {
     "signIns": (c.SIGN_INS, "account", "at", "userAgent"),
     "notifications": (c.NOTIFICATIONS, "account", "created_at", "id"),
     "consents": (c.CONSENTS, "subject", "granted_at", "id"),
-    "disclosures": (c.DISCLOSURES, "subject", "at", "id"),
+    "disclosures": (c.DISCLOSURES, "subjects", "at", "id"),
     "supportCases": (c.SUPPORT_CASES, "subject", "opened_at", "id"),
 }
 #: Newest first; within one millisecond, the higher id first.
 ORDER = ["r0", "r1", "r2", "r3b", "r3a", "r4"]
+
+
+def _operation(doc_id: str, at: datetime, *entries: tuple[str, list[str]]) -> dict[str, Any]:
+    """One operation's stored disclosure records: (subject, fields) entries, in order."""
+    subjects = list(dict.fromkeys(subject for subject, _ in entries))
+    return {
+        "_id": doc_id,
+        "principal_kind": "partner",
+        "principal_id": "flowershop",
+        "at": at,
+        "subjects": subjects,
+        "entries": [
+            [{"relation": "PARTNER", "fields": f} for s, f in entries if s == subject]
+            for subject in subjects
+        ],
+    }
 
 
 async def _give_alice(db: AsyncDatabase[Any], collection: str, key: str, time: str) -> None:
@@ -44,6 +60,8 @@ async def _give_alice(db: AsyncDatabase[Any], collection: str, key: str, time: s
     rows = _rows(collection, key, time)
     for row in rows:
         row["user_agent"] = row["_id"]  # sign-ins have no id: their agent names them
+    if collection == c.DISCLOSURES:  # one operation each, of one record about alice
+        rows = [_operation(row["_id"], row[time], (ALICE, [])) for row in rows]
     await db[collection].insert_many(rows)
 
 
@@ -83,9 +101,9 @@ async def test_a_sub_list_pages_every_row_once_newest_first(
 async def test_a_sub_list_is_bounded_by_default_and_refuses_a_size_out_of_bounds(
     gateway: GatewayClient, demo_db: AsyncDatabase[Any]
 ) -> None:
-    await demo_db[c.DISCLOSURES].delete_many({"subject": ALICE})
+    await demo_db[c.DISCLOSURES].delete_many({"subjects": ALICE})
     await demo_db[c.DISCLOSURES].insert_many(
-        [{"_id": f"d{n:02d}", "subject": ALICE, "at": T0 - timedelta(seconds=n)} for n in range(25)]
+        [_operation(f"d{n:02d}", T0 - timedelta(seconds=n), (ALICE, [])) for n in range(25)]
     )
     body = await gateway.query("{ me { disclosures { id } } }", as_="alice")
     assert [row["id"] for row in body["data"]["me"]["disclosures"]] == [
@@ -206,3 +224,43 @@ async def test_rows_the_caller_may_not_see_take_no_place_in_a_page(
     assert [row["id"] for row in second["data"]["account"]["supportCases"]] == ["case-2"]
     own = await _page(gateway, "supportCases", "id", 20, None)
     assert len(own["data"]["me"]["supportCases"]) == 15
+
+
+async def test_disclosures_page_one_row_per_record_about_the_owner_across_operations(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    """An operation's document holds the records of several subjects, and may hold several
+    about alice (one per relation and purpose): each of hers is one row, and only hers."""
+    await demo_db[c.DISCLOSURES].delete_many({})
+    bob, carol = "acct-bob", "acct-carol"
+    same_milli = T0 - timedelta(minutes=2)
+    await demo_db[c.DISCLOSURES].insert_many(
+        [
+            _operation("op-a", T0, (bob, ["b"]), (ALICE, ["a0"]), (ALICE, ["a1"])),
+            _operation("op-b", T0 - timedelta(minutes=1), (ALICE, ["b0"]), (carol, ["c"])),
+            _operation("op-c", same_milli, (ALICE, ["c0"]), (bob, ["b"]), *[(ALICE, ["c1"])] * 2),
+            _operation("op-d", same_milli, (carol, ["c"])),
+            _operation("op-e", T0 - timedelta(minutes=3), (bob, ["b"]), (ALICE, ["e0"])),
+        ]
+    )
+    newest_first = [
+        ("op-a:1", ["a1"]),
+        ("op-a:0", ["a0"]),
+        ("op-b", ["b0"]),
+        ("op-c:2", ["c1"]),
+        ("op-c:1", ["c1"]),
+        ("op-c:0", ["c0"]),
+        ("op-e", ["e0"]),
+    ]
+    for first in (1, 2, 3, 20):
+        seen: list[tuple[str, list[str]]] = []
+        after = None
+        while True:
+            body = await _page(gateway, "disclosures", "id fields", first, after)
+            assert "errors" not in body, body
+            rows = body["data"]["me"]["disclosures"]
+            seen += [(row["id"], row["fields"]) for row in rows]
+            if len(rows) < first:
+                break
+            after = rows[-1]["cursor"]
+        assert seen == newest_first, first

@@ -26,6 +26,7 @@ from gateway.settings import Environment, Settings
 from resolvers import collections as c
 from resolvers.demo_world import account_id
 from tests.client import GatewayClient, error_codes, running, signing_key_file
+from tests.disclosure_records import records
 
 MEMBERS = """
 query($first: Int, $after: String, $filter: MemberFilter) {
@@ -120,8 +121,8 @@ async def test_a_tampered_or_foreign_cursor_is_bad_input(gateway: GatewayClient)
 
 
 async def _records_by_dora(db: AsyncDatabase[Any], subject: str) -> list[list[str]]:
-    found = db[c.DISCLOSURES].find({"subject": subject, "principal_id": "acct-dora"})
-    return [record["fields"] async for record in found]
+    found = await records(db, subject=subject, principal_id="acct-dora")
+    return [record["fields"] for record in found]
 
 
 async def test_member_filters_are_recorded_as_reads(

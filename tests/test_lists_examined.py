@@ -83,11 +83,10 @@ async def test_a_page_of_disclosures_examines_about_a_page(
     await demo_db[c.DISCLOSURES].insert_many(
         {
             "_id": f"many-{n:05d}",
-            "subject": "acct-alice",
             "principal_kind": "user",
             "principal_id": "acct-dora",
-            "relation": "DOMAIN_ADMIN",
-            "fields": ["Account.domain"],
+            "subjects": ["acct-bob", "acct-alice"],
+            "entries": [[{"relation": "DOMAIN_ADMIN", "fields": ["Account.domain"]}]] * 2,
             "at": now - timedelta(minutes=2 * n + 1),
         }
         for n in range(ROWS)

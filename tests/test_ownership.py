@@ -157,7 +157,7 @@ async def test_erasure_after_every_kind_of_document_keeps_the_id_nowhere(
     )
     assert erased["deleteMyAccount"]["erased"] is True
     assert await holders(demo_db, {nora}) == set()
-    assert await demo_db[c.DISCLOSURES].count_documents({"subject": {"$regex": "^erased-"}}) > 0
+    assert await demo_db[c.DISCLOSURES].count_documents({"subjects": {"$regex": "^erased-"}}) > 0
 
 
 def test_each_collection_in_the_declaration_exists_and_lists_are_marked() -> None:
@@ -192,7 +192,7 @@ def test_the_export_sections_come_from_the_declaration() -> None:
         ("content", c.CONTENT, "owner"),
         ("comments", c.CONTENT, "owner"),
         ("consents", c.CONSENTS, "subject"),
-        ("disclosures", c.DISCLOSURES, "subject"),
+        ("disclosures", c.DISCLOSURES, "subjects"),
         ("notifications", c.NOTIFICATIONS, "account"),
         ("supportCases", c.SUPPORT_CASES, "subject"),
     ]

@@ -19,6 +19,7 @@ from resolvers import collections as c
 from resolvers.content import comment_pages
 from resolvers.rollup_rebuild import rebuild
 from tests.client import GatewayClient, error_codes
+from tests.disclosure_records import records, without
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 #: Minutes ago each new row was written: `r3a` and `r3b` share one millisecond.
@@ -35,7 +36,7 @@ def _refused(body: dict[str, Any]) -> None:
 
 
 async def _records(db: AsyncDatabase[Any]) -> list[dict[str, Any]]:
-    return await db[c.DISCLOSURES].find({}, {"_id": 0, "at": 0}).to_list()
+    return [without(row, "_id", "at") for row in await records(db)]
 
 
 # -- partnerContacts ------------------------------------------------------------------------
@@ -126,8 +127,8 @@ async def test_a_page_of_contacts_records_each_contact_shown_once(
     query = "{ partnerContacts(first: 2) { account { id email } } }"
     body = await gateway.query(query, as_="flowershop")
     assert "errors" not in body, body
-    records = await _records(demo_db)
-    assert sorted((r["subject"], r["relation"], tuple(r["fields"])) for r in records) == [
+    stored = await _records(demo_db)
+    assert sorted((r["subject"], r["relation"], tuple(r["fields"])) for r in stored) == [
         ("acct-learner01", "PARTNER", ("Account.email",)),
         ("acct-learner02", "PARTNER", ("Account.email",)),
     ]

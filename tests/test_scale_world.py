@@ -110,7 +110,7 @@ def _assert_realistic(client: MongoClient[dict[str, Any]], database: str) -> Non
         assert (max(stamped) - min(stamped)).days > 365  # two years of history
 
         for name in (c.SIGN_INS, c.DEVICES, c.NOTIFICATIONS, c.CONSENTS, c.DISCLOSURES):
-            people = set(db[name].distinct("subject" if name in _SUBJECT else "account"))
+            people = set(db[name].distinct(_OWNER_KEY.get(name, "account")))
             assert people and people <= known, name
         partners = {p["_id"] for p in db.partners.find()}
         assert set(db.consents.distinct("recipient")) <= partners
@@ -125,7 +125,7 @@ def _assert_realistic(client: MongoClient[dict[str, Any]], database: str) -> Non
         client.drop_database(f"{database}_check")
 
 
-_SUBJECT = {c.CONSENTS, c.DISCLOSURES}
+_OWNER_KEY = {c.CONSENTS: "subject", c.DISCLOSURES: "subjects"}
 
 
 async def _counts(db: AsyncDatabase[Any]) -> dict[str, int]:

@@ -38,11 +38,11 @@ class RecordDisclosures(SchemaExtension):
             context.disclosures.forget_reads()
         if not context.disclosures:
             return
-        records = context.disclosures.drain(context.now)
+        disclosures = context.disclosures.drain(context.now)
         try:
             with DISCLOSURE_WRITE_SECONDS.time():
-                await context.records.write(records)
-            tally().disclosures += len(records)
+                await context.records.write(disclosures)
+            tally().disclosures += len(disclosures.records)
         except PyMongoError as error:
             log.exception("disclosure records could not be written; withholding the data")
             context.discarded = True

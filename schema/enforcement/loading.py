@@ -25,6 +25,7 @@ from authz.visibility import audience
 from resolvers import collections as c
 from resolvers.accounts import accounts_by_id
 from resolvers.content import Projection, comment_pages, find_content, owner_page
+from resolvers.disclosures import RECORD_ROWS
 from resolvers.pagination import Cursors
 from resolvers.related import SubList, newest_pages
 from resolvers.rollups import content_counts
@@ -216,7 +217,7 @@ SUB_LISTS: Mapping[str, tuple[str, SubList]] = MappingProxyType(
         "SignIn": ("signIns", SubList(c.SIGN_INS, "account", "at")),
         "Notification": ("notifications", SubList(c.NOTIFICATIONS, "account", "created_at")),
         "Consent": ("consents", SubList(c.CONSENTS, "subject", "granted_at")),
-        "Disclosure": ("disclosures", SubList(c.DISCLOSURES, "subject", "at")),
+        "Disclosure": ("disclosures", SubList(c.DISCLOSURES, "subjects", "at", RECORD_ROWS)),
         "SupportCase": ("supportCases", SubList(c.SUPPORT_CASES, "subject", "opened_at")),
     }
 )

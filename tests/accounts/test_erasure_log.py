@@ -13,9 +13,9 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.logs import JsonFormatter
-from resolvers import collections as c
 from resolvers.demo_world import account_id
 from tests.client import GatewayClient
+from tests.disclosure_records import records
 
 ALICE = account_id("alice")
 
@@ -33,7 +33,7 @@ async def test_no_log_line_names_the_pseudonym(
             "mutation { deleteMyAccount(input: {confirm: true}) { erased } }", as_="alice"
         )
     assert body["data"]["deleteMyAccount"]["erased"] is True
-    [record] = await demo_db[c.DISCLOSURES].find({"principal_id": "flowershop"}).to_list()
+    [record] = await records(demo_db, principal_id="flowershop")
     pseudonym = record["subject"]
     assert pseudonym.startswith("erased-") and pseudonym != ALICE
     lines = [JsonFormatter().format(entry) for entry in caplog.records]

@@ -40,13 +40,19 @@ async def test_export_holds_every_item_and_nothing_of_anyone_else(
     assert {d["deviceId"] for d in document["devices"]} == {"laptop", "phone"}
     assert len(document["signIns"]) == 2
     assert [n["kind"] for n in document["notifications"]] == ["SUSPICIOUS_SIGN_IN"]
-    assert [d["id"] for d in document["disclosures"]] == ["d-nora"]
+    assert [(d["id"], d["relation"], d["fields"]) for d in document["disclosures"]] == [
+        ("d-nora:0", "DOMAIN_ADMIN", ["Account.email"]),
+        ("d-nora:1", "VIEWER", ["Account.displayName"]),
+    ]
     assert document["consents"] == [] and document["supportCases"] == []
     # Nothing of anyone else: not Bob's comment on Nora's post, nor another person's fields.
     text = json.dumps(document)
     assert "nice" not in text
     for other in ("alice", "bob@", "Carol Castell"):
         assert other not in text
+    # Nor of the records about Bob that Nora's were stored with.
+    for other in ("acct-bob", "bobs", "Account.phone"):
+        assert other not in json.dumps(document["disclosures"])
 
     streamed = await gateway.http.get(
         payload["downloadPath"], headers={"Authorization": f"Bearer {nora['token']}"}

@@ -23,6 +23,7 @@ from resolvers.collections import DISCLOSURES
 from resolvers.disclosures import DisclosureWriter
 from resolvers.transactions import enclosing_transaction
 from tests.client import error_codes, running
+from tests.disclosure_records import records
 from tests.disclosures import WITHHELD, record, refuse_records_about
 
 READ_EMAIL = "query($id: ID!) { account(id: $id) { email } }"
@@ -48,7 +49,7 @@ class DisclosureInserts(monitoring.CommandListener):
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name == "insert" and event.command["insert"] == DISCLOSURES:
-            subjects = {doc["subject"] for doc in event.command["documents"]}
+            subjects = {s for doc in event.command["documents"] for s in doc["subjects"]}
             self.inserts[event.request_id] = Insert(subjects)
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
@@ -94,13 +95,9 @@ async def test_concurrent_requests_share_inserts_and_each_keeps_its_records(
     bodies = await _read_emails(settings, inserts)
     assert all("errors" not in body and body["data"]["account"]["email"] for body in bodies)
     assert len(inserts.inserts) < len(MEMBERS)
-    records = (
-        await demo_db[DISCLOSURES]
-        .find({"principal_id": "acct-dora"}, {"_id": 0, "subject": 1, "fields": 1})
-        .to_list()
-    )
-    assert sorted(records, key=lambda r: r["subject"]) == [
-        {"subject": member, "fields": ["Account.email"]} for member in sorted(MEMBERS)
+    stored = await records(demo_db, principal_id="acct-dora")
+    assert sorted((r["subject"], r["fields"]) for r in stored) == [
+        (member, ["Account.email"]) for member in sorted(MEMBERS)
     ]
 
 
@@ -138,7 +135,7 @@ async def test_writes_queued_while_the_writer_is_busy_go_in_one_insert(
 ) -> None:
     db, inserts = listened
     writer = DisclosureWriter(db)
-    await asyncio.gather(*(writer.write([record(member)]) for member in MEMBERS))
+    await asyncio.gather(*(writer.write(record(member)) for member in MEMBERS))
     assert [insert.subjects for insert in inserts.inserts.values()] == [set(MEMBERS)]
     assert await db[DISCLOSURES].count_documents({}) == len(MEMBERS)
 
@@ -150,10 +147,10 @@ async def test_a_refused_insert_fails_every_write_it_carried_and_the_next_one_st
     await refuse_records_about(db, "acct-bob")
     writer = DisclosureWriter(db)
     outcomes = await asyncio.gather(
-        *(writer.write([record(member)]) for member in MEMBERS), return_exceptions=True
+        *(writer.write(record(member)) for member in MEMBERS), return_exceptions=True
     )
     assert all(isinstance(outcome, PyMongoError) for outcome in outcomes), outcomes
-    await writer.write([record("acct-carol")])
+    await writer.write(record("acct-carol"))
     assert [insert.failed for insert in inserts.inserts.values()] == [True, False]
 
 
@@ -167,11 +164,11 @@ async def test_records_inside_an_operations_transaction_stay_in_it(
 
     async def rolled_back() -> None:
         async with enclosing_transaction(db) as transaction:
-            await writer.write([record("acct-alice")])
+            await writer.write(record("acct-alice"))
             transaction.roll_back = True
 
-    await asyncio.gather(rolled_back(), writer.write([record("acct-bob")]))
-    assert await db[DISCLOSURES].distinct("subject") == ["acct-bob"]
+    await asyncio.gather(rolled_back(), writer.write(record("acct-bob")))
+    assert await db[DISCLOSURES].distinct("subjects") == ["acct-bob"]
 
 
 async def test_a_reject_mode_write_whose_record_is_refused_changes_nothing(

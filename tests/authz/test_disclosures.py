@@ -9,10 +9,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.demo_world import LEGAL_REQUEST_ID
 from tests.client import GatewayClient
+from tests.disclosure_records import records, without
 
 
 async def _records(db: AsyncDatabase[Any], subject: str) -> list[dict[str, Any]]:
-    return await db.disclosures.find({"subject": subject}, {"_id": 0, "at": 0}).to_list()
+    return [without(row, "_id", "at") for row in await records(db, subject=subject)]
 
 
 async def test_domain_admin_read_is_recorded_with_relation_and_fields(
@@ -93,11 +94,36 @@ async def test_one_record_per_subject_and_relation_per_request(
         ' c: account(id: "acct-alice") { username } }',
         as_="dora",
     )
-    records = {r["subject"]: r["fields"] for r in await demo_db.disclosures.find().to_list()}
-    assert records == {
+    stored = {r["subject"]: r["fields"] for r in await records(demo_db)}
+    assert stored == {
         "acct-alice": ["Account.email", "Account.username"],
         "acct-bob": ["Account.email", "Account.username"],
     }
+
+
+async def test_an_operation_s_records_are_one_document(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    body = await gateway.query(
+        '{ domain(id: "uni-graz") { members(first: 20) { edges { node { id email } } } } }',
+        as_="dora",
+    )
+    members = sorted(e["node"]["id"] for e in body["data"]["domain"]["members"]["edges"])
+    assert len(members) > 2
+    [doc] = await demo_db.disclosures.find().to_list()
+    # Each disclosed member once, in `subjects`, and its entries at the same place.
+    assert sorted(doc["subjects"]) == members
+    assert doc["entries"] == [
+        [
+            {
+                "relation": "DOMAIN_ADMIN",
+                "fields": ["Account.domain", "Account.email"],
+                "purpose": None,
+                "legal_request": None,
+            }
+        ]
+    ] * len(doc["subjects"])
+    assert (doc["principal_kind"], doc["principal_id"]) == ("domain_admin", "acct-dora")
 
 
 async def test_a_batch_records_each_disclosed_value_once(

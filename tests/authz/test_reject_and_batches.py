@@ -14,13 +14,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resolvers import collections as c
 from schema import payloads
 from tests.client import GatewayClient, error_codes
+from tests.disclosure_records import records, without
 
 REJECT = {"X-Authz-Mode": "reject"}
 
 
 async def _records(db: AsyncDatabase[Any], subject: str, principal: str) -> list[dict[str, Any]]:
-    query = {"subject": subject, "principal_id": principal}
-    return await db.disclosures.find(query, {"_id": 0, "at": 0}).to_list()
+    found = await records(db, subject=subject, principal_id=principal)
+    return [without(row, "_id", "at") for row in found]
 
 
 async def _batch(

@@ -18,8 +18,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from gateway.embedded import EmbeddedServer
 from gateway.settings import Settings
-from resolvers.collections import DISCLOSURES
 from tests.client import GatewayClient
+from tests.disclosure_records import subjects
 
 #: dora (a domain admin) reads the e-mail of members of her domain: a non-public value whose
 #: every answer needs a disclosure record (SPEC §8).
@@ -75,10 +75,8 @@ async def recorded(db: AsyncDatabase[Any], answered: dict[str, httpx.Response]) 
         for subject, response in answered.items()
         if (response.json().get("data") or {}).get("account")
     }
-    records = await db[DISCLOSURES].distinct(
-        "subject", {"principal_id": "acct-dora", "fields": "Account.email"}
-    )
-    assert given <= set(records), given - set(records)
+    stored = await subjects(db, principal_id="acct-dora", fields=["Account.email"])
+    assert given <= set(stored), given - set(stored)
 
 
 async def a_normal_request_succeeds(gateway: GatewayClient, db: AsyncDatabase[Any]) -> None:

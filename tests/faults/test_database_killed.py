@@ -48,7 +48,7 @@ async def test_a_killed_database_is_restarted_and_the_gateway_serves_again(
         await a_normal_request_succeeds(gateway, supervised.db)
         if (await in_flight).json()["data"]:
             records = supervised.db[c.DISCLOSURES]
-            assert await records.find_one({"principal_id": "acct-dora", "subject": "acct-bob"})
+            assert await records.find_one({"principal_id": "acct-dora", "subjects": "acct-bob"})
     said = [(r.getMessage(), getattr(r, "attempt", None)) for r in caplog.records]
     assert ("embedded database died", None) in said
     assert ("restarting embedded database", 1) in said

@@ -56,7 +56,7 @@ def _a_normal_request_succeeds(base: str, data_dir: Path) -> None:
     client: MongoClient[dict[str, Any]] = MongoClient(f"mongodb://127.0.0.1:{port}/")
     try:
         assert client["imoox"][DISCLOSURES].find_one(
-            {"principal_id": "acct-dora", "subject": "acct-alice"}
+            {"principal_id": "acct-dora", "subjects": "acct-alice"}
         )
     finally:
         client.close()

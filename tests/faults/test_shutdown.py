@@ -24,6 +24,7 @@ from gateway.workers import server_options
 from resolvers.collections import DISCLOSURES
 from resolvers.disclosures import DisclosureWriter
 from tests.client import GatewayClient
+from tests.disclosure_records import records
 from tests.disclosures import record
 from tests.faults.outages import READ_EMAIL, eventually
 
@@ -103,9 +104,9 @@ async def test_sigterm_lets_an_in_flight_request_finish_with_its_data_and_record
             await mongo.admin.command("configureFailPoint", "failCommand", mode="off")
     await asyncio.wait_for(serving, 60)
     assert response.json() == {"data": {"account": {"email": "bob@uni-graz.example"}}}
-    record = await demo_db[DISCLOSURES].find_one({"principal_id": "acct-dora"})
-    assert record is not None and record["subject"] == "acct-bob"
-    assert record["fields"] == ["Account.email"]
+    [stored] = await records(demo_db, principal_id="acct-dora")
+    assert stored["subject"] == "acct-bob"
+    assert stored["fields"] == ["Account.email"]
 
 
 async def test_flush_returns_once_every_record_handed_over_is_stored(
@@ -113,9 +114,9 @@ async def test_flush_returns_once_every_record_handed_over_is_stored(
 ) -> None:
     """What shutdown awaits before the client closes: the group in flight and the queue."""
     writer = DisclosureWriter(db)
-    writes = [asyncio.create_task(writer.write([record(s)])) for s in ("acct-a", "acct-b")]
+    writes = [asyncio.create_task(writer.write(record(s))) for s in ("acct-a", "acct-b")]
     await asyncio.sleep(0)  # both handed over, neither stored yet
     await writer.flush()
     assert [write.done() for write in writes] == [True, True]
     await asyncio.gather(*writes)
-    assert sorted(await db[DISCLOSURES].distinct("subject")) == ["acct-a", "acct-b"]
+    assert sorted(await db[DISCLOSURES].distinct("subjects")) == ["acct-a", "acct-b"]

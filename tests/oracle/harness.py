@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers.collections import BOOKKEEPING
 from resolvers.demo_world import DEMO_PRINCIPALS
+from tests import disclosure_records
 from tests.oracle.documents import Request
 from tests.oracle.oracle import Verdict, World, check_operation, check_records
 
@@ -73,7 +74,7 @@ class Lab:
     async def run(self, request: Request, *, reject: bool) -> Outcome:
         """Send, then read what the request left behind (and put the world back)."""
         answers = await self.post(request, reject=reject)
-        records = await self.db.disclosures.find({}, {"_id": 0, "at": 0}).to_list()
+        records = await disclosure_records.records(self.db)
         await self.db.disclosures.delete_many({})
         before = by_id(self.baseline)
         if not request.has_mutation:
@@ -170,7 +171,7 @@ async def concurrently(lab: Lab, requests: list[Request]) -> list[str]:
     against what that principal's requests returned (records name their principal)."""
     assert not any(r.has_mutation for r in requests)
     all_answers = await asyncio.gather(*(lab.post(r, reject=r.reject) for r in requests))
-    records = await lab.db.disclosures.find({}, {"_id": 0, "at": 0}).to_list()
+    records = await disclosure_records.records(lab.db)
     await lab.db.disclosures.delete_many({})
     world = World(by_id(lab.baseline), by_id(lab.baseline))
     problems: list[str] = []

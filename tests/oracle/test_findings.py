@@ -7,6 +7,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.client import GatewayClient, error_codes
+from tests.disclosure_records import records
 
 
 async def test_a_payload_nulled_by_a_refused_sibling_write_is_not_recorded_as_disclosed(
@@ -26,5 +27,5 @@ async def test_a_payload_nulled_by_a_refused_sibling_write_is_not_recorded_as_di
     assert error_codes(body) == ["FORBIDDEN"]
     bob = await demo_db.accounts.find_one({"_id": "acct-bob"})
     assert bob is not None and bob["rights_limits"]["edit"] is True
-    records = await demo_db.disclosures.find({"subject": "acct-bob"}).to_list()
-    assert [r["fields"] for r in records] == [["Mutation.limitRights"]]
+    stored = await records(demo_db, subject="acct-bob")
+    assert [r["fields"] for r in stored] == [["Mutation.limitRights"]]

@@ -22,9 +22,10 @@ import authz.keys
 from authz.keys import KeyNotFound, KeySet, load_signing_key
 from authz.tokens import TokenIssuer
 from gateway.settings import Settings
-from resolvers.collections import CONTENT, DISCLOSURES
+from resolvers.collections import CONTENT
 from resolvers.demo_world import DEMO_PRINCIPALS
 from tests.client import GatewayClient, error_codes, running, signing_key_file
+from tests.disclosure_records import records
 
 ME = "{ me { id } }"
 
@@ -71,9 +72,9 @@ async def test_a_member_page_selected_twice_under_one_key_records_every_listed_m
     )
     listed = [edge["node"]["id"] for edge in body["data"]["domain"]["members"]["edges"]]
     assert len(listed) == 2
-    records = await demo_db[DISCLOSURES].find({"principal_id": "acct-dora"}).to_list()
-    assert sorted(r["subject"] for r in records) == sorted(listed)
-    assert all(r["fields"] == ["Account.domain"] for r in records)
+    stored = await records(demo_db, principal_id="acct-dora")
+    assert sorted(r["subject"] for r in stored) == sorted(listed)
+    assert all(r["fields"] == ["Account.domain"] for r in stored)
 
 
 async def test_concurrent_readers_each_get_records_naming_themselves_only(
@@ -96,14 +97,13 @@ async def test_concurrent_readers_each_get_records_naming_themselves_only(
         )
     )
     assert all("errors" not in body and body["data"]["account"] for body in bodies), bodies
-    records = await demo_db[DISCLOSURES].find({}).to_list()
     seen = Counter(
         (
             r["subject"],
             tuple(r["fields"]),
             (r["principal_id"], r["relation"], r["purpose"], "*" if r["legal_request"] else None),
         )
-        for r in records
+        for r in await records(demo_db)
     )
     assert seen == Counter(
         {(subject, (f"Account.{field}",), who_as): rounds for _, subject, field, who_as in reads}

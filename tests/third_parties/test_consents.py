@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resolvers import collections as c
 from resolvers.demo_world import account_id
 from tests.client import GatewayClient, error_codes
+from tests.disclosure_records import records
 
 GRANT = """
 mutation($input: GrantConsentInput!) {
@@ -27,7 +28,7 @@ async def contacts(gateway: GatewayClient, partner: str) -> dict[str, Any]:
 
 
 async def partner_disclosures(db: AsyncDatabase[Any], subject: str) -> list[dict[str, Any]]:
-    return await db[c.DISCLOSURES].find({"subject": subject, "relation": "PARTNER"}).to_list()
+    return await records(db, subject=subject, relation="PARTNER")
 
 
 async def test_a_grant_shows_the_named_fields_until_it_is_revoked(

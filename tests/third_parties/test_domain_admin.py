@@ -11,6 +11,7 @@ from resolvers import collections as c
 from resolvers.admin import set_account_state
 from resolvers.demo_world import DEMO_PASSWORD, account_id
 from tests.client import GatewayClient, error_codes
+from tests.disclosure_records import records
 from tests.sign_ups import sign_in
 
 MEMBERS = """
@@ -28,7 +29,7 @@ ALICE = account_id("alice")
 
 
 async def disclosures_of(db: AsyncDatabase[Any], subject: str) -> list[dict[str, Any]]:
-    return await db[c.DISCLOSURES].find({"subject": subject}).to_list()
+    return await records(db, subject=subject)
 
 
 async def test_members_page_through_the_domain_and_nothing_else(
@@ -51,7 +52,7 @@ async def test_members_page_through_the_domain_and_nothing_else(
     assert all(m["email"].endswith("@uni-graz.example") for m in seen)
     # Each member whose e-mail and username were shown has a disclosure to dora on record.
     recorded = await demo_db[c.DISCLOSURES].distinct(
-        "subject", {"principal_id": account_id("dora")}
+        "subjects", {"principal_id": account_id("dora")}
     )
     assert sorted(recorded) == sorted(expected)
 

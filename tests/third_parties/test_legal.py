@@ -12,6 +12,7 @@ from resolvers import collections as c
 from resolvers.demo_world import LEGAL_REQUEST_ID, account_id
 from schema.legal import period_bounds
 from tests.client import GatewayClient, error_codes
+from tests.disclosure_records import records
 
 BOB = '{ account(id: "acct-bob") { email phone address { city } } }'
 REGISTER = """
@@ -22,7 +23,7 @@ mutation($input: RegisterLegalRequestInput!) {
 
 
 async def authority_disclosures(db: AsyncDatabase[Any]) -> list[dict[str, Any]]:
-    return await db[c.DISCLOSURES].find({"relation": "AUTHORITY"}).to_list()
+    return await records(db, relation="AUTHORITY")
 
 
 async def test_the_authority_reads_listed_fields_of_listed_subjects_and_each_read_is_recorded(

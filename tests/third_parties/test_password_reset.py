@@ -15,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resolvers import collections as c
 from resolvers.demo_world import DEMO_PASSWORD, account_id
 from tests.client import GatewayClient, error_codes
+from tests.disclosure_records import records
 from tests.sign_ups import mailed_code, sign_in
 
 ALICE = account_id("alice")
@@ -82,11 +83,7 @@ async def test_dora_resets_alice_and_no_password_dora_could_know_signs_in_as_ali
     assert [(a["actor"], a["action"], a["outcome"]) for a in audit] == [
         (account_id("dora"), "Mutation.setPassword", "DONE")
     ]
-    disclosed = (
-        await demo_db[c.DISCLOSURES]
-        .find({"subject": ALICE, "principal_id": account_id("dora")})
-        .to_list()
-    )
+    disclosed = await records(demo_db, subject=ALICE, principal_id=account_id("dora"))
     assert any("Mutation.setPassword" in d["fields"] for d in disclosed)
     assert code not in str(audit) + str(disclosed)
 

@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resolvers import collections as c
 from resolvers.demo_world import account_id
 from tests.client import GatewayClient, error_codes
+from tests.disclosure_records import records
 
 CASES = """
 { supportCases { id status messages { author text } account { id username email status phone } } }
@@ -22,7 +23,7 @@ ALICE = account_id("alice")
 
 
 async def support_disclosures(db: AsyncDatabase[Any]) -> list[dict[str, Any]]:
-    return await db[c.DISCLOSURES].find({"principal_id": "helpdesk-co"}).to_list()
+    return await records(db, principal_id="helpdesk-co")
 
 
 async def test_processor_sees_open_cases_with_what_support_needs(
