@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
-from typing import assert_never
+from typing import Any, assert_never
 
 from authz.policy import POLICY, Grant, Rule, describe
+from authz.principals import Principal
 from authz.relations import UNRECORDED, Relation, Standing
+from authz.rows import NOTHING, RowCondition, as_filter, principal_facts, render
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,8 @@ class Decision:
     reason: str
     #: The purpose a PARTNER read serves: that of the consents naming the field.
     purpose: str | None = None
+    #: Which rows the deciding grant reads (`authz.rows`); `None`: every row it reaches.
+    rows: RowCondition | None = None
 
     @property
     def recorded(self) -> bool:
@@ -44,10 +48,21 @@ def decide(type_name: str, field_name: str, standing: Standing) -> Decision:
                 dict(standing.consent_purposes).get(rule.scope or "")
                 if grant.relation is Relation.PARTNER
                 else None,
+                grant.rows,
             )
     return Decision(
         coordinate, False, None, describe(rule), f"the caller holds none of: {describe(rule)}"
     )
+
+
+def rows_read(decision: Decision | None, principal: Principal) -> dict[str, Any] | None:
+    """The rows a list field decided so reads for `principal`, as a filter: none when denied
+    (or undecided), every one (`None`) when the deciding grant has no row condition."""
+    if decision is None or not decision.allowed:
+        return dict(NOTHING)
+    if decision.rows is None:
+        return None
+    return as_filter(render(decision.rows, principal_facts(principal)))
 
 
 @lru_cache(maxsize=8192)
