@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from authz.policy import POLICY, Grant, Rule
+from authz.policy import POLICY, Grant, Rule, describe
 from authz.relations import Relation
 from authz.roots import ROOTS
+from authz.rows import RowCondition, describe_rows
 from authz.writes import WRITES
 
 COLUMNS = (
@@ -29,7 +30,30 @@ def render_matrix() -> str:
             for field, rule in rules.items()
         ]
         sections.append("\n".join(lines))
-    return "\n\n".join(sections) + "\n\n" + render_roots() + "\n" + render_writes()
+    return (
+        "\n\n".join(sections)
+        + "\n\n"
+        + render_rows()
+        + "\n"
+        + render_roots()
+        + "\n"
+        + render_writes()
+    )
+
+
+def render_rows() -> str:
+    """Which rows each grant with a row condition reads (`authz.rows`), and on which fields."""
+    fields: dict[tuple[Grant, RowCondition], dict[str, list[str]]] = {}
+    for type_name, rules in POLICY.items():
+        for field, rule in rules.items():
+            for grant in rule.grants:
+                if (rows := grant.rows) is not None:
+                    fields.setdefault((grant, rows), {}).setdefault(type_name, []).append(field)
+    lines = ["### Row conditions", "", "| grant | rows | on |", "|---|---|---|"]
+    for (grant, rows), on in fields.items():
+        where = "; ".join(f"`{type_name}`: {', '.join(names)}" for type_name, names in on.items())
+        lines.append(f"| {describe(Rule((grant,)))} | {describe_rows(rows)} | {where} |")
+    return "\n".join(lines) + "\n"
 
 
 def render_roots() -> str:

@@ -1,12 +1,16 @@
 """Row conditions in the policy table (`authz.rows`): rendered against the caller's facts, failing
-closed. No database."""
+closed, printed by `policy show` and checked by `policy check`. No database."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+import schema.enforcement.coverage
 from authz.decisions import decide, rows_read
-from authz.policy import OPEN_CASES
+from authz.matrix import render_rows
+from authz.policy import OPEN_CASES, POLICY, Rule
 from authz.principals import Principal, PrincipalKind
 from authz.relations import Relation, Standing
 from authz.rows import (
@@ -21,6 +25,8 @@ from authz.rows import (
     render,
 )
 from authz.visibility import audience
+from schema import build_schema
+from schema.enforcement.coverage import coverage_problems
 
 HELPDESK = Principal(PrincipalKind.PROCESSOR, id="helpdesk-co", purpose="support")
 ALICE = Principal(PrincipalKind.USER, id="acct-alice")
@@ -131,3 +137,51 @@ def test_conditions_read_as_words() -> None:
     )
     either = any_of(Rows({"owner": PRINCIPAL.account}), Rows({}, {"kind": {"$ne": "EMAIL"}}))
     assert describe_rows(either) == "(owner = PRINCIPAL.account) OR (kind ≠ EMAIL)"
+
+
+def test_policy_show_prints_each_grants_rows() -> None:
+    lines = render_rows().splitlines()
+    assert lines[:4] == ["### Row conditions", "", "| grant | rows | on |", "|---|---|---|"]
+    processor = next(line for line in lines if line.startswith("| PROCESSOR(support)"))
+    assert "| status = OPEN and purpose = PRINCIPAL.purpose and processor = PRINCIPAL.id |" in (
+        processor
+    )
+    assert "`Account`: supportCases;" in processor
+    viewer = next(line for line in lines if line.startswith("| VIEWER |"))
+    assert "(shared_with = PRINCIPAL.account and visibility = SHARED and kind not in" in viewer
+    authority = next(line for line in lines if line.startswith("| AUTHORITY |"))
+    assert "| owner in PRINCIPAL.listed | `Account`: content; `Content`: id," in authority
+    assert len(lines) == 7
+
+
+def _with_rows(monkeypatch: pytest.MonkeyPatch, field: str, relation: Relation, rows: Rows) -> None:
+    """The table as `policy check` sees it, with `relation`'s grant on `Account.<field>`
+    reading `rows`."""
+    table = {name: dict(rules) for name, rules in POLICY.items()}
+    rule = table["Account"][field]
+    grants = tuple(
+        replace(grant, rows=rows) if grant.relation is relation else grant for grant in rule.grants
+    )
+    table["Account"][field] = Rule(grants, rule.scope)
+    monkeypatch.setattr(schema.enforcement.coverage, "POLICY", table)
+
+
+def test_policy_check_names_a_row_fact_that_does_not_exist(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _with_rows(
+        monkeypatch, "supportCases", Relation.PROCESSOR, Rows({"processor": PRINCIPAL.ident})
+    )
+    assert coverage_problems(build_schema()) == [
+        "the rows of PROCESSOR name PRINCIPAL.ident, which is no fact of authz/rows.py"
+    ]
+
+
+def test_policy_check_names_a_row_field_the_validator_does_not_know(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    typo = Rows({"owner": PRINCIPAL.account}, {"visibilty": "PUBLIC"})
+    _with_rows(monkeypatch, "content", Relation.VIEWER, typo)
+    assert coverage_problems(build_schema()) == [
+        "the rows of VIEWER test visibilty, which the content validator does not know"
+    ]
