@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, assert_never
+from typing import Any, NamedTuple, assert_never
 
 from authz.principals import Principal, PrincipalKind
 
@@ -27,9 +27,8 @@ from authz.principals import Principal, PrincipalKind
 NOTHING: Mapping[str, Any] = {"_id": {"$in": []}}
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """A value a template leaves to the request: `PRINCIPAL.<name>`."""
+class Fact(NamedTuple):
+    """A value a template leaves to the request: `PRINCIPAL.<name>` (a tuple: cheap to hash)."""
 
     of: str
     name: str
@@ -54,12 +53,18 @@ class _Facts:
 
 PRINCIPAL = _Facts("PRINCIPAL")
 
+_ID, _PURPOSE, _ACCOUNT, _LISTED = (
+    PRINCIPAL.id,
+    PRINCIPAL.purpose,
+    PRINCIPAL.account,
+    PRINCIPAL.listed,
+)
 #: What each fact of the principal is (`principal_facts` gives exactly these).
 KNOWN_FACTS: Mapping[Fact, str] = {
-    PRINCIPAL.id: "the token's subject",
-    PRINCIPAL.purpose: "a processor's purpose",
-    PRINCIPAL.account: "the account a user signs in as (users only)",
-    PRINCIPAL.listed: "the subjects a legal request in force lists for the field",
+    _ID: "the token's subject",
+    _PURPOSE: "a processor's purpose",
+    _ACCOUNT: "the account a user signs in as (users only)",
+    _LISTED: "the subjects a legal request in force lists for the field",
 }
 
 
@@ -112,12 +117,13 @@ def branches_of(condition: RowCondition) -> tuple[Rows, ...]:
 
 def principal_facts(principal: Principal, listed: Collection[str] = ()) -> dict[Fact, Any]:
     """The facts a template may name, for `principal`; `listed`: the subjects its legal request
-    in force lists for the field read (`authz.standing.Standings.listed`). `None`: lacking."""
+    in force lists for the field read (`authz.standing.Standings.listed`). `None`: lacking.
+    Every value is hashable, so what is rendered from them can be cached by them."""
     return {
-        PRINCIPAL.id: principal.id,
-        PRINCIPAL.purpose: principal.purpose,
-        PRINCIPAL.account: principal.id if principal.kind is PrincipalKind.USER else None,
-        PRINCIPAL.listed: sorted(listed),
+        _ID: principal.id,
+        _PURPOSE: principal.purpose,
+        _ACCOUNT: principal.id if principal.kind is PrincipalKind.USER else None,
+        _LISTED: tuple(sorted(listed)),
     }
 
 
@@ -154,7 +160,7 @@ def _value(value: Any, facts: Mapping[Fact, Any]) -> Any:
         known = facts.get(value)
         if known is None:
             raise _Missing(str(value))
-        return known
+        return list(known) if isinstance(known, tuple) else known
     if isinstance(value, Mapping):
         return _fill(value, facts)
     if isinstance(value, list | tuple):
@@ -218,6 +224,6 @@ def _words(template: Mapping[str, Any]) -> Iterator[str]:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple) and not isinstance(value, Fact):
         return "[" + ", ".join(_text(item) for item in value) + "]"
     return str(value)

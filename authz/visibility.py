@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from authz.policy import POLICY
 from authz.principals import Principal
 from authz.relations import Relation
-from authz.rows import Shown, principal_facts, render
+from authz.rows import Fact, Shown, principal_facts, render
 
 __all__ = ["COMMENT", "NOT_COMMENTS", "Audience", "Shown", "audience"]
 
@@ -60,11 +61,16 @@ def audience(principal: Principal, listed: Collection[str] = ()) -> Audience:
     also shows that owner's every document, comments on others' items included. A branch naming
     a fact the caller lacks is no branch: anyone but an account holder sees PUBLIC items only.
     """
-    facts = principal_facts(principal, listed)
+    return _audience(tuple(principal_facts(principal, listed).items()))
+
+
+@lru_cache(maxsize=4096)
+def _audience(facts: tuple[tuple[Fact, Any], ...]) -> Audience:
+    """The audience these facts render (every request of one caller renders the same)."""
     branches: list[Shown] = []
     owners: set[str] = set()
     for grant in POLICY["Account"]["content"].grants:
-        shown = render(grant.rows, facts) if grant.rows is not None else ()
+        shown = render(grant.rows, dict(facts)) if grant.rows is not None else ()
         if grant.relation is Relation.VIEWER:
             branches += shown
         for branch in shown:
