@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, NamedTuple, assert_never
 
 from authz.principals import Principal, PrincipalKind
@@ -60,12 +61,14 @@ _ID, _PURPOSE, _ACCOUNT, _LISTED = (
     PRINCIPAL.listed,
 )
 #: What each fact of the principal is (`principal_facts` gives exactly these).
-KNOWN_FACTS: Mapping[Fact, str] = {
-    _ID: "the token's subject",
-    _PURPOSE: "a processor's purpose",
-    _ACCOUNT: "the account a user signs in as (users only)",
-    _LISTED: "the subjects a legal request in force lists for the field",
-}
+KNOWN_FACTS: Mapping[Fact, str] = MappingProxyType(
+    {
+        _ID: "the token's subject",
+        _PURPOSE: "a processor's purpose",
+        _ACCOUNT: "the account a user signs in as (users only)",
+        _LISTED: "the subjects a legal request in force lists for the field",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

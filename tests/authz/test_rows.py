@@ -14,6 +14,7 @@ from authz.policy import OPEN_CASES, POLICY, Rule
 from authz.principals import Principal, PrincipalKind
 from authz.relations import Relation, Standing
 from authz.rows import (
+    KNOWN_FACTS,
     NOTHING,
     PRINCIPAL,
     Rows,
@@ -56,6 +57,16 @@ def test_a_template_naming_a_fact_the_principal_lacks_matches_nothing() -> None:
     own = Rows({"owner": PRINCIPAL.account})
     assert render(own, principal_facts(HELPDESK)) == ()
     assert render(own, principal_facts(Principal(PrincipalKind.USER))) == ()
+
+
+def test_every_known_fact_is_given_for_every_principal() -> None:
+    assert set(principal_facts(ALICE)) == set(KNOWN_FACTS)
+    assert principal_facts(Principal.anonymous()) == {
+        PRINCIPAL.id: None,
+        PRINCIPAL.purpose: None,
+        PRINCIPAL.account: None,
+        PRINCIPAL.listed: (),
+    }
 
 
 def test_a_fact_no_principal_has_matches_nothing() -> None:
