@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
-from typing import assert_never
+from typing import Any, assert_never
 
 from authz.grants import Binding, Grant, Rule
 from authz.policy import POLICY
-from authz.principals import PrincipalKind
+from authz.principals import Principal, PrincipalKind
 from authz.relations import UNRECORDED, Relation, Standing
+from authz.rows import NOTHING, RowCondition, as_filter, principal_facts, render
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class Decision:
     reason: str
     #: The purpose a PARTNER read serves: that of the consents naming the field.
     purpose: str | None = None
+    #: Which rows the deciding grant reads (`authz.rows`); `None`: every row it reaches.
+    rows: RowCondition | None = None
 
     @property
     def recorded(self) -> bool:
@@ -76,12 +79,22 @@ def decide_rule(coordinate: str, rule: Rule | None, caller: Caller) -> Decision:
     if grant.relation is Relation.PARTNER:
         purpose = dict(caller.standing.consent_purposes).get(rule.scope or "")
     reason = f"granted to {wording.name(grant)}"
-    return Decision(coordinate, True, grant.relation, described, reason, purpose)
+    return Decision(coordinate, True, grant.relation, described, reason, purpose, grant.rows)
 
 
 def decide(type_name: str, field_name: str, standing: Standing) -> Decision:
     rule = POLICY.get(type_name, {}).get(field_name)
     return decide_rule(f"{type_name}.{field_name}", rule, Caller(standing))
+
+
+def rows_read(decision: Decision | None, principal: Principal) -> dict[str, Any] | None:
+    """The rows a list field decided so reads for `principal`, as a filter: none when denied
+    (or undecided), every one (`None`) when the deciding grant has no row condition."""
+    if decision is None or not decision.allowed:
+        return dict(NOTHING)
+    if decision.rows is None:
+        return None
+    return as_filter(render(decision.rows, principal_facts(principal)))
 
 
 @lru_cache(maxsize=8192)

@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from authz.principals import PartnerType, PrincipalKind
 from authz.relations import Relation
+from authz.rows import RowCondition
 
 
 class Binding(StrEnum):
@@ -48,6 +49,8 @@ class Grant:
     partner_types: frozenset[PartnerType] = frozenset()
     binding: Binding | None = None
     limited_by: str | None = None
+    #: Which rows (documents) the grant reads; `None`: every row of the subject's it reaches.
+    rows: RowCondition | None = None
 
     def __post_init__(self) -> None:
         if (self.relation is None) == (self.kind is None):

@@ -13,6 +13,7 @@ from authz.grants import Grant, Rule
 from authz.policy import POLICY
 from authz.relations import Relation
 from authz.roots import ROOTS
+from authz.rows import RowCondition, describe_rows
 from authz.writes import WRITES
 
 
@@ -48,7 +49,22 @@ def render_matrix() -> str:
     roots = _render_rules("Root query fields", "field", ROOTS)
     # SPEC §7: who may perform each mutation, and under which limit it is refused.
     mutations = _render_rules("Mutations", "mutation", WRITES)
-    return "\n\n".join(sections) + "\n\n" + roots + "\n" + mutations
+    return "\n\n".join(sections) + "\n\n" + render_rows() + "\n" + roots + "\n" + mutations
+
+
+def render_rows() -> str:
+    """Which rows each grant with a row condition reads (`authz.rows`), and on which fields."""
+    fields: dict[tuple[Grant, RowCondition], dict[str, list[str]]] = {}
+    for type_name, rules in POLICY.items():
+        for field, rule in rules.items():
+            for grant in rule.grants:
+                if (rows := grant.rows) is not None:
+                    fields.setdefault((grant, rows), {}).setdefault(type_name, []).append(field)
+    lines = ["### Row conditions", "", "| grant | rows | on |", "|---|---|---|"]
+    for (grant, rows), on in fields.items():
+        where = "; ".join(f"`{type_name}`: {', '.join(names)}" for type_name, names in on.items())
+        lines.append(f"| {Rule((grant,)).text} | {describe_rows(rows)} | {where} |")
+    return "\n".join(lines) + "\n"
 
 
 def _render_rules(title: str, column: str, rules: Mapping[str, Rule]) -> str:

@@ -19,10 +19,25 @@ from types import MappingProxyType
 from authz.grants import Grant, Rule, rule
 from authz.principals import PartnerType
 from authz.relations import Relation
+from authz.rows import PRINCIPAL, Rows, any_of
+
+#: Content items shown on their own: never an e-mail (its recipients') nor a comment (its item's).
+ON_THEIR_OWN = {"kind": {"$nin": ["EMAIL", "COMMENT"]}}
+#: Who sees an item (SPEC §5), one branch per way: its owner; everyone when PUBLIC; those it is
+#: shared with when SHARED; the recipients of an e-mail. A comment follows its item.
+AUDIENCE = any_of(
+    Rows({"owner": PRINCIPAL.account}),
+    Rows({"visibility": "PUBLIC"}, ON_THEIR_OWN),
+    Rows({"shared_with": PRINCIPAL.account}, {"visibility": "SHARED", **ON_THEIR_OWN}),
+    Rows({"recipients": PRINCIPAL.account}, {"kind": "EMAIL"}),
+)
+#: A support case is the processor's while it is open, of its purpose and assigned to it (a
+#: case waiting for a processor is nobody's: else every processor would read each new person).
+OPEN_CASES = Rows({"status": "OPEN", "purpose": PRINCIPAL.purpose, "processor": PRINCIPAL.id})
 
 PUBLIC = Grant(Relation.PUBLIC)
 SELF = Grant(Relation.SELF)
-VIEWER = Grant(Relation.VIEWER)
+VIEWER = Grant(Relation.VIEWER, rows=AUDIENCE)
 DOMAIN_ADMIN = Grant(Relation.DOMAIN_ADMIN)
 SUPPORT = Grant(Relation.PROCESSOR, purpose="support")
 PARTNER = Grant(Relation.PARTNER)
@@ -32,6 +47,8 @@ PARTNER_EXPLICIT_NO_ADS = Grant(
     never_to=frozenset({PartnerType.ADVERTISER}),
 )
 AUTHORITY = Grant(Relation.AUTHORITY)
+#: A legal request reads every item of the subjects it lists (not others' comments on them).
+LISTED_OWNERS = Grant(Relation.AUTHORITY, rows=Rows({"owner": {"$in": PRINCIPAL.listed}}))
 
 
 def same(rule_: Rule, *names: str, scope: str | None = None) -> dict[str, Rule]:
@@ -57,8 +74,10 @@ _ACCOUNT_GRANTS: dict[str, Rule] = {
     "settings": rule(SELF, DOMAIN_ADMIN),
     "adInterests": OWNER_ONLY,
     **same(OWNER_ONLY, "devices", "signIns", "notifications", "consents", "disclosures"),
-    "supportCases": rule(SELF, Grant(Relation.PROCESSOR, purpose="support", note="open cases")),
-    "content": rule(VIEWER, AUTHORITY),
+    "supportCases": rule(
+        SELF, Grant(Relation.PROCESSOR, purpose="support", note="open cases", rows=OPEN_CASES)
+    ),
+    "content": rule(VIEWER, LISTED_OWNERS),
 }
 # Every account field is its own scope: the name consents and legal requests use for it.
 _ACCOUNT = {name: Rule(r.grants, scope=name) for name, r in _ACCOUNT_GRANTS.items()}
@@ -68,7 +87,7 @@ def _nested(parent: str, *names: str) -> dict[str, Rule]:
     return same(_ACCOUNT[parent], *names, scope=parent)
 
 
-_CONTENT_READ = rule(VIEWER, AUTHORITY, scope="content")
+_CONTENT_READ = rule(VIEWER, LISTED_OWNERS, scope="content")
 
 POLICY: Mapping[str, Mapping[str, Rule]] = MappingProxyType(
     {

@@ -1,4 +1,5 @@
-"""Which content items a principal may see (SPEC §5), as MongoDB filters.
+"""Which content items a principal may see (SPEC §5), as MongoDB filters: the rows of the
+grants that read content in the policy table (`authz.policy.AUDIENCE`, `LISTED_OWNERS`).
 
 Visibility is decided in the query, not after it: invisible items are never read, so lists,
 counts and cursors cannot leak them, and a lookup of an invisible id finds nothing, exactly as
@@ -12,31 +13,19 @@ the item's audience is copied onto the comment, so it cannot go stale or be read
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
-from typing import Any, assert_never
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
-from authz.principals import Principal, PrincipalKind
+from authz.policy import POLICY
+from authz.principals import Principal
+from authz.relations import Relation
+from authz.rows import Fact, Shown, principal_facts, render
+
+__all__ = ["COMMENT", "NOT_COMMENTS", "Audience", "Shown", "audience"]
 
 COMMENT = "COMMENT"
 NOT_COMMENTS: dict[str, Any] = {"kind": {"$ne": COMMENT}}
-_ON_THEIR_OWN: dict[str, Any] = {"kind": {"$nin": ["EMAIL", COMMENT]}}
-
-
-@dataclass(frozen=True, slots=True)
-class Shown:
-    """One way an item is visible: `equal` (plain values, which an index can serve) and
-    `where`, further conditions on the same item. Items match a branch when both hold."""
-
-    equal: Mapping[str, str]
-    where: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def filter(self) -> dict[str, Any]:
-        return {**self.equal, **self.where}
-
-
-PUBLIC = Shown({"visibility": "PUBLIC"}, _ON_THEIR_OWN)
-PUBLIC_ITEMS: dict[str, Any] = PUBLIC.filter
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,30 +53,38 @@ class Audience:
 
 
 def audience(principal: Principal, listed: Collection[str] = ()) -> Audience:
-    """The caller's audience; `listed` are owners a legal request lets it read every item of."""
-    public = Audience((PUBLIC,), frozenset(listed))
-    match principal.kind:
-        case PrincipalKind.USER:
-            return public if principal.id is None else _account_holders(principal.id, listed)
-        case (
-            PrincipalKind.ANONYMOUS
-            | PrincipalKind.DOMAIN_ADMIN
-            | PrincipalKind.PROCESSOR
-            | PrincipalKind.PARTNER
-            | PrincipalKind.AUTHORITY
-            | PrincipalKind.COMPLIANCE
-        ):
-            return public  # content is never theirs, nor shared with them
-        case _:
-            assert_never(principal.kind)
+    """The caller's audience, from the rows of the grants that read content (`authz.policy`);
+    `listed` are owners a legal request lets it read every item of.
+
+    The VIEWER grant's branches are the ways an item is seen (its comments following it); a
+    branch that is only its owner (`{"owner": X}`, `{"owner": {"$in": [...]}}`, of any grant)
+    also shows that owner's every document, comments on others' items included. A branch naming
+    a fact the caller lacks is no branch: anyone but an account holder sees PUBLIC items only.
+    """
+    return _audience(tuple(principal_facts(principal, listed).items()))
 
 
-def _account_holders(me: str, listed: Collection[str]) -> Audience:
-    """An account holder sees its own items, public ones, and those addressed to it."""
-    branches = (
-        Shown({"owner": me}),
-        PUBLIC,
-        Shown({"shared_with": me}, {"visibility": "SHARED", **_ON_THEIR_OWN}),
-        Shown({"recipients": me}, {"kind": "EMAIL"}),
-    )
-    return Audience(branches, frozenset({me, *listed}))
+@lru_cache(maxsize=4096)
+def _audience(facts: tuple[tuple[Fact, Any], ...]) -> Audience:
+    """The audience these facts render (every request of one caller renders the same)."""
+    branches: list[Shown] = []
+    owners: set[str] = set()
+    for grant in POLICY["Account"]["content"].grants:
+        shown = render(grant.rows, dict(facts)) if grant.rows is not None else ()
+        if grant.relation is Relation.VIEWER:
+            branches += shown
+        for branch in shown:
+            owners |= _owners(branch)
+    return Audience(tuple(branches), frozenset(owners))
+
+
+def _owners(branch: Shown) -> set[str]:
+    """The owners a branch shows everything of: none unless it tests nothing but `owner`."""
+    if branch.where or set(branch.equal) != {"owner"}:
+        return set()
+    owner = branch.equal["owner"]
+    if isinstance(owner, str):
+        return {owner}
+    if isinstance(owner, Mapping) and set(owner) == {"$in"}:
+        return set(owner["$in"])
+    return set()

@@ -9,6 +9,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from authz.policy import OPEN_CASES
+from authz.principals import Principal, PrincipalKind
+from authz.rows import as_filter, principal_facts, render
 from resolvers.collections import SUPPORT_CASES
 from resolvers.windows import Branch, Key, WindowPage, read_page
 
@@ -33,12 +36,11 @@ async def open_case(db: AsyncDatabase[Any], subject: str, text: str, now: dateti
 
 
 def handled_by(processor: str | None, purpose: str | None) -> dict[str, Any]:
-    """Open cases a processor handles: of its purpose, and assigned to it (`claim_next`).
-
-    A case waiting for a processor is nobody's: were it every processor's of the purpose,
-    each of them would read every new case's person.
-    """
-    return {"status": "OPEN", "purpose": purpose, "processor": processor}
+    """Open cases a processor handles (assigned to it by `claim_next`): the rows its grant on
+    `supportCases` reads (`authz.policy.OPEN_CASES`), so its list, its writes and the facts
+    behind its standing follow the table; none for a processor without id or purpose."""
+    handler = Principal(PrincipalKind.PROCESSOR, id=processor, purpose=purpose)
+    return as_filter(render(OPEN_CASES, principal_facts(handler)))
 
 
 async def claim_next(

@@ -14,15 +14,12 @@ from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from functools import partial
-from typing import Any, assert_never
+from typing import Any
 
 import strawberry
 
-from authz.principals import Principal
-from authz.relations import Relation
-from resolvers.documents import NOTHING
+from authz.decisions import rows_read
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from resolvers.support import handled_by
 from schema.enforcement.context import Info
 from schema.enforcement.guard import Guarded, guarded
 from schema.enforcement.loading import (
@@ -245,11 +242,14 @@ async def _owned(
     type_name: str,
     first: int | None,
     after: str | None,
-    where: dict[str, Any] | None = None,
 ) -> list[Any]:
     """A page of an account's rows in another collection, newest first, guarded with the
-    account's standing; `after` is a row's `cursor` from this caller's list of this account."""
+    account's standing; `after` is a row's `cursor` from this caller's list of this account.
+
+    Only the rows the field's deciding grant reads (`Grant.rows`, e.g. a processor's open
+    cases) are read: the policy table says which, not this resolver."""
     context = info.context
+    where = rows_read(root.decision(info.python_name), context.principal)
     position = read_after(after, partial(read_row_cursor, context, type_name, root.subject))
     loader = sub_list_loader(context, type_name, page_size(first), position, where)
     return [root.embed(type_name, doc) for doc in await loader.load(root.subject)]
@@ -288,32 +288,7 @@ async def _disclosures(
 async def _support_cases(
     root: Guarded, info: Info, first: int | None = None, after: str | None = None
 ) -> list[SupportCase] | None:
-    decision = root.decision("support_cases")
-    relation = decision.relation if decision else None
-    where = _cases_read_under(relation, info.context.principal)
-    return await _owned(info, root, "SupportCase", first, after, where)
-
-
-def _cases_read_under(relation: Relation | None, principal: Principal) -> dict[str, Any] | None:
-    """Which of an account's cases a relation reads: all for SELF; for PROCESSOR the open
-    cases the processor handles ("open cases" in the table: of its purpose, assigned to it),
-    as its standing is decided; none under any other."""
-    match relation:
-        case Relation.SELF:
-            return None
-        case Relation.PROCESSOR:
-            return handled_by(principal.id, principal.purpose)
-        case (
-            Relation.PUBLIC
-            | Relation.VIEWER
-            | Relation.DOMAIN_ADMIN
-            | Relation.PARTNER
-            | Relation.AUTHORITY
-            | None
-        ):
-            return NOTHING
-        case _:
-            assert_never(relation)
+    return await _owned(info, root, "SupportCase", first, after)
 
 
 async def _account_content(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLObjectType
+from graphql import GraphQLList, GraphQLObjectType, get_named_type, get_nullable_type
 
+from authz.grants import PLAIN, Grant
 from authz.policy import POLICY
 from authz.roots import ROOTS
+from authz.rows import KNOWN_FACTS, RowCondition, facts_named, fields_named
 from authz.writes import WRITES
+from resolvers.collections import OWNED, VALIDATORS
 
 
 def coverage_problems(schema: strawberry.Schema) -> list[str]:
@@ -51,6 +54,40 @@ def coverage_problems(schema: strawberry.Schema) -> list[str]:
     mutation_type = graphql_schema.mutation_type
     problems += _root_problems("Mutation", "authz/writes.py", set(WRITES), mutation_type)
     problems += _root_problems("Query", "authz/roots.py", set(ROOTS), graphql_schema.query_type)
+    return problems + row_problems(object_types)
+
+
+#: The collection each stored type's documents are kept in (the owned lists the export lists).
+STORED_IN = {listing.type_name: row.collection for row in OWNED for listing in row.export}
+
+
+def row_problems(object_types: dict[str, GraphQLObjectType]) -> list[str]:
+    """A row condition may name only facts `authz.rows` gives, and only fields the validator
+    of each collection it is applied to knows (a typo would match nothing, silently)."""
+    applied: dict[tuple[Grant, RowCondition], set[str]] = {}
+    for type_name, rules in POLICY.items():
+        for field, rule in rules.items():
+            collection = STORED_IN.get(_rows_of(object_types, type_name, field))
+            for grant in rule.grants:
+                if (rows := grant.rows) is not None:
+                    applied.setdefault((grant, rows), set()).update(
+                        [collection] if collection else []
+                    )
+    problems = []
+    for (grant, rows), collections in applied.items():
+        name = PLAIN.name(grant)
+        problems += [
+            f"the rows of {name} name {fact}, which is no fact of authz/rows.py"
+            for fact in dict.fromkeys(facts_named(rows))
+            if fact not in KNOWN_FACTS
+        ]
+        for collection in sorted(collections & set(VALIDATORS)):
+            known = VALIDATORS[collection]["properties"]
+            problems += [
+                f"the rows of {name} test {key}, which the {collection} validator does not know"
+                for key in dict.fromkeys(fields_named(rows))
+                if key.split(".")[0] not in known
+            ]
     return problems
 
 
@@ -62,3 +99,14 @@ def _root_problems(
         f"the rule in {module} for {name} names a field {type_name} does not have"
         for name in sorted(rules - fields)
     ]
+
+
+def _rows_of(object_types: dict[str, GraphQLObjectType], type_name: str, field: str) -> str:
+    """The type whose documents a field's grants choose rows of: a list's rows (`Account.content`
+    lists `Content`), else the type's own document (`Content.author` is read of an item)."""
+    graphql_type = object_types.get(type_name)
+    returned = graphql_type.fields.get(field) if graphql_type else None
+    if returned is not None and isinstance(get_nullable_type(returned.type), GraphQLList):
+        listed = get_named_type(returned.type).name
+        return listed if listed in STORED_IN else type_name
+    return type_name
