@@ -81,8 +81,11 @@ class Guarded:
         return decision
 
     def read(self, python_name: str) -> Any:
-        """The field's value, once `require` allowed it."""
         self.require(python_name)
+        return self.value(python_name)
+
+    def value(self, python_name: str) -> Any:
+        """The field's value, unchecked: only for `read`, after `require`."""
         field = SHAPES[self.type_name].by_python[python_name]
         value = self.doc.get(field.key)
         if field.embedded is None or value is None:
