@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import cache
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -60,5 +61,11 @@ class CountRequests:
             try:
                 await self.app(scope, receive, sending)
             finally:
-                code = tally.code or (OK if status < 400 else "NONE")
-                REQUESTS.labels(str(status), code).inc()
+                _answered(status, tally.code or (OK if status < 400 else "NONE")).inc()
+
+
+@cache
+def _answered(status: int, code: str) -> Counter:
+    """The counter child of one (status, code): `labels` validates and locks at every call.
+    Both vocabularies are small (HTTP statuses, error codes), so every child is kept."""
+    return REQUESTS.labels(str(status), code)

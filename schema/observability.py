@@ -72,6 +72,8 @@ class Tally:
 
     def publish(self) -> None:
         """Add this request's decisions to the process's counters (once, when it ends)."""
+        if not self.decisions:
+            return
         for (relation, allowed), count in self.outcomes().items():
             if not allowed:
                 _DENIED.inc(count)

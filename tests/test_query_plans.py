@@ -1,7 +1,8 @@
 """Content reads ride an index: the server reads the rows the request names, not every item.
 
-Each read of content through `resolvers.content.visible_items` is sent again as `explain`: the
-plan of its outer read must use an index. SecantusDB plans only a pipeline's first `$match`,
+Each read of content a request sends (a find, or an aggregation through
+`resolvers.content.visible_items` or a list's windows) is sent again as `explain`: the plan of
+its outer read must use an index. SecantusDB plans only a pipeline's first `$match`,
 and only one without a top-level operator, so a read that mixed its key with the audience's
 `$or` scanned the whole collection on every request (issue 11).
 """
@@ -19,16 +20,24 @@ from gateway.settings import Settings
 from resolvers.collections import CONTENT
 from tests.client import running
 
+#: The keys of a read that say what it reads (the rest is the driver's envelope).
+_READ_KEYS = {
+    "find": ("find", "filter", "sort", "limit", "projection"),
+    "aggregate": ("aggregate", "pipeline"),
+}
+
 
 @dataclass
 class ContentReads(monitoring.CommandListener):
-    """The aggregations the gateway sends to the content collection."""
+    """The finds and aggregations the gateway sends to the content collection."""
 
-    pipelines: list[list[dict[str, Any]]] = field(default_factory=list)
+    reads: list[dict[str, Any]] = field(default_factory=list)
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "aggregate" and event.command["aggregate"] == CONTENT:
-            self.pipelines.append(event.command["pipeline"])
+        keys = _READ_KEYS.get(event.command_name)
+        if keys and event.command[event.command_name] == CONTENT:
+            read = {key: event.command[key] for key in keys if key in event.command}
+            self.reads.append(read | ({"cursor": {}} if "pipeline" in read else {}))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -38,7 +47,7 @@ class ContentReads(monitoring.CommandListener):
 
 
 def outer_plan(explained: dict[str, Any]) -> dict[str, Any]:
-    """The winning plan of the collection read an aggregation starts with."""
+    """The winning plan of a find, or of the collection read an aggregation starts with."""
     if "stages" in explained:
         explained = explained["stages"][0]["$cursor"]
     plan: dict[str, Any] = explained["queryPlanner"]["winningPlan"]
@@ -69,11 +78,9 @@ async def test_content_reads_ride_an_index(
     async with running(settings, event_listeners=[reads]) as gateway:
         body = await gateway.query(query, as_=as_)
     assert "errors" not in body, body
-    assert reads.pipelines
-    for pipeline in reads.pipelines:
-        explained = await demo_db.command(
-            {"explain": {"aggregate": CONTENT, "pipeline": pipeline, "cursor": {}}}
-        )
+    assert reads.reads
+    for read in reads.reads:
+        explained = await demo_db.command({"explain": read})
         stages = stages_of(outer_plan(explained))
-        assert "COLLSCAN" not in stages, (pipeline, stages)
-        assert any(stage == "IXSCAN" for stage in stages), (pipeline, stages)
+        assert "COLLSCAN" not in stages, (read, stages)
+        assert any(stage == "IXSCAN" for stage in stages), (read, stages)

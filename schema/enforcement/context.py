@@ -22,7 +22,7 @@ from resolvers.disclosures import DisclosureWriter
 from resolvers.facts import MongoFacts
 from resolvers.pagination import CursorSeal
 from schema.enforcement.guard import Guarded
-from schema.enforcement.selection import Selected
+from schema.enforcement.selection import Selected, selected_below
 from schema.protections.errors import UNAUTHENTICATED_MESSAGE, ErrorCode, client_error
 from schema.protections.security import security_event
 from schema.protections.throttle import RateLimiter, retry_after
@@ -89,7 +89,6 @@ class Context:
         #: operations' records into one insert; a writer of its own otherwise.
         self.records = records or DisclosureWriter(db)
         self._loaders: dict[Hashable, DataLoader[Any, Any]] = {}
-        self._selections: dict[tuple[str, ...], Selected] = {}
 
     @cached_property
     def standings(self) -> Standings:
@@ -138,20 +137,8 @@ class Context:
         return self._loaders[key]
 
     def selected(self, info: StrawberryInfo[Any, Any]) -> Selected:
-        """What the query selects below the current field, computed once per field of the query.
-
-        A field inside a list resolves once per row; its selection is the same for every row,
-        so it is keyed by the field's place in the query (its path without list indices). A
-        field selected more than once under one response key is one field (GraphQL merges
-        them): its selection is all of theirs.
-        """
-        place = tuple(key for key in info.path.as_list() if isinstance(key, str))
-        selected = self._selections.get(place)
-        if selected is None:
-            selected = self._selections[place] = Selected.of(
-                selection for field in info.selected_fields for selection in field.selections
-            )
-        return selected
+        """What the query selects below the current field (`selection.selected_below`)."""
+        return selected_below(info)
 
     def guard(self, doc: dict[str, Any], type_name: str, subject: str, standing: Standing) -> Any:
         """A document as the caller may see it. Typed `Any`: it stands in for a Strawberry type."""
