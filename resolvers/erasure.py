@@ -73,13 +73,19 @@ async def _delete(db: AsyncDatabase[Any], collection: str, where: dict[str, Any]
 
 
 async def _pseudonymise(db: AsyncDatabase[Any], row: c.Owned, account: str, alias: str) -> None:
+    """The account's id becomes `alias` where it stands, in one update the server applies to
+    each document at once: a list of ids (`many`) shared by several people (one operation's
+    disclosure record, a legal request) is never read and written back, or two erasures at
+    once would each put back the other's real id."""
     collection = db[row.collection]
     if not row.many:
         await collection.update_many({row.key: account}, {"$set": {row.key: alias}})
         return
-    async for doc in collection.find({row.key: account}, {row.key: 1}):
-        ids = [alias if value == account else value for value in doc[row.key]]
-        await collection.update_one({"_id": doc["_id"]}, {"$set": {row.key: ids}})
+    await collection.update_many(
+        {row.key: account},
+        {"$set": {f"{row.key}.$[erased]": alias}},
+        array_filters=[{"erased": account}],
+    )
 
 
 def _step(rows: tuple[c.Owned, ...]) -> Step:

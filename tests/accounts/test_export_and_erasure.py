@@ -158,3 +158,35 @@ async def test_two_workers_starting_at_once_finish_an_interrupted_erasure_togeth
     resumed = await asyncio.gather(*(erasure.resume_erasures(demo_db) for _ in range(2)))
     assert max(resumed) == 1
     await assert_erased(gateway, demo_db, nora)
+
+
+async def test_two_erasures_at_once_each_pseudonymise_their_place_in_a_shared_record(
+    db: AsyncDatabase[Any],
+) -> None:
+    """One operation's record (and one legal request) names both people: each erasure replaces
+    its own id where it stands, and neither writes the other's real id back."""
+    people = ["acct-x1", "acct-x2", "acct-x3"]
+    entry = [{"relation": "DOMAIN_ADMIN", "fields": ["Account.email"], "purpose": None}]
+    await db[c.DISCLOSURES].insert_one(
+        {
+            "_id": "d-shared",
+            "principal_kind": "domain_admin",
+            "principal_id": "acct-dora",
+            "at": None,
+            "subjects": [*people, "acct-bob"],
+            "entries": [entry] * 4,
+        }
+    )
+    await db[c.LEGAL_REQUESTS].insert_one({"_id": "lr-shared", "subjects": [*people, "acct-bob"]})
+    disclosures, legal_requests = (
+        dict(erasure.STEPS)[name] for name in ("disclosures", "legal_requests")
+    )
+    await asyncio.gather(
+        *(disclosures(db, person, f"erased-{person}") for person in people),
+        *(legal_requests(db, person, f"erased-{person}") for person in people),
+    )
+    expected = [*(f"erased-{person}" for person in people), "acct-bob"]
+    record = await db[c.DISCLOSURES].find_one({"_id": "d-shared"})
+    request = await db[c.LEGAL_REQUESTS].find_one({"_id": "lr-shared"})
+    assert record is not None and record["subjects"] == expected
+    assert request is not None and request["subjects"] == expected
