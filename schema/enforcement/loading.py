@@ -84,11 +84,15 @@ async def standing_toward(
 
 
 async def visible_item(context: Context, item_id: str, selected: Selected) -> Any | None:
-    """One content item as the caller may see it; an invisible one is `None`, like a missing one."""
-    doc = await find_content(
-        context.db, item_id, audience(context.principal), content_fields(context, selected)
-    )
-    return (await guard_content(context, [doc]))[0] if doc is not None else None
+    """One content item as the caller may see it; an invisible one is `None`, like a missing one.
+
+    Seen as in a list: by the caller's audience, and every item of the owners a legal request
+    in force lists (the `AUTHORITY` grant's rows), so a lookup by id never disagrees with a list.
+    """
+    listed = await context.standings.listed("content")
+    project = content_fields(context, selected, listed)
+    doc = await find_content(context.db, item_id, audience(context.principal, listed), project)
+    return (await guard_content(context, [doc], listed))[0] if doc is not None else None
 
 
 def content_fields(

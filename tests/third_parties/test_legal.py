@@ -15,6 +15,9 @@ from tests.client import GatewayClient, error_codes
 from tests.disclosure_records import records
 
 BOB = '{ account(id: "acct-bob") { email phone address { city } } }'
+CREATE = """
+mutation($input: CreateContentInput!) { createContent(input: $input) { content { id } } }
+"""
 REGISTER = """
 mutation($input: RegisterLegalRequestInput!) {
   registerLegalRequest(input: $input) { legalRequest { id status subjects fields } }
@@ -81,11 +84,39 @@ async def test_compliance_registers_and_closes_a_request_that_binds_a_new_author
     court = gateway.issuer.issue(
         {"kind": "authority", "sub": "court-vienna", "request": request["id"]}, 600
     )
+    # carol comments on an item alice shared with her alone: the court cannot see the item,
+    # and the legal request shows every item of carol's, this comment too.
+    shared = await gateway.query(
+        CREATE,
+        {
+            "input": {
+                "kind": "DOCUMENT",
+                "visibility": "SHARED",
+                "body": "for carol",
+                "sharedWith": [account_id("carol")],
+            }
+        },
+        as_="alice",
+    )
+    parent = shared["data"]["createContent"]["content"]["id"]
+    comment = await gateway.query(
+        CREATE, {"input": {"kind": "COMMENT", "body": "thanks", "parentId": parent}}, as_="carol"
+    )
+    assert "errors" not in comment, comment
     carol = '{ account(id: "acct-carol") { email phone content { id } } }'
     body = await gateway.query(carol, token=court)
     assert body["data"]["account"]["email"] == "carol@tu-wien.example"
     assert body["data"]["account"]["content"], "content is listed: all of carol's items"
     assert error_codes(body) == ["FORBIDDEN"]  # phone was not listed
+    # Each item the list gave is found by its id too: the grant's rows are one, read anywhere.
+    items = [item["id"] for item in body["data"]["account"]["content"]]
+    assert comment["data"]["createContent"]["content"]["id"] in items
+    for item in items:
+        found = await gateway.query(f'{{ content(id: "{item}") {{ id }} }}', token=court)
+        assert found == {"data": {"content": {"id": item}}}, item
+    # ... and each of those reads is on carol's record, under the legal request.
+    reads = await records(demo_db, subject=account_id("carol"), fields=["Content.id"])
+    assert len(reads) == len(items) and {r["legal_request"] for r in reads} == {request["id"]}
 
     own = await gateway.query(
         "query($id: ID!) { legalRequest(id: $id) { id authority } }",
