@@ -319,7 +319,8 @@ _OLDEST_FIRST = (("created_at", 1), ("_id", 1))
 
 #: In erasure order, which is also the order of the export's sections. Order constraints:
 #: the lock-out comes first (a half-erased account cannot be used), replies before the items
-#: they answer (found through them), the account document and then the username-keyed
+#: they answer (found through them), the account document, then the records the law keeps
+#: (pseudonymised once nothing can read the account any more), and the username-keyed
 #: counters last (the job keeps the username).
 OWNED: tuple[Owned, ...] = (
     Owned("lock_out", ACCOUNTS, "_id", Erasure.LOCK, (Listing("account", "Account", one=True),)),
@@ -352,16 +353,6 @@ OWNED: tuple[Owned, ...] = (
         Erasure.DELETE,
         (Listing("consents", "Consent", sort=(("granted_at", 1),)),),
     ),
-    # One document per operation: its subjects' ids are pseudonymised where they stand.
-    Owned(
-        "disclosures",
-        DISCLOSURES,
-        "subjects",
-        Erasure.PSEUDONYMISE,
-        (Listing("disclosures", "Disclosure", sort=(("at", 1), ("_id", 1))),),
-        many=True,
-    ),
-    Owned("disclosures", DISCLOSURES, "principal_id", Erasure.PSEUDONYMISE),
     Owned(
         "notifications",
         NOTIFICATIONS,
@@ -379,14 +370,26 @@ OWNED: tuple[Owned, ...] = (
     ),
     # Only a case's subject and its processor write in it: these are the subject's cases.
     Owned("support_cases", SUPPORT_CASES, "messages.author", Erasure.DELETE),
-    Owned("admin_audit", ADMIN_AUDIT, "subject", Erasure.PSEUDONYMISE),
-    Owned("admin_audit", ADMIN_AUDIT, "actor", Erasure.PSEUDONYMISE),
-    Owned("legal_requests", LEGAL_REQUESTS, "subjects", Erasure.PSEUDONYMISE, many=True),
     # After its items and sign-ins: what is left of the account in the counts goes, then the
     # per-account counters (`resolvers.rollups`).
     Owned("rollups", ROLLUP_MARKS, "account", Erasure.UNCOUNT),
     Owned("rollups", COUNTERS, "account", Erasure.DELETE),
     Owned("account", ACCOUNTS, "_id", Erasure.DELETE),
+    # After the account document: until it goes, its domain admin can still read the locked
+    # account, and those reads' records must be pseudonymised too. One disclosure document per
+    # operation: its subjects' ids are pseudonymised where they stand.
+    Owned(
+        "disclosures",
+        DISCLOSURES,
+        "subjects",
+        Erasure.PSEUDONYMISE,
+        (Listing("disclosures", "Disclosure", sort=(("at", 1), ("_id", 1))),),
+        many=True,
+    ),
+    Owned("disclosures", DISCLOSURES, "principal_id", Erasure.PSEUDONYMISE),
+    Owned("admin_audit", ADMIN_AUDIT, "subject", Erasure.PSEUDONYMISE),
+    Owned("admin_audit", ADMIN_AUDIT, "actor", Erasure.PSEUDONYMISE),
+    Owned("legal_requests", LEGAL_REQUESTS, "subjects", Erasure.PSEUDONYMISE, many=True),
     Owned("sign_in_failures", SIGN_IN_FAILURES, "_id", Erasure.FORGET_USERNAME),
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ from resolvers import collections as c
 from resolvers import erasure
 from resolvers.demo_world import account_id
 from tests.client import GatewayClient, error_codes, running
-from tests.erasure import DELETE, assert_erased, lived_in_account
+from tests.disclosure_records import records
+from tests.erasure import DELETE, assert_erased, lived_in_account, nothing_left_of
 from tests.processes import until
 from tests.sign_ups import sign_in
 
@@ -190,3 +192,25 @@ async def test_two_erasures_at_once_each_pseudonymise_their_place_in_a_shared_re
     request = await db[c.LEGAL_REQUESTS].find_one({"_id": "lr-shared"})
     assert record is not None and record["subjects"] == expected
     assert request is not None and request["subjects"] == expected
+
+
+async def test_a_read_while_an_erasure_runs_leaves_no_record_with_the_real_id(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    """Until its document goes, a locked account can still be read by its domain admin; the
+    records of such reads are pseudonymised too, not left behind with the real id."""
+    learner = account_id("learner03")
+    await erasure._start(demo_db, learner, datetime.now(UTC))
+    job = await demo_db[c.ERASURES].find_one({"_id": learner})
+    assert job is not None
+    for name, step in erasure.STEPS:  # every step before the account document goes
+        if name == "account":
+            break
+        await step(demo_db, learner, job["pseudonym"])
+        await demo_db[c.ERASURES].update_one({"_id": learner}, {"$addToSet": {"done": name}})
+    read = await gateway.query(f'{{ account(id: "{learner}") {{ email }} }}', as_="dora")
+    assert read == {"data": {"account": {"email": "learner03@uni-graz.example"}}}
+    await erasure.erase_account(demo_db, learner, datetime.now(UTC))  # the rest of the job
+    [kept] = await records(demo_db, subject=job["pseudonym"], principal_id=account_id("dora"))
+    assert kept["fields"] == ["Account.email"]
+    assert await nothing_left_of(demo_db, learner) == []
