@@ -156,7 +156,9 @@ async def test_a_publication_whose_replica_was_killed_is_finished_by_the_other(
             return version is not None and version["state"] == "PUBLISHED"
 
         await until(finished, "finished by the survivor", within=3 * LEASE.total_seconds() + 15)
-        assert "took over the expired lease of a job" in survivor.log.read_text()
+        # The survivor ran it: over the expired lease, or over none when the lease's TTL index
+        # had already removed it (the server's TTL monitor runs on its own schedule).
+        assert "resumed policy notifications" in survivor.log.read_text()
     accounts = await demo_db[c.ACCOUNTS].distinct("_id")
     notices = Counter[str]()
     async for doc in demo_db[c.NOTIFICATIONS].find({"kind": "POLICY_UPDATED"}):
