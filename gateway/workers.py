@@ -28,6 +28,7 @@ from uvicorn.supervisors import Multiprocess
 
 from gateway.app import create_app
 from gateway.child import die_with_parent
+from gateway.heap import settle_heap
 from gateway.listeners import free_port, reserve_port
 from gateway.logs import configure_logging
 from gateway.metrics import MULTIPROCESS_DIR
@@ -62,7 +63,9 @@ def serve(settings: Settings) -> None:
     """Serve until SIGINT/SIGTERM with `settings.workers` processes; returns once all exited."""
     options = server_options(settings)
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), **options)
+        app = create_app(settings)
+        settle_heap()
+        uvicorn.run(app, **options)
         return
     # Built once here and dropped: a configuration no worker could start with fails here, once
     # (uvicorn would restart such workers forever), and the development key pair exists before
@@ -110,7 +113,9 @@ def worker_app() -> Starlette:
     die_with_parent()
     settings = Settings()
     configure_logging(settings.log_format)
-    return create_app(settings)
+    app = create_app(settings)
+    settle_heap()
+    return app
 
 
 def worker_environment(settings: Settings) -> dict[str, str]:
