@@ -64,6 +64,7 @@ class Standings:
         self._consents: dict[str, list[ConsentFact]] = {}
         self._legal: LegalRequestFact | None = None
         self._legal_loaded = False
+        self._holding: dict[tuple[bool, Relation | None], Standing] = {}
 
     async def load(self, subjects: Iterable[str]) -> None:
         """Read, in one batch per kind of fact, whatever the principal's kind needs."""
@@ -127,29 +128,44 @@ class Standings:
         kind, so a new kind holds nothing more until it is decided here (mypy checks).
         """
         principal = self.principal
-        held = frozenset({Relation.PUBLIC, Relation.VIEWER} if viewer else {Relation.PUBLIC})
-        standing = Standing(
-            held=held,
-            purpose=principal.purpose,
-            partner_type=principal.partner_type,
-        )
         match principal.kind:
             case PrincipalKind.USER:
-                return _with(standing, Relation.SELF, principal.id == subject)
+                return self._holds(viewer, Relation.SELF, principal.id == subject)
             case PrincipalKind.DOMAIN_ADMIN:
-                return _with(standing, Relation.DOMAIN_ADMIN, in_domain)
+                return self._holds(viewer, Relation.DOMAIN_ADMIN, in_domain)
             case PrincipalKind.PROCESSOR:
-                return _with(standing, Relation.PROCESSOR, subject in self._open_cases)
+                return self._holds(viewer, Relation.PROCESSOR, subject in self._open_cases)
             case PrincipalKind.PARTNER:
-                return self._as_partner(standing, subject)
+                return self._as_partner(viewer, subject)
             case PrincipalKind.AUTHORITY:
-                return self._as_authority(standing, subject)
+                return self._as_authority(viewer, subject)
             case PrincipalKind.ANONYMOUS | PrincipalKind.COMPLIANCE:
-                return standing
+                return self._holds(viewer, None, False)
             case _:
                 assert_never(principal.kind)
 
-    def _as_partner(self, standing: Standing, subject: str) -> Standing:
+    def _holds(self, viewer: bool, relation: Relation | None, holds: bool) -> Standing:
+        """PUBLIC (and VIEWER when `viewer`), and `relation` too when `holds`.
+
+        Built once per request for each combination: a list's rows share a few standings, and
+        one object keeps the decisions' cache (keyed by standing) a lookup by identity.
+        """
+        key = (viewer, relation if holds else None)
+        standing = self._holding.get(key)
+        if standing is None:
+            held = {Relation.PUBLIC, Relation.VIEWER} if viewer else {Relation.PUBLIC}
+            if key[1] is not None:
+                held.add(key[1])
+            principal = self.principal
+            standing = Standing(
+                held=frozenset(held),
+                purpose=principal.purpose,
+                partner_type=principal.partner_type,
+            )
+            self._holding[key] = standing
+        return standing
+
+    def _as_partner(self, viewer: bool, subject: str) -> Standing:
         """PARTNER while an active consent of `subject` names fields for this partner."""
         consented: set[str] = set()
         explicit: set[str] = set()
@@ -163,9 +179,9 @@ class Standings:
             for field in fields:
                 purposes.setdefault(field, set()).add(consent.purpose or NO_NARROWER_PURPOSE)
         if not consented:
-            return standing
+            return self._holds(viewer, None, False)
         return replace(
-            _with(standing, Relation.PARTNER, True),
+            self._holds(viewer, Relation.PARTNER, True),
             consented=frozenset(consented),
             consented_explicitly=frozenset(explicit),
             consent_purposes=frozenset(
@@ -173,21 +189,16 @@ class Standings:
             ),
         )
 
-    def _as_authority(self, standing: Standing, subject: str) -> Standing:
+    def _as_authority(self, viewer: bool, subject: str) -> Standing:
         """AUTHORITY while the token's legal request names `subject` and is in force."""
         legal = self._legal
         if not (legal and subject in legal.subjects and legal.in_force(self.principal, self.now)):
-            return standing
+            return self._holds(viewer, None, False)
         return replace(
-            _with(standing, Relation.AUTHORITY, True),
+            self._holds(viewer, Relation.AUTHORITY, True),
             legal_fields=legal.fields,
             legal_request=legal.id,
         )
-
-
-def _with(standing: Standing, relation: Relation, holds: bool) -> Standing:
-    """`standing`, holding `relation` too when `holds`."""
-    return replace(standing, held=standing.held | {relation}) if holds else standing
 
 
 def domain_filters(

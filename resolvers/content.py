@@ -10,7 +10,6 @@ oldest first). One item goes through `visible_items`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from authz.visibility import COMMENT, NOT_COMMENTS, Audience, Shown
 from resolvers.collections import CONTENT, COUNTERS
+from resolvers.concurrently import gathered
 from resolvers.related import BATCH_SIZE
 from resolvers.rollups import COMMENTS, IN_CHUNK, delete_in, insert_counted
 from resolvers.transactions import retried
@@ -190,7 +190,7 @@ async def comment_pages(
             width=width,
         )
 
-    pages = await asyncio.gather(*(page(item, since) for item, since in items.items()))
+    pages = await gathered(page(item, since) for item, since in items.items())
     return dict(zip(items, pages, strict=True))
 
 
@@ -216,7 +216,7 @@ async def _seen_counted(
         ]
         return await (await db[CONTENT].aggregate(pipeline)).to_list()
 
-    found = await asyncio.gather(*(chunk(ids) for ids in _chunks(items)))
+    found = await gathered(chunk(ids) for ids in _chunks(items))
     return {
         doc["_id"]: int(doc["count"][0].get("n", 0)) if doc["count"] else 0
         for part in found
@@ -238,7 +238,7 @@ async def _whole(
         ]
         return await (await db[CONTENT].aggregate(pipeline)).to_list()
 
-    found = await asyncio.gather(*(chunk(ids) for ids in _chunks(items)))
+    found = await gathered(chunk(ids) for ids in _chunks(items))
     rows: dict[str, list[dict[str, Any]]] = {item: [] for item in items}
     for part in found:
         for doc in part:

@@ -20,7 +20,6 @@ So each list names one or more equality branches (`{domain: X}`), each leading a
 
 from __future__ import annotations
 
-import asyncio
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,8 @@ from math import ceil
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
+
+from resolvers.concurrently import gathered
 
 PREFIX = "acct-"
 #: The digits of sign-up's ids, which is how a domain grows to thousands. Other characters
@@ -112,14 +113,12 @@ async def read_ids(
     while len(passed) <= first and len(tested) < budget and not exhausted:
         ids = _range(start, at, at + width, after)
         limit = budget - len(tested)
-        found = await asyncio.gather(
-            *(
-                collection.find({**branch, **({"_id": ids} if ids else {})}, project)
-                .sort("_id", 1)
-                .limit(limit)
-                .to_list()
-                for branch in branches
-            )
+        found = await gathered(
+            collection.find({**branch, **({"_id": ids} if ids else {})}, project)
+            .sort("_id", 1)
+            .limit(limit)
+            .to_list()
+            for branch in branches
         )
         exhausted = "$lt" not in ids and all(len(rows) < limit for rows in found)
         for row in sorted((row for rows in found for row in rows), key=lambda row: row["_id"]):

@@ -11,13 +11,13 @@ sign-ins) are read concurrently, one read per account: a `$in` over the accounts
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from resolvers.concurrently import gathered
 from resolvers.windows import Branch, Key, WindowPage, millis, read_page
 
 #: Documents per cursor batch: a batched list of up to this many rows is one round trip.
@@ -63,11 +63,8 @@ async def newest_pages(
 ) -> dict[str, WindowPage]:
     """The newest `first` rows (after `after`) of each of `values` that match `where`, each
     with its `project`ed fields, its time and id; read concurrently."""
-    pages = await asyncio.gather(
-        *(
-            _newest_page(db, sub_list, value, first, project, after, width, where)
-            for value in values
-        )
+    pages = await gathered(
+        _newest_page(db, sub_list, value, first, project, after, width, where) for value in values
     )
     return dict(zip(values, pages, strict=True))
 

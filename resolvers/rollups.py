@@ -27,7 +27,6 @@ collections would say now; published numbers (`resolvers.aggregates`) never chan
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from resolvers.collections import (
     ROLLUP_MARKS,
     SIGN_INS,
 )
+from resolvers.concurrently import gathered
 from resolvers.transactions import retried
 
 #: Documents deleted with their counts per transaction.
@@ -383,8 +383,8 @@ async def by_ids(
 ) -> list[dict[str, Any]]:
     """The documents of `collection` with these ids that exist, in concurrent short queries."""
     chunks = [list(ids[start : start + IN_CHUNK]) for start in range(0, len(ids), IN_CHUNK)]
-    found = await asyncio.gather(
-        *(db[collection].find({"_id": {"$in": chunk}}).to_list() for chunk in chunks)
+    found = await gathered(
+        db[collection].find({"_id": {"$in": chunk}}).to_list() for chunk in chunks
     )
     return [doc for part in found for doc in part]
 

@@ -44,7 +44,6 @@ same rows, it changes what one request reads, never what it returns).
 
 from __future__ import annotations
 
-import asyncio
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +52,8 @@ from enum import Enum
 from typing import Any, assert_never
 
 from pymongo.asynchronous.collection import AsyncCollection
+
+from resolvers.concurrently import gathered
 
 TIME = "created_at"
 #: No item is older (the service's start, with a margin); a last window reaches below it.
@@ -353,9 +354,7 @@ async def read_page(
         behind = [r for r in readers if not r.done]
         if len(final) >= need or not behind:
             break
-        await asyncio.gather(
-            *(r.advance(collection, need, start, project) for r in _slowest(behind))
-        )
+        await gathered(r.advance(collection, need, start, project) for r in _slowest(behind))
     final.sort(key=lambda row: (millis(row[time]), row["_id"]), reverse=order is Order.NEWEST_FIRST)
     if after is None:
         _learn(keys, _needed(final, need, order, time), start)

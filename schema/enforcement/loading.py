@@ -7,7 +7,6 @@ standings a batch holds (a handful), never on how many rows it has.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from authz.standing import domain_filters
 from authz.visibility import audience
 from resolvers import collections as c
 from resolvers.accounts import accounts_by_id
+from resolvers.concurrently import gathered
 from resolvers.content import Projection, comment_pages, find_content, owner_page
 from resolvers.disclosures import RECORD_ROWS
 from resolvers.pagination import Cursors
@@ -57,11 +57,9 @@ async def _load_accounts(context: Context, selected: Selected, ids: Sequence[str
             standing = context.standings.of(account_id, in_domain=member)
             groups[(projection("Account", selected, standing), member)].append(account_id)
     where = dict(variants)
-    results = await asyncio.gather(
-        *(
-            accounts_by_id(context.db, group, fields, where[member])
-            for (fields, member), group in groups.items()
-        )
+    results = await gathered(
+        accounts_by_id(context.db, group, fields, where[member])
+        for (fields, member), group in groups.items()
     )
     rows: dict[str, Any] = {}
     for ((_, member), _), found in zip(groups.items(), results, strict=True):
@@ -160,9 +158,7 @@ async def _load_content_of_owners(
     listed = await context.standings.listed("content")
     project = content_fields(context, selected, listed)
     seen = audience(context.principal, listed)
-    pages = await asyncio.gather(
-        *(owner_page(context.db, owner, seen, first, project) for owner in owners)
-    )
+    pages = await gathered(owner_page(context.db, owner, seen, first, project) for owner in owners)
     rows = iter(await guard_content(context, [doc for page in pages for doc in page], listed))
     return [[next(rows) for _ in page] for page in pages]
 
