@@ -7,10 +7,15 @@ a post each; the gateway (`imoox-gateway serve`, rate limits raised out of the w
 floor (`bench/floor_app.py`: plain Strawberry + PyMongo, no authorization) both serve it, each
 in its own process. Every query of `bench/workload.py` is first checked to answer the same
 data without errors on both; then `wrk` drives each app in turn with the same connections for
-the same time, after a warm-up.
+the same time, after a warm-up, in `--rounds` rounds that alternate which app goes first
+(gateway, floor; floor, gateway; ...). This machine's speed drifts by a tenth or more within a
+minute (a shared VM), so one app measured after the other compares two moments as much as two
+apps: each round's ratio compares apps measured seconds apart, and the median of the rounds'
+ratios is the figure.
 
-Per query and app: requests per second, p50 and p99 latency; the ratio gateway / floor of
-requests per second; database operations per request (the server's `serverStatus`
+Per query and app, over all rounds: requests per second, p50 and p99 latency (medians of the
+rounds'); the ratio gateway / floor of requests per second (the median of the rounds', each
+round's shown too); database operations per request (the server's `serverStatus`
 opcounters); and CPU time per request of the app's process (and its children) and of the
 database process, from /proc. The counters are read while nothing else uses the database: the
 apps are measured one at a time, from idle to idle (see `measure`).
@@ -18,7 +23,7 @@ apps are measured one at a time, from idle to idle (see `measure`).
 wrk runs on the same machine and takes some of its CPU, alike for both apps; latencies include
 queueing behind the other connections (closed loop, `--connections` requests in flight).
 
-    .venv/bin/python bench/e2e.py [--seconds 10] [--connections 16] [--queries feed,me]
+    .venv/bin/python bench/e2e.py [--seconds 6] [--rounds 3] [--connections 16] [--queries feed,me]
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import asyncio
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -101,10 +107,40 @@ class Measurement:
     operations_per_request: dict[str, float]
     cpu_ms_per_request: float
     db_cpu_ms_per_request: float
+    #: Requests the figures per request are divided by (see `measure`).
+    served: int
 
     @property
     def operations_total(self) -> float:
         return sum(self.operations_per_request.values())
+
+
+def combined(rounds: list[Measurement]) -> Measurement:
+    """Several rounds as one: their rate over all their time, the median of their latencies,
+    and their counts per request over all their requests."""
+    served = sum(m.served for m in rounds)
+
+    def per_request(figure: Callable[[Measurement], float]) -> float:
+        return sum(figure(m) * m.served for m in rounds) / served
+
+    loads = [m.load for m in rounds]
+    return Measurement(
+        load=load.LoadResult(
+            requests=sum(r.requests for r in loads),
+            seconds=sum(r.seconds for r in loads),
+            p50_ms=statistics.median(r.p50_ms for r in loads),
+            p99_ms=statistics.median(r.p99_ms for r in loads),
+            socket_errors=sum(r.socket_errors for r in loads),
+            bad_status=sum(r.bad_status for r in loads),
+        ),
+        operations_per_request={
+            name: sum(m.operations_per_request[name] * m.served for m in rounds) / served
+            for name in rounds[0].operations_per_request
+        },
+        cpu_ms_per_request=per_request(lambda m: m.cpu_ms_per_request),
+        db_cpu_ms_per_request=per_request(lambda m: m.db_cpu_ms_per_request),
+        served=served,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +148,12 @@ class Row:
     query: BenchQuery
     gateway: Measurement
     floor: Measurement
+    #: Gateway / floor requests per second, per round.
+    ratios: tuple[float, ...]
 
     @property
     def ratio(self) -> float:
-        floor_rate = self.floor.load.per_second
-        return self.gateway.load.per_second / floor_rate if floor_rate else 0.0
+        return statistics.median(self.ratios)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,12 +346,7 @@ def measure(
     started in the run: those wrk completed, and the one still in flight on each connection
     when wrk stopped (the app finishes it). Each figure is divided by that number.
     """
-    body = json.dumps({"query": query.document})
-    script = load.write_script(
-        scripts / f"{app.name}-{query.name}.lua", body, app.headers_for(query)
-    )
-    if options.warmup > 0:
-        load.run(app.url, script, load.Load(options.threads, options.connections, options.warmup))
+    script = load_script(app, query, scripts)
     settle(db, app)
     before = db.snapshot(app)
     result = load.run(
@@ -331,6 +363,7 @@ def measure(
         operations_per_request={name: count / served for name, count in operations.items()},
         cpu_ms_per_request=(after.app_cpu - before.app_cpu) * 1000 / served,
         db_cpu_ms_per_request=(after.db_cpu - before.db_cpu) * 1000 / served,
+        served=served,
     )
     progress(
         f"{query.name:<11} {app.name:<7} {result.per_second:8.1f} req/s  p50 {result.p50_ms:.1f} ms"
@@ -338,6 +371,45 @@ def measure(
         + (f"  {result.failed} FAILED" if result.failed else "")
     )
     return measurement
+
+
+def load_script(app: App, query: BenchQuery, scripts: Path) -> Path:
+    body = json.dumps({"query": query.document})
+    return load.write_script(scripts / f"{app.name}-{query.name}.lua", body, app.headers_for(query))
+
+
+def warm_up(app: App, query: BenchQuery, scripts: Path, options: argparse.Namespace) -> None:
+    if options.warmup > 0:
+        script = load_script(app, query, scripts)
+        load.run(app.url, script, load.Load(options.threads, options.connections, options.warmup))
+
+
+def compare(
+    db: Database,
+    apps: tuple[App, App],
+    query: BenchQuery,
+    scripts: Path,
+    options: argparse.Namespace,
+) -> Row:
+    """`query` on the gateway and the floor, in rounds alternating which goes first."""
+    gateway, floor = apps
+    for app in apps:
+        warm_up(app, query, scripts, options)
+    rounds: dict[str, list[Measurement]] = {gateway.name: [], floor.name: []}
+    for number in range(options.rounds):
+        for app in apps if number % 2 == 0 else apps[::-1]:
+            rounds[app.name].append(measure(db, app, query, scripts, options))
+    ours, theirs = rounds[gateway.name], rounds[floor.name]
+    ratios = tuple(
+        g.load.per_second / f.load.per_second if f.load.per_second else 0.0
+        for g, f in zip(ours, theirs, strict=True)
+    )
+    progress(f"{query.name:<11} gateway / floor per round: {format_ratios(ratios)}")
+    return Row(query, gateway=combined(ours), floor=combined(theirs), ratios=ratios)
+
+
+def format_ratios(ratios: tuple[float, ...]) -> str:
+    return " ".join(f"{ratio:.2f}" for ratio in ratios)
 
 
 def settle(db: Database, app: App) -> None:
@@ -365,8 +437,8 @@ def format_operations(per_request: dict[str, float]) -> str:
 def table(rows: list[Row], options: argparse.Namespace) -> str:
     header = (
         "| query | gateway req/s | p50 ms | p99 ms | floor req/s | p50 ms | p99 ms | ratio "
-        "| gateway DB ops/req | floor DB ops/req | gateway CPU ms/req | floor CPU ms/req "
-        "| DB CPU ms/req gateway / floor |"
+        "| rounds | gateway DB ops/req | floor DB ops/req | gateway CPU ms/req "
+        "| floor CPU ms/req | DB CPU ms/req gateway / floor |"
     )
     lines = [header, "|" + "---|" * header.count(" |")]
     for row in rows:
@@ -374,15 +446,17 @@ def table(rows: list[Row], options: argparse.Namespace) -> str:
         lines.append(
             f"| {row.query.name} | {gw.load.per_second:.1f} | {gw.load.p50_ms:.1f}"
             f" | {gw.load.p99_ms:.1f} | {fl.load.per_second:.1f} | {fl.load.p50_ms:.1f}"
-            f" | {fl.load.p99_ms:.1f} | {row.ratio:.2f}x"
+            f" | {fl.load.p99_ms:.1f} | {row.ratio:.2f}x | {format_ratios(row.ratios)}"
             f" | {format_operations(gw.operations_per_request)}"
             f" | {format_operations(fl.operations_per_request)}"
             f" | {gw.cpu_ms_per_request:.2f} | {fl.cpu_ms_per_request:.2f}"
             f" | {gw.db_cpu_ms_per_request:.2f} / {fl.db_cpu_ms_per_request:.2f} |"
         )
     legend = (
-        f"wrk -t{options.threads} -c{options.connections} -d{options.seconds:g}s per app and"
-        f" query after a {options.warmup} s warm-up; {os.cpu_count()} CPUs. Per request:"
+        f"wrk -t{options.threads} -c{options.connections} -d{options.seconds:g}s per app, query"
+        f" and round ({options.rounds} rounds, alternating which app goes first; the ratio is"
+        f" the median of the rounds') after a {options.warmup} s warm-up; {os.cpu_count()} CPUs."
+        " Per request:"
         " counted from idle to idle, divided by the requests wrk completed plus the one in"
         " flight on each connection when it stopped. DB ops from serverStatus opcounters:"
         " q query (find), g getMore, i insert, u update, d delete, c command (aggregate,"
@@ -403,14 +477,7 @@ def benchmark(options: argparse.Namespace) -> list[Row]:
         gateway = stack.enter_context(running(start_gateway(db, data_dir, options.serve_arg)))
         floor = stack.enter_context(running(start_floor(db, data_dir)))
         check_answers(gateway, floor, queries)
-        return [
-            Row(
-                query,
-                gateway=measure(db, gateway, query, data_dir, options),
-                floor=measure(db, floor, query, data_dir, options),
-            )
-            for query in queries
-        ]
+        return [compare(db, (gateway, floor), query, data_dir, options) for query in queries]
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -418,7 +485,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         description=(__doc__ or "").split("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--seconds", type=int, default=10, help="measured run per app, query")
+    parser.add_argument(
+        "--seconds", type=int, default=6, help="measured run per app, query and round"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="measured runs per app and query, alternating"
+    )
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured run before each")
     parser.add_argument("--connections", type=int, default=16, help="wrk -c")
     parser.add_argument("--threads", type=int, default=1, help="wrk -t")
@@ -435,6 +507,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help="extra argument for `imoox-gateway serve` (repeat it), e.g. --serve-arg=--workers",
     )
     options = parser.parse_args(argv)
+    if options.rounds < 1 or options.seconds < 1:
+        parser.error("--rounds and --seconds must be at least 1")
     if unknown := set(options.queries) - set(QUERY_NAMES):
         parser.error(f"unknown queries {sorted(unknown)}; choose from {', '.join(QUERY_NAMES)}")
     return options
