@@ -53,6 +53,10 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "port": settings.port,
         "log_config": None,
         "lifespan": "on",
+        # The caller's address is the peer's, or what `trusted_proxy_header` names when
+        # configured (`Authenticator.client`): uvicorn's own default trusts `X-Forwarded-*`
+        # from 127.0.0.1, which let a local caller choose its address.
+        "proxy_headers": False,
         # SIGTERM: stop accepting, let in-flight requests finish (at most this long), then
         # the app's shutdown (pending disclosure records), then the database.
         "timeout_graceful_shutdown": settings.shutdown_grace_seconds,

@@ -12,6 +12,7 @@ from resolvers import collections as c
 from resolvers.demo_world import DEMO_PASSWORD
 from schema import sessions as session_mutations
 from tests.client import GatewayClient, error_codes, running
+from tests.processes import gateway_process
 from tests.sign_ups import PASSWORD, SIGN_IN, sign_in, sign_up
 
 NOTIFICATIONS = "{ me { notifications { id kind message read } } }"
@@ -283,6 +284,33 @@ async def test_the_sign_in_address_comes_from_a_proxy_header_only_when_configure
         token = body["data"]["signIn"]["accessToken"]
         me = await gateway.query("{ me { signIns { ip } } }", token=token)
     assert me["data"]["me"]["signIns"][0]["ip"] == recorded
+
+
+async def test_a_served_gateway_takes_no_forwarded_address_it_was_not_told_to_trust(
+    settings: Settings, demo_db: AsyncDatabase[Any]
+) -> None:
+    """Through uvicorn (in process, its middleware is not there): uvicorn trusted
+    `X-Forwarded-For` from 127.0.0.1 by default, so a local caller (or any caller behind a
+    proxy on the same host) chose the address its sign-in and rate limit were counted under,
+    though `trusted_proxy_header` was unset."""
+    async with gateway_process(settings) as http:
+        response = await http.post(
+            "/graphql",
+            json={
+                "query": SIGN_IN,
+                "variables": {
+                    "input": {"username": "alice", "password": DEMO_PASSWORD, "deviceId": "d1"}
+                },
+            },
+            headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"},
+        )
+        token = response.json()["data"]["signIn"]["accessToken"]
+        me = await http.post(
+            "/graphql",
+            json={"query": "{ me { signIns { ip } } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert me.json()["data"]["me"]["signIns"][0]["ip"] == "127.0.0.1"
 
 
 PLANT = 'mutation { updateDeviceSettings(input: {language: "fr", theme: DARK}) { theme } }'
