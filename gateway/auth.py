@@ -58,7 +58,10 @@ class Authenticator:
         """Where the request comes from: the trusted proxy's header, else the peer address."""
         ip = request.client.host if request.client else None
         if self.trusted_proxy_header:
-            forwarded = request.headers.get(self.trusted_proxy_header, "")
+            # Every line of the header, in order (RFC 9110 §5.3: one comma-separated list): a
+            # proxy that adds its own line after the caller's (HAProxy's `option forwardfor`)
+            # vouches for the last entry of the last line, not of the first.
+            forwarded = ",".join(request.headers.getlist(self.trusted_proxy_header))
             # The proxy appends the address it saw: the last entry is the one it vouches for.
             ip = forwarded.rsplit(",", 1)[-1].strip() or ip
         return Client(ip=ip, user_agent=request.headers.get("user-agent"))

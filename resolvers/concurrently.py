@@ -18,5 +18,20 @@ async def gathered(awaitables: Iterable[Awaitable[_T]]) -> list[_T]:
     """
     pending = list(awaitables)
     if len(pending) == 1:
-        return [await pending[0]]
+        result = await pending[0]
+        _raise_if_cancelled()
+        return [result]
     return list(await asyncio.gather(*pending))
+
+
+def _raise_if_cancelled() -> None:
+    """Cancel the caller if a cancellation reached the awaited code and was swallowed there.
+
+    PyMongo's async reads sometimes complete although their task was cancelled (a read inside
+    an `asyncio.timeout` that expired: 2 of 30, 8 of 30 with `timeoutMS`), without `uncancel`.
+    `gather` raises `CancelledError` in its caller whatever its children did, and the operation
+    timeout (`gateway.graphql`) relies on that; so does this.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -36,3 +37,17 @@ async def test_a_failure_is_raised_alone_or_among_several() -> None:
     with pytest.raises(LookupError):
         await gathered([_task_and(0), fails()])
     assert await gathered([]) == []
+
+
+async def test_a_cancellation_the_lone_read_swallows_still_cancels_the_caller() -> None:
+    """As `gather` does: the operation timeout must fire even when the read (PyMongo's, at
+    times) swallows the cancellation it was sent."""
+
+    async def swallows() -> str:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(1)
+        return "completed anyway"
+
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.01):
+            await gathered([swallows()])

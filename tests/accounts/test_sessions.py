@@ -286,6 +286,30 @@ async def test_the_sign_in_address_comes_from_a_proxy_header_only_when_configure
     assert me["data"]["me"]["signIns"][0]["ip"] == recorded
 
 
+async def test_the_trusted_header_vouches_for_its_last_line_not_a_callers_earlier_one(
+    settings: Settings, demo_db: AsyncDatabase[Any]
+) -> None:
+    """A proxy that adds its own `X-Forwarded-For` line (HAProxy's `option forwardfor` adds
+    one at the end) leaves the caller's line before it: the address it vouches for is the
+    last entry of the last line (RFC 9110 §5.3: a field's lines are one list). The gateway
+    read the first line only, so the caller chose its address (attack review 2026-12-01)."""
+    configured = settings.model_copy(update={"trusted_proxy_header": "X-Forwarded-For"})
+    async with running(configured, transport={"client": ("10.0.0.2", 50000)}) as gateway:
+        response = await gateway.http.post(
+            "/graphql",
+            json={
+                "query": SIGN_IN,
+                "variables": {
+                    "input": {"username": "alice", "password": DEMO_PASSWORD, "deviceId": "d1"}
+                },
+            },
+            headers=[("X-Forwarded-For", "198.51.100.66"), ("X-Forwarded-For", "203.0.113.9")],
+        )
+        token = response.json()["data"]["signIn"]["accessToken"]
+        me = await gateway.query("{ me { signIns { ip } } }", token=token)
+    assert me["data"]["me"]["signIns"][0]["ip"] == "203.0.113.9"
+
+
 async def test_a_served_gateway_takes_no_forwarded_address_it_was_not_told_to_trust(
     settings: Settings, demo_db: AsyncDatabase[Any]
 ) -> None:
