@@ -147,15 +147,17 @@ class Standings:
     def _holds(self, viewer: bool, relation: Relation | None, holds: bool) -> Standing:
         """PUBLIC (and VIEWER when `viewer`), and `relation` too when `holds`.
 
-        Built once per request for each combination: a list's rows share a few standings, and
-        one object keeps the decisions' cache (keyed by standing) a lookup by identity.
+        Built once per request for each combination: a list's rows share a few standings, so
+        equal standings are one object and the decisions' caches (keyed by standing) compare
+        them by identity before by value.
         """
-        key = (viewer, relation if holds else None)
+        extra = relation if holds else None
+        key = (viewer, extra)
         standing = self._holding.get(key)
         if standing is None:
             held = {Relation.PUBLIC, Relation.VIEWER} if viewer else {Relation.PUBLIC}
-            if key[1] is not None:
-                held.add(key[1])
+            if extra is not None:
+                held.add(extra)
             principal = self.principal
             standing = Standing(
                 held=frozenset(held),
