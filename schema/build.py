@@ -14,7 +14,6 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -28,6 +27,7 @@ from schema.enforcement.extensions import (
 )
 from schema.enforcement.guard import resolve_field
 from schema.enforcement.shapes import shape_guarded, unguarded
+from schema.extension_hooks import PlannedExtensionsRunner
 from schema.mutation import Mutation
 from schema.protections.error_shaping import OpaqueDocumentErrors
 from schema.protections.limits import Limits, document_limits
@@ -44,12 +44,13 @@ class GatewaySchema(strawberry.Schema):
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
-    ) -> SchemaExtensionsRunner:
-        """The operation's extensions, without those that only reject mode needs unless asked."""
+    ) -> PlannedExtensionsRunner:
+        """The operation's extensions, without those that only reject mode needs unless asked,
+        their hooks planned once per class (`schema.extension_hooks`)."""
         context = execution_context.context
         if not (isinstance(context, Context) and context.reject_mode):
             extensions = [e for e in extensions if not isinstance(e, RejectModeOnly)]
-        return super().create_extensions_runner(execution_context, extensions)
+        return PlannedExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
 
 def build_schema(

@@ -1,0 +1,138 @@
+"""Hooks planned once per extension class run as Strawberry runs them: each kind of hook, in
+the extensions' order, nested, seeing what fails inside them, bound to the request's own
+instances (`schema.extension_hooks`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.context import ExtensionContextManagerBase
+from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.types import ExecutionContext
+
+from schema.extension_hooks import PlannedExtensionsRunner
+
+events: list[str] = []
+
+
+class Outer(SchemaExtension):
+    """Every stage as a generator or an async generator (planned per class)."""
+
+    def on_operation(self) -> Iterator[None]:
+        events.append(f"operation {self.execution_context.query} <")
+        yield
+        events.append("operation >")
+
+    def on_parse(self) -> Iterator[None]:
+        events.append("parse outer <")
+        yield
+        events.append("parse outer >")
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        events.append("validate outer <")
+        yield
+        events.append("validate outer >")
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        events.append("execute outer <")
+        try:
+            yield
+        except RuntimeError as error:
+            events.append(f"execute outer saw {error}")
+            raise
+        events.append("execute outer >")
+
+
+class Inner(SchemaExtension):
+    """Hooks Strawberry wraps itself: a plain function and a coroutine."""
+
+    def on_parse(self) -> None:  # type: ignore[override]
+        events.append("parse inner")
+
+    async def on_validate(self) -> None:  # type: ignore[override]
+        events.append("validate inner")
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        if self.execution_context.query == "{ fail }":
+            raise RuntimeError("inner failed")
+
+
+@strawberry.type
+class Query:
+    fail: bool = False
+    ok: bool = True
+
+
+class Planned(strawberry.Schema):
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return PlannedExtensionsRunner(execution_context=execution_context, extensions=extensions)
+
+
+EXPECTED = [
+    "operation { ok } <",
+    "parse outer <",
+    "parse inner",
+    "parse outer >",
+    "validate outer <",
+    "validate inner",
+    "validate outer >",
+    "execute outer <",
+    "execute outer >",
+    "operation >",
+]
+
+
+@pytest.fixture(params=[strawberry.Schema, Planned], ids=["strawberry", "planned"])
+def schema(request: pytest.FixtureRequest) -> strawberry.Schema:
+    events.clear()
+    built: strawberry.Schema = request.param(query=Query, extensions=[Outer, Inner])
+    return built
+
+
+async def test_each_kind_of_hook_runs_in_order_and_nested(schema: strawberry.Schema) -> None:
+    result = await schema.execute("{ ok }", root_value=Query())
+    assert result.errors is None and result.data == {"ok": True}
+    assert events == EXPECTED
+
+
+async def test_a_hook_sees_what_fails_inside_it(schema: strawberry.Schema) -> None:
+    result = await schema.execute("{ fail }", root_value=Query())
+    assert [error.message for error in result.errors or []] == ["inner failed"]
+    assert events[-2:] == ["execute outer <", "execute outer saw inner failed"]
+
+
+async def test_each_request_binds_its_own_instances(schema: strawberry.Schema) -> None:
+    await schema.execute("{ ok }", root_value=Query())
+    await schema.execute("{ __typename }", root_value=Query())
+    operations = [event for event in events if event.startswith("operation ")]
+    assert operations == [
+        "operation { ok } <",
+        "operation >",
+        "operation { __typename } <",
+        "operation >",
+    ]
+
+
+async def test_only_hooks_of_other_forms_are_wrapped_per_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Outer's generator hooks are planned once; Inner's plain function and coroutine are
+    Strawberry's to wrap, each request (on_execute is an async generator: planned)."""
+    wrapped: list[str] = []
+    get_hook = ExtensionContextManagerBase.get_hook
+
+    def counting(self: ExtensionContextManagerBase, extension: SchemaExtension) -> object:
+        wrapped.append(f"{type(extension).__name__}.{self.HOOK_NAME}")
+        return get_hook(self, extension)
+
+    monkeypatch.setattr(ExtensionContextManagerBase, "get_hook", counting)
+    schema = Planned(query=Query, extensions=[Outer, Inner])
+    for _ in range(2):
+        await schema.execute("{ ok }", root_value=Query())
+    assert wrapped == ["Inner.on_parse", "Inner.on_validate"] * 2
