@@ -34,7 +34,8 @@ _STRAWBERRYS: Final = object()
 _Plan = tuple[Callable[..., Any], bool] | object | None
 
 
-#: Each extension class's plan for each stage, as first asked for.
+#: Each extension class's plan for each stage, as first asked for (a dict, not `functools.cache`:
+#: mypy does not take an extension class for `Hashable`).
 _PLANS: dict[tuple[type[SchemaExtension], str], _Plan] = {}
 
 
