@@ -73,6 +73,9 @@ EMPTY_GROWTH = 16
 #: Branches whose start width is remembered (least recently used forgotten first).
 LEARNED_BRANCHES = 4096
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: Built once: `timedelta(milliseconds=1)` per call was most of `millis` (2.4 against 0.7 µs),
+#: called for every row's key, tens of times a page.
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 class Order(Enum):
@@ -148,11 +151,11 @@ _learned: OrderedDict[tuple[str, str, str, Order, str], _Learned] = OrderedDict(
 def millis(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
+    return (moment - _EPOCH) // _MILLISECOND
 
 
 def moment(value: int) -> datetime:
-    return _EPOCH + timedelta(milliseconds=value)
+    return _EPOCH + value * _MILLISECOND
 
 
 def _at_or_after(moment_millis: int) -> dict[str, datetime]:

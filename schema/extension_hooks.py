@@ -6,7 +6,8 @@ For every request, Strawberry's context managers look up each extension's hooks
 (py-spy, seven extensions, four lifecycle stages). What a hook is (absent, a generator, an
 async generator) depends on the extension's class only, so it is worked out once per class
 and stage; a request only binds its own instances. Hooks of any other form (a plain function
-or coroutine) are left to Strawberry, per request, as before.
+or coroutine) are left to Strawberry, per request, as before. Likewise only the extensions whose
+class reports results of its own (`get_results`) are asked for them.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from strawberry.extensions.context import (
     WrappedHook,
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.types import ExecutionContext
+from strawberry.utils.await_maybe import await_maybe
 
 #: A hook Strawberry wraps itself, per request (`from_callable`).
 _STRAWBERRYS: Final = object()
@@ -107,3 +110,13 @@ class PlannedExtensionsRunner(SchemaExtensionsRunner):
 
     def executing(self) -> ExecutingContextManager:
         return _Executing(self.extensions)
+
+    async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
+        """Strawberry's, without asking the extensions that keep the base `get_results` (it
+        answers `{}`): an `await_maybe` each, every request, 11 µs for eight of them."""
+        data: dict[str, Any] = {}
+        for extension in self.extensions:
+            if type(extension).get_results is not SchemaExtension.get_results:
+                data.update(await await_maybe(extension.get_results()))
+        data.update(ctx.extensions_results)
+        return data

@@ -136,3 +136,36 @@ async def test_only_hooks_of_other_forms_are_wrapped_per_request(
     for _ in range(2):
         await schema.execute("{ ok }", root_value=Query())
     assert wrapped == ["Inner.on_parse", "Inner.on_validate"] * 2
+
+
+class Reporting(SchemaExtension):
+    def get_results(self) -> dict[str, object]:
+        return {"reported": self.execution_context.query}
+
+
+class ReportingLater(SchemaExtension):
+    async def get_results(self) -> dict[str, object]:
+        return {"later": True}
+
+
+async def test_results_of_extensions_that_report_them_reach_the_response() -> None:
+    for built in (strawberry.Schema, Planned):
+        schema = built(query=Query, extensions=[Outer, Reporting, Inner, ReportingLater])
+        result = await schema.execute("{ ok }", root_value=Query())
+        assert result.extensions == {"reported": "{ ok }", "later": True}, built
+
+
+async def test_extensions_without_results_of_their_own_are_not_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[str] = []
+
+    def counting(self: SchemaExtension) -> dict[str, object]:
+        asked.append(type(self).__name__)
+        return {}
+
+    monkeypatch.setattr(SchemaExtension, "get_results", counting)
+    schema = Planned(query=Query, extensions=[Outer, Reporting, Inner])
+    result = await schema.execute("{ ok }", root_value=Query())
+    assert result.extensions == {"reported": "{ ok }"}
+    assert asked == []
