@@ -50,12 +50,17 @@ def _plan(extension_type: type[SchemaExtension], stage: str) -> _Plan:
         return plan
 
 
+def _overrides(extension_type: type[SchemaExtension], name: str) -> bool:
+    """Whether the class has its own `name`, not `SchemaExtension`'s (which does nothing)."""
+    return getattr(extension_type, name) is not getattr(SchemaExtension, name)
+
+
 def _planned(extension_type: type[SchemaExtension], stage: str) -> _Plan:
     """How an extension class takes part in a stage: not at all (None), through a context
     manager factory taking the instance (and whether it is async), or `_STRAWBERRYS`."""
-    hook = getattr(extension_type, stage)
-    if hook is getattr(SchemaExtension, stage):
+    if not _overrides(extension_type, stage):
         return None
+    hook = getattr(extension_type, stage)
     if inspect.isgeneratorfunction(hook):
         return contextlib.contextmanager(hook), False
     if inspect.isasyncgenfunction(hook):
@@ -116,7 +121,7 @@ class PlannedExtensionsRunner(SchemaExtensionsRunner):
         answers `{}`): an `await_maybe` each, every request, 11 µs for eight of them."""
         data: dict[str, Any] = {}
         for extension in self.extensions:
-            if type(extension).get_results is not SchemaExtension.get_results:
+            if _overrides(type(extension), "get_results"):
                 data.update(await await_maybe(extension.get_results()))
         data.update(ctx.extensions_results)
         return data
