@@ -26,8 +26,11 @@ class Clock:
         return self.now
 
 
-#: The start of some counting window.
-START = 1_000 * WINDOW_SECONDS
+#: The start of some counting window, in the 22nd century: the counts written expire two
+#: windows after theirs (a TTL index), and a window of 1970 had the server's TTL pass delete
+#: them while a test ran, starting the count over (seen once under load: 1,918 admitted of
+#: 1,280).
+START = 100_000_000 * WINDOW_SECONDS
 ADDRESS = "10.0.0.1"
 
 
