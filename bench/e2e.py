@@ -5,13 +5,15 @@ database, disclosure records), so this measures what the in-process `authz_overh
 (issue 11). One embedded database (SecantusDB) holds the demo world plus 110 extra members with
 a post each; the gateway (`imoox-gateway serve`, rate limits raised out of the way) and the
 floor (`bench/floor_app.py`: plain Strawberry + PyMongo, no authorization) both serve it, each
-in its own process. Every query of `bench/workload.py` is first checked to answer the same
-data without errors on both; then `wrk` drives each app in turn with the same connections for
-the same time, after a warm-up, in `--rounds` rounds that alternate which app goes first
-(gateway, floor; floor, gateway; ...). This machine's speed drifts by a tenth or more within a
-minute (a shared VM), so one app measured after the other compares two moments as much as two
-apps: each round's ratio compares apps measured seconds apart, and the median of the rounds'
-ratios is the figure.
+in its own process, neither writing an access line (`IMOOX_ACCESS_LOG=false`; uvicorn's
+`access_log=False` for the floor): a line a request is logging, not authorization, and costs
+each app differently (README, "Speed"). Every query of `bench/workload.py` is first checked to
+answer the same data without errors on both; then `wrk` drives each app in turn with the same
+connections for the same time, after a warm-up, in `--rounds` rounds that alternate which app
+goes first (gateway, floor; floor, gateway; ...). This machine's speed drifts by a tenth or
+more within a minute (a shared VM), so one app measured after the other compares two moments as
+much as two apps: each round's ratio compares apps measured seconds apart, and the median of
+the rounds' ratios is the figure.
 
 Per query and app, over all rounds: requests per second, p50 and p99 latency (medians of the
 rounds'); the ratio gateway / floor of requests per second (the median of the rounds', each
@@ -229,6 +231,7 @@ def start_gateway(db: Database, data_dir: Path, serve_args: list[str]) -> App:
         "IMOOX_DATABASE": DATABASE,
         "IMOOX_RATE_PER_PRINCIPAL_PER_MINUTE": UNLIMITED_RATE,
         "IMOOX_RATE_PER_ADDRESS_PER_MINUTE": UNLIMITED_RATE,
+        "IMOOX_ACCESS_LOG": "false",  # as the floor: no access line (the module's docstring)
     }
     command = [
         str(Path(sys.executable).with_name("imoox-gateway")),
@@ -460,7 +463,8 @@ def table(rows: list[Row], options: argparse.Namespace) -> str:
         " counted from idle to idle, divided by the requests wrk completed plus the one in"
         " flight on each connection when it stopped. DB ops from serverStatus opcounters:"
         " q query (find), g getMore, i insert, u update, d delete, c command (aggregate,"
-        " count, …). CPU from /proc: the app's process tree, the database's process."
+        " count, …). CPU from /proc: the app's process tree, the database's process. Neither"
+        " app writes an access line."
     )
     queries = [
         f"- {r.query.name} ({r.query.handle or 'anonymous'}): `{r.query.document}`" for r in rows

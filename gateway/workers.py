@@ -52,6 +52,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "log_config": None,
+        "access_log": settings.access_log,
         "lifespan": "on",
         # The caller's address is the peer's, or what `trusted_proxy_header` names when
         # configured (`Authenticator.client`): uvicorn's own default trusts `X-Forwarded-*`
