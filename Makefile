@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: install run test lint typecheck policy-check lock bench bench-scale soak clean
+.PHONY: install run test lint typecheck policy-check lock bench bench-instructions bench-scale soak clean
 
 # Installs are pinned and hash-checked: requirements/run.txt is what serving needs (runtime and
 # the embedded database), requirements/dev.txt that plus the tools of `make test`; both written
@@ -56,6 +56,12 @@ bench: install
 	$(BIN)/python bench/authz_overhead.py
 	$(BIN)/python bench/authz_overhead.py --rows 1000 --runs 3 --warmups 1
 	$(BIN)/python bench/e2e.py
+
+# The fixed cost of a request in instructions, gateway against floor, under valgrind's callgrind
+# (Debian package `valgrind`, installed here if missing): no noise, so a change of 1 % shows.
+bench-instructions: install
+	command -v valgrind >/dev/null || apt-get install -y valgrind || (apt-get update && apt-get install -y valgrind)
+	$(BIN)/python bench/instructions.py
 
 # Cost against data size (issue 12): the demo world against +20,000 and +100,000 generated
 # accounts (about 25 min in all on 2 shared cores, mostly loading); LEVELS=2000 for a quick run.

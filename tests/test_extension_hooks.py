@@ -169,3 +169,68 @@ async def test_extensions_without_results_of_their_own_are_not_asked(
     result = await schema.execute("{ ok }", root_value=Query())
     assert result.extensions == {"reported": "{ ok }"}
     assert asked == []
+
+
+class Lone(SchemaExtension):
+    """Alone in its schema: every stage has one hook, entered without an exit stack."""
+
+    def on_parse(self) -> Iterator[None]:
+        events.append("parse <")
+        try:
+            yield
+        except Exception as error:
+            events.append(f"parse saw {type(error).__name__}")
+            raise
+        events.append("parse >")
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        events.append("execute <")
+        yield
+        if self.execution_context.query == "{ fail }":
+            raise RuntimeError("lone failed")
+        events.append("execute >")
+
+
+@pytest.fixture(params=[strawberry.Schema, Planned], ids=["strawberry", "planned"])
+def lone_schema(request: pytest.FixtureRequest) -> strawberry.Schema:
+    events.clear()
+    built: strawberry.Schema = request.param(query=Query, extensions=[Lone])
+    return built
+
+
+async def test_a_lone_hook_runs_around_its_stage(lone_schema: strawberry.Schema) -> None:
+    result = await lone_schema.execute("{ ok }", root_value=Query())
+    assert result.errors is None and result.data == {"ok": True}
+    assert events == ["parse <", "parse >", "execute <", "execute >"]
+
+
+class Swallowing(SchemaExtension):
+    """Catches what fails inside its stage and does not raise it again."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except RuntimeError as error:
+            events.append(f"swallowed {error}")
+
+
+@pytest.mark.parametrize("runner", [SchemaExtensionsRunner, PlannedExtensionsRunner])
+async def test_a_lone_hook_sees_what_fails_inside_it_and_cannot_hide_it(
+    runner: type[SchemaExtensionsRunner],
+) -> None:
+    """As Strawberry's stages: the failure reaches the hook, and still leaves the stage."""
+    events.clear()
+    schema = strawberry.Schema(query=Query)
+    context = ExecutionContext(query="{ ok }", schema=schema, allowed_operations=())
+    extension = Swallowing(execution_context=context)
+    stage = runner(execution_context=context, extensions=[extension]).executing()
+    with pytest.raises(RuntimeError, match="inside"):
+        async with stage:
+            raise RuntimeError("inside")
+    assert events == ["swallowed inside"]
+
+
+async def test_what_a_lone_hook_raises_reaches_the_answer(lone_schema: strawberry.Schema) -> None:
+    result = await lone_schema.execute("{ fail }", root_value=Query())
+    assert [error.message for error in result.errors or []] == ["lone failed"]
+    assert events == ["parse <", "parse >", "execute <"]
