@@ -173,7 +173,10 @@ def _built(name: str, uri: str, data_dir: Path) -> tuple[Any, Any]:
 
 
 def _caller(app: _Asgi) -> Callable[[], Awaitable[None]]:
-    """One POST of `DOCUMENT` to `/graphql`; fails unless answered 200 without errors."""
+    """One POST of `DOCUMENT` to `/graphql`; fails unless answered 200 without errors.
+
+    A bare ASGI call, not httpx's `ASGITransport` as the other benchmarks use: the client's own
+    work would be counted with each app's."""
     body = json.dumps({"query": DOCUMENT}).encode()
     headers = [(b"content-type", b"application/json"), (b"host", b"localhost")]
 
