@@ -9,9 +9,10 @@ import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 
 from gateway.embedded import EmbeddedServer, EmbeddedServerError
 from tests.processes import ended, watch
@@ -27,6 +28,54 @@ def test_restart_keeps_data_and_stop_leaves_no_process(tmp_path: Path) -> None:
 
     with EmbeddedServer(tmp_path) as uri, MongoClient(uri) as client:
         assert client.imoox.things.find_one({"_id": "kept"}) == {"_id": "kept", "value": 42}
+
+
+class WriteCommands(monitoring.CommandListener):
+    """The write commands a client sends, as sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in ("insert", "update", "delete", "findAndModify"):
+            self.sent.append(dict(event.command))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def _write_through(uri: str, **options: Any) -> list[dict[str, Any]]:
+    writes = WriteCommands()
+    client: MongoClient[dict[str, Any]]
+    with MongoClient(uri, event_listeners=[writes], **options) as client:
+        things = client.imoox.things
+        things.insert_many([{"_id": 1}, {"_id": 2}])
+        things.replace_one({"_id": 1}, {"value": 1}, upsert=True)
+        things.find_one_and_update({"_id": 2}, {"$inc": {"value": 1}})
+        things.delete_one({"_id": 1})
+        things.delete_one({"_id": 2})
+    return writes.sent
+
+
+def test_writes_through_its_uri_are_not_retryable(tmp_path: Path) -> None:
+    """SecantusDB scans its record of every retryable write on each one (`gateway/embedded.py`),
+    so every client of the embedded server writes without a transaction number."""
+    with EmbeddedServer(tmp_path) as uri:
+        plain = _write_through(uri)
+        retryable = _write_through(uri, retryWrites=True)
+    assert [next(iter(command)) for command in plain] == [
+        "insert",
+        "update",
+        "findAndModify",
+        "delete",
+        "delete",
+    ]
+    assert [command for command in plain if "txnNumber" in command] == []
+    # What the driver sends when writes are retryable: what the first client must not.
+    assert all("txnNumber" in command for command in retryable)
 
 
 def test_locked_storage_fails_with_one_clear_sentence(tmp_path: Path) -> None:
