@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from pymongo import AsyncMongoClient, MongoClient
 
-from bench import load
+from bench import load, wiredtiger_stats
 from bench.procstat import cpu_seconds
 from bench.workload import (
     FLOOR_PRINCIPAL_HEADER,
@@ -101,6 +101,8 @@ class Snapshot:
     operations: dict[str, int]
     app_cpu: float
     db_cpu: float
+    #: `wiredtiger_stats.STALL_COUNTERS`, with `--wiredtiger-stats` (else empty).
+    storage: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +167,8 @@ class Database:
     client: MongoClient[dict[str, Any]]
     #: Commands each `serverStatus` read adds to the counters itself.
     own_commands: int
+    #: Where WiredTiger logs its counters (`--wiredtiger-stats`), else None.
+    storage_log: Path | None
 
     def snapshot(self, app: App) -> Snapshot:
         counters = self.client.admin.command("serverStatus")["opcounters"]
@@ -172,6 +176,7 @@ class Database:
             operations={name: int(counters.get(name, 0)) for name in OPCOUNTERS_WITH_COMMAND},
             app_cpu=cpu_seconds(app.process.pid),
             db_cpu=cpu_seconds(self.pid),
+            storage=wiredtiger_stats.counters(self.storage_log) if self.storage_log else {},
         )
 
 
@@ -180,9 +185,12 @@ def progress(message: str) -> None:
 
 
 @contextmanager
-def database(data_dir: Path) -> Iterator[Database]:
-    """The embedded server, seeded with the benchmark's world."""
-    server = EmbeddedServer(data_dir)
+def database(data_dir: Path, *, storage_stats: bool = False) -> Iterator[Database]:
+    """The embedded server, seeded with the benchmark's world; with `storage_stats`, logging
+    WiredTiger's counters."""
+    storage_log = data_dir / "wiredtiger-stats" if storage_stats else None
+    environment = wiredtiger_stats.environment(storage_log) if storage_log else None
+    server = EmbeddedServer(data_dir, environment=environment)
     with server as uri:
         assert server.pid is not None
         progress(f"database started (pid {server.pid}); seeding the demo world and extras")
@@ -191,7 +199,7 @@ def database(data_dir: Path) -> Iterator[Database]:
         try:
             first = client.admin.command("serverStatus")["opcounters"]["command"]
             second = client.admin.command("serverStatus")["opcounters"]["command"]
-            yield Database(uri, server.pid, client, own_commands=second - first)
+            yield Database(uri, server.pid, client, second - first, storage_log)
         finally:
             client.close()
 
@@ -372,6 +380,7 @@ def measure(
         f"{query.name:<11} {app.name:<7} {result.per_second:8.1f} req/s  p50 {result.p50_ms:.1f} ms"
         f"  p99 {result.p99_ms:.1f} ms  {measurement.operations_total:.2f} DB ops/req"
         + (f"  {result.failed} FAILED" if result.failed else "")
+        + wiredtiger_stats.change(before.storage, after.storage)
     )
     return measurement
 
@@ -477,7 +486,9 @@ def benchmark(options: argparse.Namespace) -> list[Row]:
     queries = tuple(q for q in QUERIES if q.name in options.queries)
     with tempfile.TemporaryDirectory(prefix="imoox-e2e-") as temp, ExitStack() as stack:
         data_dir = Path(temp)
-        db = stack.enter_context(database(data_dir / "database"))
+        db = stack.enter_context(
+            database(data_dir / "database", storage_stats=options.wiredtiger_stats)
+        )
         gateway = stack.enter_context(running(start_gateway(db, data_dir, options.serve_arg)))
         floor = stack.enter_context(running(start_floor(db, data_dir)))
         check_answers(gateway, floor, queries)
@@ -509,6 +520,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         action="append",
         default=[],
         help="extra argument for `imoox-gateway serve` (repeat it), e.g. --serve-arg=--workers",
+    )
+    parser.add_argument(
+        "--wiredtiger-stats",
+        action="store_true",
+        help="log the embedded database's WiredTiger counters and print its forced evictions "
+        "per run (how its stalls look from inside; bench/wiredtiger_stats.py)",
     )
     options = parser.parse_args(argv)
     if options.rounds < 1 or options.seconds < 1:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -44,16 +44,19 @@ class EmbeddedServer:
         timeout: float = 30.0,
         stop_timeout: float = 10.0,
         options: Sequence[str] = (),
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         """`timeout` bounds the start; `stop_timeout` is how long the server may take to stop
         (its closing checkpoint) once asked, by `stop()` or by the gateway's death, before it is
-        killed. `options` go to the server as they are (the test suite enables fail points)."""
+        killed. `options` go to the server as they are (the test suite enables fail points);
+        `environment` is added to its environment (a bench turns on WiredTiger's statistics)."""
         self.storage_path = data_dir / "db"
         self.log_path = data_dir / "secantus.log"
         self.host = host
         self.timeout = timeout
         self.stop_timeout = stop_timeout
         self.options = tuple(options)
+        self.environment = dict(environment or {})
         self._process: subprocess.Popen[bytes] | None = None
         self._reaper: subprocess.Popen[bytes] | None = None
         self.uri: str | None = None
@@ -119,6 +122,7 @@ class EmbeddedServer:
                 ),
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
+                env={**os.environ, **self.environment},
                 stderr=subprocess.STDOUT,
                 # Its own session: Ctrl-C reaches the gateway only, which then stops the server
                 # in order; the parent-death signal (`command`) stops it if the gateway is killed.

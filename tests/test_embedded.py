@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 from pymongo import MongoClient, monitoring
 
+from bench import wiredtiger_stats
 from gateway.embedded import EmbeddedServer, EmbeddedServerError
 from tests.processes import ended, watch
 
@@ -76,6 +79,23 @@ def test_writes_through_its_uri_are_not_retryable(tmp_path: Path) -> None:
     assert [command for command in plain if "txnNumber" in command] == []
     # What the driver sends when writes are retryable: what the first client must not.
     assert all("txnNumber" in command for command in retryable)
+
+
+def test_its_environment_reaches_the_server(tmp_path: Path) -> None:
+    """`environment` is the server's: here it turns on WiredTiger's statistics log, which
+    `bench/e2e.py --wiredtiger-stats` reads (README, "Speed")."""
+    logged = tmp_path / "wiredtiger-stats"
+    environment = wiredtiger_stats.environment(logged)
+    with EmbeddedServer(tmp_path, environment=environment) as uri, MongoClient(uri) as client:
+        client.imoox.things.insert_one({"_id": "one"})
+        deadline = time.monotonic() + 10
+        while not (logs := list(logged.glob("WiredTigerStat.*"))) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert logs, "WiredTiger logged no statistics: the environment did not reach the server"
+    first = json.loads(logs[0].read_text().splitlines()[0])["wiredTiger"]
+    for section, counter in wiredtiger_stats.STALL_COUNTERS.values():
+        assert isinstance(first[section][counter], int)
+    assert set(wiredtiger_stats.counters(logged)) == set(wiredtiger_stats.STALL_COUNTERS)
 
 
 def test_locked_storage_fails_with_one_clear_sentence(tmp_path: Path) -> None:
