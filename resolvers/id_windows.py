@@ -63,15 +63,17 @@ def bound(at: int) -> str | None:
     return PREFIX + "".join(reversed(digits)).rstrip(ALPHABET[0])
 
 
-#: How many times wider a range may grow from one read to the next (an empty one: by this).
-GROWTH = 4
+#: How many times wider a range may be than the one before: after an empty one, and after
+#: one with rows (whose count, when small, says little of the density).
+GROWTH_EMPTY, GROWTH_SEEN = 4, 2
 #: The first range's share of the id space, before anything is known of the ids: about 5
 #: accounts of 20,000 with sign-up ids.
 FIRST_WIDTH = END // 4096
-#: Rows per position (the density of ids), per database and list, learned from earlier
-#: pages: where a range of the right width for a page starts. A hint only: any value gives the
-#: same answer.
-_density: dict[tuple[str, ...], float] = {}
+#: The rows the last page of a list read and the positions they spanned, per database and
+#: list: the density of ids, where a range of the right width for a page starts, counted
+#: again with what each page reads (a sparse stretch then narrows the next range instead of
+#: widening it fourfold). A hint only: any value gives the same answer.
+_density: dict[tuple[str, ...], tuple[int, int]] = {}
 _DENSITY_LISTS = 4096
 
 
@@ -108,7 +110,8 @@ async def read_ids(
     tested: list[dict[str, Any]] = []
     passed: list[dict[str, Any]] = []
     start = position(after) if after else FIRST
-    at, width, exhausted = start, _first_width(hint, first + 1), False
+    known_rows, known_span = _density.get(hint, (0, 0))
+    at, width, exhausted = start, _first_width(known_rows, known_span, first + 1), False
     project = dict.fromkeys(fields, 1)
     while len(passed) <= first and len(tested) < budget and not exhausted:
         ids = _range(start, at, at + width, after)
@@ -135,12 +138,18 @@ async def read_ids(
         wanted = ceil((first + 1 - len(passed)) * len(tested) / len(passed)) if passed else left
         at, width = (
             at + width,
-            _next_width(len(tested), at + width - start, width, min(wanted, left)),
+            _next_width(
+                known_rows + len(tested),
+                known_span + at + width - start,
+                width,
+                min(wanted, left),
+                bool(tested),
+            ),
         )
     if tested:
         # A range cut short by the page ends at the last row read, not at its far end.
         spanned = (position(tested[-1]["_id"]) + 1 if not exhausted else at) - start
-        _learn(hint, len(tested) / max(spanned, 1))
+        _learn(hint, len(tested), max(spanned, 1))
     return IdPage(passed, tested, exhausted)
 
 
@@ -155,20 +164,21 @@ def _range(start: int, at: int, end: int, after: str | None) -> dict[str, str]:
     return ids
 
 
-def _first_width(hint: tuple[str, ...], wanted: int) -> int:
-    density = _density.get(hint)
-    return max(1, int(wanted * 1.25 / density)) if density else FIRST_WIDTH
+def _first_width(rows: int, span: int, wanted: int) -> int:
+    return max(1, int(wanted * 1.25 * span / rows)) if rows else FIRST_WIDTH
 
 
-def _next_width(read: int, spanned: int, width: int, wanted: int) -> int:
-    """Wide enough for `wanted` more rows at the density seen (at most `GROWTH` times the
-    last range; that many times wider after an empty start)."""
-    if read == 0:
-        return width * GROWTH
-    return max(1, min(int(max(wanted, 1) * 1.25 * spanned / read), width * GROWTH))
+def _next_width(rows: int, span: int, width: int, wanted: int, seen: bool) -> int:
+    """Wide enough for `wanted` more rows at the density of `rows` in `span` positions (what
+    the last page and this one read), at most `GROWTH_SEEN` times the last range once this
+    page has read rows, `GROWTH_EMPTY` times while it has not."""
+    if rows == 0:
+        return width * GROWTH_EMPTY
+    wider = int(max(wanted, 1) * 1.25 * span / rows)
+    return max(1, min(wider, width * (GROWTH_SEEN if seen else GROWTH_EMPTY)))
 
 
-def _learn(hint: tuple[str, ...], density: float) -> None:
+def _learn(hint: tuple[str, ...], rows: int, span: int) -> None:
     if len(_density) >= _DENSITY_LISTS:
         _density.clear()
-    _density[hint] = density
+    _density[hint] = (rows, span)
