@@ -75,11 +75,6 @@ FIRST_WIDTH = END // 4096
 #: widening it fourfold). A hint only: any value gives the same answer.
 _density: dict[tuple[str, ...], tuple[int, int]] = {}
 _DENSITY_LISTS = 4096
-#: A range holding under 1/SURPRISE of the rows the densities seen promised (6 or fewer of
-#: the 26 sized for a page of 20: by chance, 3 in a million) means the list thinned out since
-#: the last page: the rest of the page goes by its own rows, as fast as before that page was
-#: learned (a list 100 times sparser than learned: 6 reads, not 10).
-SURPRISE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +114,6 @@ async def read_ids(
     at, width, exhausted = start, _first_width(known_rows, known_span, first + 1), False
     project = dict.fromkeys(fields, 1)
     while len(passed) <= first and len(tested) < budget and not exhausted:
-        expected = _expected(known_rows + len(tested), known_span + at - start, width)
         ids = _range(start, at, at + width, after)
         limit = budget - len(tested)
         found = await gathered(
@@ -130,8 +124,6 @@ async def read_ids(
             for branch in branches
         )
         exhausted = "$lt" not in ids and all(len(rows) < limit for rows in found)
-        if known_rows and sum(map(len, found)) * SURPRISE < expected:
-            known_rows = known_span = 0  # far sparser here than the last page: go by this one
         for row in sorted((row for rows in found for row in rows), key=lambda row: row["_id"]):
             if len(tested) == budget:
                 exhausted = False  # rows of this range are left unread
@@ -170,11 +162,6 @@ def _range(start: int, at: int, end: int, after: str | None) -> dict[str, str]:
     if after:  # positions only approximate ids of other characters: never before `after`
         ids["$gt"] = after
     return ids
-
-
-def _expected(rows: int, span: int, width: int) -> float:
-    """How many rows a range of `width` holds at the density of `rows` in `span` positions."""
-    return width * rows / span if rows and span else 0.0
 
 
 def _first_width(rows: int, span: int, wanted: int) -> int:

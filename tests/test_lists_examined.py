@@ -126,38 +126,6 @@ async def test_a_page_of_members_examines_about_a_page(
     assert all(cost.docs <= PAGE + 1 + SLACK and not cost.collection_scans for cost in costs), costs
 
 
-async def test_a_domain_that_thinned_out_is_paged_in_a_few_reads(
-    settings: Settings, demo_db: AsyncDatabase[Any]
-) -> None:
-    """A page learns the density of 3,000 members; then all but 30 leave. The next page
-    sizes its ranges by what it finds, not by the density learned: 7 reads (11 when the whole
-    page went by the density learned)."""
-    now, draw = datetime.now(UTC), random.Random(12)
-    ids = [signup_id(draw) for _ in range(ROWS)]
-    await demo_db[c.ACCOUNTS].insert_many(
-        {
-            "_id": id_,
-            "username": f"member{n:05d}",
-            "email": f"member{n:05d}@uni-graz.example",
-            "display_name": f"Member {n}",
-            "domain": "uni-graz",
-            "status": "ACTIVE",
-            "created_at": now,
-        }
-        for n, id_ in enumerate(ids)
-    )
-    capture = ReadCapture()
-    async with running(settings, event_listeners=[capture]) as gateway:
-        assert "errors" not in await gateway.query(MEMBERS, {"after": None}, as_="dora")
-        await demo_db[c.ACCOUNTS].delete_many({"_id": {"$in": ids[30:]}})
-        capture.take()
-        body = await gateway.query(MEMBERS, {"after": None}, as_="dora")
-        _, reads = capture.take()
-    assert len(body["data"]["domain"]["members"]["edges"]) == PAGE
-    members_reads = [read for read in reads if read.command[read.name] == c.ACCOUNTS]
-    assert len(members_reads) <= 8, len(members_reads)
-
-
 def _last_cursor(root: str) -> Callable[[dict[str, Any]], str | None]:
     """The cursor of the last row of a list answered at `root` (a path of keys)."""
 
