@@ -31,7 +31,7 @@ from functools import lru_cache
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import AutoReconnect, BulkWriteError
 
 from authz.disclosures import Disclosed, Disclosures
 from authz.interests import INTERESTS
@@ -50,6 +50,8 @@ HISTORY = timedelta(days=730)
 #: Accounts per chunk, and chunks loaded at once (measured: see /work/notes/scale.md).
 CHUNK = 100
 CONCURRENCY = 4
+#: The waits (s) before each new attempt of an insert whose connection was lost.
+RECONNECT_WAITS = (0.1, 0.5)
 
 _NAMED = tuple(account_id(name) for name in ("alice", "bob", "carol", "dora", "erin"))
 _INTERESTS = sorted(INTERESTS)
@@ -483,6 +485,20 @@ class Progress:
 
 
 async def _insert(db: AsyncDatabase[Any], collection: str, docs: list[dict[str, Any]]) -> int:
+    """Insert what is not there yet, again after a lost connection (`RECONNECT_WAITS`).
+
+    The embedded server's URI turns the driver's retryable writes off, so a connection the
+    server drops fails the insert outright; the documents that went in before are duplicates
+    the next attempt skips, so the load goes on instead of ending there."""
+    for wait in RECONNECT_WAITS:
+        try:
+            return await _insert_once(db, collection, docs)
+        except AutoReconnect:
+            await asyncio.sleep(wait)
+    return await _insert_once(db, collection, docs)
+
+
+async def _insert_once(db: AsyncDatabase[Any], collection: str, docs: list[dict[str, Any]]) -> int:
     """Insert what is not there yet; any refusal other than an existing `_id` is raised (a
     document the validator refuses is a bug in this module)."""
     try:

@@ -249,3 +249,30 @@ async def test_the_capture_keeps_a_requests_reads_and_not_the_gateways_own(
     assert body == {"data": {"content": {"id": "post-alice-garden"}}}
     assert {read.command[read.name] for read in reads} == {c.CONTENT}
     assert all("lsid" not in read.command and "$db" not in read.command for read in reads)
+
+
+async def test_a_load_outlives_connections_the_server_closes(
+    mongo_uri: str, mongo: AsyncMongoClient[dict[str, Any]], demo_db: AsyncDatabase[Any]
+) -> None:
+    """The embedded server's URI turns retryable writes off, so a connection it drops fails an
+    insert outright: the loader inserts again what may not be in (its inserts are idempotent)."""
+    demo = await _counts(demo_db)
+    app_name = f"scale-faults-{uuid.uuid4().hex[:8]}"
+    loader: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongo_uri, appName=app_name, tz_aware=True
+    )
+    await mongo.admin.command(
+        "configureFailPoint",
+        "failCommand",
+        mode={"times": 3},
+        data={"failCommands": ["insert"], "appName": app_name, "closeConnection": True},
+    )
+    try:
+        await load_scale_world(loader[demo_db.name], 100, UNTIL, _quiet)
+    finally:
+        await mongo.admin.command("configureFailPoint", "failCommand", mode="off")
+        await loader.close()
+    expected = dict(demo)
+    for name, docs in chunk_documents(1, 100, UNTIL).by_collection.items():
+        expected[name] += len(docs)
+    assert await _counts(demo_db) == expected
