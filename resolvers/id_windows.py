@@ -165,7 +165,7 @@ def _range(start: int, at: int, end: int, after: str | None) -> dict[str, str]:
 
 
 def _first_width(rows: int, span: int, wanted: int) -> int:
-    return max(1, int(wanted * 1.25 * span / rows)) if rows else FIRST_WIDTH
+    return _width_for(wanted, rows, span) if rows else FIRST_WIDTH
 
 
 def _next_width(rows: int, span: int, width: int, wanted: int, seen: bool) -> int:
@@ -174,8 +174,14 @@ def _next_width(rows: int, span: int, width: int, wanted: int, seen: bool) -> in
     page has read rows, `GROWTH_EMPTY` times while it has not."""
     if rows == 0:
         return width * GROWTH_EMPTY
-    wider = int(max(wanted, 1) * 1.25 * span / rows)
-    return max(1, min(wider, width * (GROWTH_SEEN if seen else GROWTH_EMPTY)))
+    wider = _width_for(max(wanted, 1), rows, span)
+    return min(wider, width * (GROWTH_SEEN if seen else GROWTH_EMPTY))
+
+
+def _width_for(wanted: int, rows: int, span: int) -> int:
+    """The positions that hold `wanted` rows and a quarter more at the density of `rows` in
+    `span` positions (at least one)."""
+    return max(1, int(wanted * 1.25 * span / rows))
 
 
 def _learn(hint: tuple[str, ...], rows: int, span: int) -> None:
