@@ -43,6 +43,7 @@ from gateway.recovery import Reconnects
 from gateway.settings import Settings
 from gateway.telemetry import tracing_configured
 from resolvers import jobs
+from resolvers.background import closed
 from resolvers.collections import ensure_schema
 from resolvers.content import detach_comments
 from resolvers.disclosures import DisclosureWriter, group_stored_records
@@ -91,7 +92,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
                 # records still being inserted are in before the client closes.
                 await app.state.disclosure_writer.flush()
         finally:
-            await client.close()
+            await closed(client)
 
     verifier, issuer = token_keys(settings)
     standing = TokenStanding()

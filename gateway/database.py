@@ -19,6 +19,7 @@ from pymongo.errors import (
 from gateway.embedded import EmbeddedServer
 from gateway.settings import Settings
 from gateway.supervisor import Supervisor
+from resolvers.background import closed
 from resolvers.collections import ensure_schema
 
 T = TypeVar("T")
@@ -93,6 +94,6 @@ def run_with_database(settings: Settings, work: Callable[[AsyncDatabase[Any]], A
             await ensure_schema(db)
             return await work(db)
         finally:
-            await client.close()
+            await closed(client)
 
     return asyncio.run(main())

@@ -1,12 +1,17 @@
-"""Stopping a background task without hanging on it."""
+"""Stopping a background task, and closing a client, without hanging on the database."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import pymongo
+from pymongo import AsyncMongoClient
+
 #: How long a stopping task may take to end.
 STOP_SECONDS = 5.0
+#: How long closing a client may wait for the database to end the client's sessions.
+CLOSE_SECONDS = 1.0
 
 
 async def stop(task: asyncio.Task[Any], running: asyncio.Event) -> None:
@@ -16,3 +21,14 @@ async def stop(task: asyncio.Task[Any], running: asyncio.Event) -> None:
     running.clear()
     task.cancel()
     await asyncio.wait([task], timeout=STOP_SECONDS)
+
+
+async def closed(client: AsyncMongoClient[Any]) -> None:
+    """Close `client`, giving a stalled or gone database `CLOSE_SECONDS` at most.
+
+    PyMongo first ends the client's sessions on the server (`endSessions`), waiting for a
+    server as long as selection allows (30 s by default) and for its answer without a bound:
+    a shutdown then hung for as long. Ending them is a courtesy (the server drops idle
+    sessions after 30 minutes), so a deadline may cut it short."""
+    with pymongo.timeout(CLOSE_SECONDS):
+        await client.close()

@@ -17,7 +17,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import erasure, leases, policy_versions, rollup_rebuild
-from resolvers.background import stop
+from resolvers.background import closed, stop
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ async def resuming(uri: str, database: str) -> AsyncIterator[None]:
         yield
     finally:
         await stop(task, running)
-        await client.close()
+        await closed(client)
 
 
 async def _resume_forever(db: AsyncDatabase[Any], running: asyncio.Event) -> None:

@@ -31,7 +31,7 @@ from pymongo import AsyncMongoClient, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
-from resolvers.background import stop
+from resolvers.background import closed, stop
 from resolvers.collections import RATE_COUNTS
 from resolvers.rollups import by_ids
 
@@ -173,7 +173,7 @@ class RateCounts:
         finally:
             await stop(task, running)
             self._db = None
-            await client.close()
+            await closed(client)
 
     async def _flush_forever(self, running: asyncio.Event) -> None:
         failing = False

@@ -32,7 +32,7 @@ import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,6 +50,7 @@ from pymongo.monitoring import (
 
 from resolvers import tokens
 from resolvers.admin import account_standing_of_token
+from resolvers.background import STOP_SECONDS, closed
 from resolvers.collections import ACCOUNTS, REVOKED_TOKENS, STANDING_MARKS
 
 log = logging.getLogger(__name__)
@@ -147,28 +148,29 @@ class TokenStanding:
     async def following(self, uri: str, database: str) -> AsyncIterator[None]:
         """Follow the database's changes in the background while the context is open."""
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, appname=STREAM_APP_NAME)
-        stopping = asyncio.Event()
-        task = asyncio.create_task(self._follow(client[database], stopping), name="token-standing")
+        running = asyncio.Event()
+        running.set()
+        task = asyncio.create_task(self._follow(client[database], running), name="token-standing")
         try:
             yield
         finally:
-            # The driver can take a cancellation for a lost connection and retry its read:
-            # closing the client ends that read, and the loop sees `stopping`.
-            stopping.set()
+            running.clear()
             task.cancel()
-            await client.close()
-            with suppress(asyncio.CancelledError):
-                await task
+            # The driver can take the cancellation for a lost connection and read on: on a
+            # closed client its next read fails and the loop sees `running` cleared. A read
+            # stuck on a stalled database is waited for `STOP_SECONDS`, not until it answers.
+            await closed(client)
+            await asyncio.wait([task], timeout=STOP_SECONDS)
 
-    async def _follow(self, db: AsyncDatabase[Any], stopping: asyncio.Event) -> None:
+    async def _follow(self, db: AsyncDatabase[Any], running: asyncio.Event) -> None:
         """Follow the stream until stopped, opening it anew (after a growing wait) when it
         breaks."""
         retry = FIRST_RETRY
-        while not stopping.is_set():
+        while running.is_set():
             try:
                 await self._follow_one_stream(db)
             except (PyMongoError, _StartOver) as error:
-                if stopping.is_set():
+                if not running.is_set():
                     return
                 log.warning(
                     "token standing: stream stopped, reading the database until it is back",

@@ -10,7 +10,9 @@ real SIGTERMs.
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
+import time
 from typing import Any
 
 import httpx
@@ -26,9 +28,12 @@ from resolvers.disclosures import DisclosureWriter
 from tests.client import GatewayClient
 from tests.disclosure_records import records
 from tests.disclosures import record
-from tests.faults.outages import READ_EMAIL, eventually
+from tests.faults.outages import READ_EMAIL, Supervised, eventually
 
 BLOCK_MS = 3000
+#: Far above what a stalled database now holds a shutdown (a few seconds), far below the 30 s
+#: each client's close waited before.
+STALLED_SHUTDOWN_SECONDS = 15
 
 
 class Finds(monitoring.CommandListener):
@@ -120,3 +125,25 @@ async def test_flush_returns_once_every_record_handed_over_is_stored(
     assert [write.done() for write in writes] == [True, True]
     await asyncio.gather(*writes)
     assert sorted(await db[DISCLOSURES].distinct("subjects")) == ["acct-a", "acct-b"]
+
+
+async def test_the_app_stops_within_seconds_when_its_database_has_stalled(
+    supervised: Supervised,
+) -> None:
+    """A SIGTERM while the database hangs (or is gone): every client of the app ends its
+    sessions on the server as it closes, which PyMongo waits for as long as server selection
+    allows (30 s by default) and for the answer without a bound; 32 s and more before each
+    close was bounded (`resolvers.background.closed`)."""
+    app = create_app(supervised.settings)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+        ) as http:
+            answer = await http.post("/graphql", json={"query": "{ __typename }"})
+            assert answer.status_code == 200
+        await asyncio.sleep(0.5)  # the background tasks have used their clients
+        supervised.stop()
+        leaving = time.monotonic()
+    took = time.monotonic() - leaving
+    supervised.signal(signal.SIGCONT)
+    assert took < STALLED_SHUTDOWN_SECONDS, took
