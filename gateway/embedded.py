@@ -117,6 +117,12 @@ class EmbeddedServer:
                         str(self.storage_path),
                         "--log-level",
                         "INFO",
+                        # Every commit synced to its journal before the reply: SecantusDB
+                        # acknowledges a write before writing its journal record otherwise,
+                        # and a SIGKILL (the supervisor's and the reaper's last resort, an
+                        # OOM kill) lost every write since the last checkpoint, disclosure
+                        # records and erasure jobs included (README, "Quick start").
+                        "--sync-on-commit",
                         *self.options,
                     ],
                 ),

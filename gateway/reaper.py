@@ -7,9 +7,9 @@ death signal for each thread of a killed gateway that was the database's parent 
 once the gateway is dead nothing is left to escalate. This process, started beside the database,
 is: it waits until the gateway's end of a pipe closes - the kernel closes it when the gateway
 dies - then gives the database `grace` seconds and SIGKILLs it. SIGKILL loses no acknowledged
-write: SecantusDB journals every commit (WiredTiger's log, in the page cache before the reply)
-and replays the journal when it next starts; SIGTERM stays the first resort only for its clean
-checkpoint.
+write: the embedded server syncs each commit to its journal before the reply
+(`--sync-on-commit`) and replays the journal when it next starts; SIGTERM stays the first
+resort only for its clean checkpoint.
 
 Run as `python -m gateway.reaper GRACE PIDFD` with the pipe as stdin and PIDFD a pidfd of the
 database: a pid could name another process by the time it is used, a pidfd cannot.

@@ -33,6 +33,27 @@ def test_restart_keeps_data_and_stop_leaves_no_process(tmp_path: Path) -> None:
         assert client.imoox.things.find_one({"_id": "kept"}) == {"_id": "kept", "value": 42}
 
 
+def test_a_write_it_acknowledged_survives_its_sigkill(tmp_path: Path) -> None:
+    """SIGKILL (the supervisor's and the reaper's last resort, an OOM kill) loses no write the
+    server acknowledged: without `--sync-on-commit` every write since the last checkpoint came
+    back gone (0 of 50), an erasure's job record with them."""
+    server = EmbeddedServer(tmp_path)
+    with server as uri:
+        with MongoClient(uri) as client:
+            client.imoox.things.insert_many([{"_id": n} for n in range(25)])
+            for n in range(25, 50):
+                client.imoox.things.insert_one({"_id": n})
+            client.imoox.things.update_one({"_id": 0}, {"$set": {"kept": True}})
+        assert server.pid is not None
+        pidfd = watch(server.pid)
+        os.kill(server.pid, signal.SIGKILL)
+        assert ended(pidfd)
+        assert server.restart()
+        with MongoClient(uri) as client:
+            assert client.imoox.things.count_documents({}) == 50
+            assert client.imoox.things.find_one({"_id": 0}) == {"_id": 0, "kept": True}
+
+
 class WriteCommands(monitoring.CommandListener):
     """The write commands a client sends, as sent."""
 
