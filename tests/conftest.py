@@ -34,9 +34,11 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if uri := os.environ.get("MONGODB_URI"):
         yield uri
         return
-    # Fail points (`configureFailPoint`) let tests break the token standing stream.
+    # Fail points (`configureFailPoint`) let tests break the token standing stream. Nothing
+    # kills this server, so its commits need not survive a SIGKILL (the servers of
+    # tests/test_embedded.py and tests/faults are crash-safe, as `serve`'s is).
     with EmbeddedServer(
-        tmp_path_factory.mktemp("embedded"), options=["--enable-test-commands"]
+        tmp_path_factory.mktemp("embedded"), options=["--enable-test-commands"], crash_safe=False
     ) as uri:
         yield uri
 
