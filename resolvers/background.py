@@ -14,12 +14,19 @@ STOP_SECONDS = 5.0
 CLOSE_SECONDS = 1.0
 
 
-async def stop(task: asyncio.Task[Any], running: asyncio.Event) -> None:
+async def stop(
+    task: asyncio.Task[Any], running: asyncio.Event, client: AsyncMongoClient[Any] | None = None
+) -> None:
     """Clear `running` (the task's loop checks it) and cancel the task, then wait for it at
     most `STOP_SECONDS`: PyMongo's retried operations can absorb a cancellation, and a
-    shutdown must not hang on one. A task still busy then ends at its loop's next check."""
+    shutdown must not hang on one. A task still busy then ends at its loop's next check.
+
+    `client`, the task's own, is closed before the wait: a read the driver went on with after
+    the cancellation then fails at its next round instead of running until the wait ends."""
     running.clear()
     task.cancel()
+    if client is not None:
+        await closed(client)
     await asyncio.wait([task], timeout=STOP_SECONDS)
 
 

@@ -50,7 +50,7 @@ from pymongo.monitoring import (
 
 from resolvers import tokens
 from resolvers.admin import account_standing_of_token
-from resolvers.background import STOP_SECONDS, closed
+from resolvers.background import stop
 from resolvers.collections import ACCOUNTS, REVOKED_TOKENS, STANDING_MARKS
 
 log = logging.getLogger(__name__)
@@ -154,13 +154,8 @@ class TokenStanding:
         try:
             yield
         finally:
-            running.clear()
-            task.cancel()
-            # The driver can take the cancellation for a lost connection and read on: on a
-            # closed client its next read fails and the loop sees `running` cleared. A read
-            # stuck on a stalled database is waited for `STOP_SECONDS`, not until it answers.
-            await closed(client)
-            await asyncio.wait([task], timeout=STOP_SECONDS)
+            # Its client closes before the wait (`stop`): a stream read the driver retried ends.
+            await stop(task, running, client)
 
     async def _follow(self, db: AsyncDatabase[Any], running: asyncio.Event) -> None:
         """Follow the stream until stopped, opening it anew (after a growing wait) when it
