@@ -60,6 +60,7 @@ from bench.workload import (
     BenchQuery,
     seed_bench_world,
 )
+from gateway import child
 from gateway.app import token_keys
 from gateway.embedded import EmbeddedServer
 from gateway.settings import Settings
@@ -276,7 +277,11 @@ def _spawn(
 ) -> App:
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, env=env
+            child.command(os.getpid(), command),  # ends with the benchmark, even a killed one
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
     app = App(name, process, f"http://127.0.0.1:{port}/graphql", log_path, headers_for)
     progress(f"{name} starting (pid {process.pid}) on port {port}")

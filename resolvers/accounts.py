@@ -22,9 +22,20 @@ async def accounts_by_id(
     fields: Iterable[str],
     where: Mapping[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """The accounts among `ids` matching `where`, by id, reading only `fields`, in one query."""
+    """The accounts among `ids` matching `where`, by id, reading only `fields`, in one query.
+
+    One id (a caller's own account, most requests) is a point read: SecantusDB spends about
+    a tenth less of its CPU on `find_one` by `$eq` than on a one-element `$in` in a batched
+    cursor (0.38 against 0.43 ms, medians of 12 runs of 3,000, issue 11). `$eq`, not a bare
+    value: an id is compared as a value whatever it holds, as inside `$in`.
+    """
+    projection = dict.fromkeys(fields, 1)
+    if len(ids) == 1:
+        only = {"_id": {"$eq": ids[0]}, **(where or {})}
+        doc = await db[ACCOUNTS].find_one(only, projection)
+        return {doc["_id"]: doc} if doc else {}
     query = {"_id": {"$in": list(ids)}, **(where or {})}
-    cursor = db[ACCOUNTS].find(query, dict.fromkeys(fields, 1)).batch_size(BATCH_SIZE)
+    cursor = db[ACCOUNTS].find(query, projection).batch_size(BATCH_SIZE)
     return {doc["_id"]: doc async for doc in cursor}
 
 

@@ -47,7 +47,8 @@ from resolvers.rollups import drifted, rebuilding
 SEED = "imoox-scale-1"
 #: How far back the generated institution's history goes.
 HISTORY = timedelta(days=730)
-#: Accounts per chunk, and chunks loaded at once (measured: see /work/notes/scale.md).
+#: Accounts per chunk (the unit an interrupted load resumes from), and chunks loaded at once
+#: (enough to keep both cores busy while some chunks wait on the database).
 CHUNK = 100
 CONCURRENCY = 4
 #: The waits (s) before each new attempt of an insert whose connection was lost.
