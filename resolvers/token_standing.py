@@ -61,6 +61,10 @@ FRESHNESS = 1.0
 MARK_EVERY = 0.25
 #: How long one round waits for changes when there are none (under MARK_EVERY).
 ROUND_WAIT_MS = 100
+#: A round (a wait for changes, a mark's write) not answered within this is on a lost
+#: connection (one dropped without a reset, a stalled server): the stream starts over,
+#: instead of waiting for TCP keep-alive with memory unusable meanwhile.
+ROUND_TIMEOUT_MS = 5000
 #: A mark outlives its process this long, then expires.
 MARK_KEPT = timedelta(hours=1)
 #: Accounts kept (least recently used go first): about 200 bytes each.
@@ -147,7 +151,9 @@ class TokenStanding:
     @asynccontextmanager
     async def following(self, uri: str, database: str) -> AsyncIterator[None]:
         """Follow the database's changes in the background while the context is open."""
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, appname=STREAM_APP_NAME)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            uri, appname=STREAM_APP_NAME, socketTimeoutMS=ROUND_TIMEOUT_MS
+        )
         running = asyncio.Event()
         running.set()
         task = asyncio.create_task(self._follow(client[database], running), name="token-standing")

@@ -90,18 +90,31 @@ async def answers_until_from_memory(
     return statuses
 
 
+def reading_again(ask: Ask, reads: StandingReads) -> Callable[[], Awaitable[bool]]:
+    """Whether the next request, let in, read its standing (memory could not prove fresh)."""
+
+    async def read_again() -> bool:
+        before = reads.commands["find"]
+        assert await ask() == 200
+        return reads.commands["find"] > before
+
+    return read_again
+
+
 async def warm(ask: Ask, reads: StandingReads) -> None:
     """Until a signed-in request is answered without reading its standing, all let in."""
     assert set(await answers_until_from_memory(ask, reads)) == {200}
 
 
 @asynccontextmanager
-async def fail_point(mongo: AsyncMongoClient[dict[str, Any]], **data: Any) -> AsyncIterator[None]:
+async def fail_point(
+    mongo: AsyncMongoClient[dict[str, Any]], mode: str | dict[str, int] = "alwaysOn", **data: Any
+) -> AsyncIterator[None]:
     """A server fail point on the standing stream's getMore commands (its client's appName)."""
     await mongo.admin.command(
         "configureFailPoint",
         "failCommand",
-        mode="alwaysOn",
+        mode=mode,
         data={"failCommands": ["getMore"], "appName": STREAM_APP_NAME, **data},
     )
     try:

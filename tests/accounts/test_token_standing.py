@@ -36,6 +36,7 @@ from tests.standing import (
     asking_process,
     fail_point,
     held_stream,
+    reading_again,
     refused_within_the_bound,
     warm,
     warm_process,
@@ -165,17 +166,28 @@ async def test_a_stalled_stream_falls_back_to_reading(
         alice = asking(gateway, gateway.token("alice"))
         await warm(alice, reads)
         async with fail_point(mongo, blockConnection=True, blockTimeMS=8000):
-
-            async def read_again() -> bool:
-                before = reads.commands["find"]
-                assert await alice() == 200
-                return reads.commands["find"] > before
-
-            await until(read_again, "read the database again", within=5.0)
+            await until(reading_again(alice, reads), "read the database again", within=5.0)
             await demo_db[c.ACCOUNTS].update_one({"_id": ALICE}, {"$set": {"status": "SUSPENDED"}})
             before = reads.commands["find"]
             assert await alice() == 401
             assert reads.commands["find"] > before
+
+
+async def test_a_round_never_answered_is_given_up_and_the_stream_opened_anew(
+    settings: Settings, demo_db: AsyncDatabase[Any], mongo: AsyncMongoClient[dict[str, Any]]
+) -> None:
+    """One round's answer does not come (a connection lost without a reset looks so: the
+    server holds the reply 40 s): the round ends at `ROUND_TIMEOUT_MS`, the stream is opened
+    anew, and memory answers again long before the held reply would have come."""
+    reads = StandingReads()
+    async with running(settings, event_listeners=[reads]) as gateway:
+        alice = asking(gateway, gateway.token("alice"))
+        await warm(alice, reads)
+        async with fail_point(mongo, {"times": 1}, blockConnection=True, blockTimeMS=40_000):
+            await until(reading_again(alice, reads), "read the database again", within=5.0)
+        held_since = time.monotonic()
+        await warm(alice, reads)
+        assert time.monotonic() - held_since < 20.0
 
 
 async def test_changes_while_the_stream_is_broken_are_not_lost(
