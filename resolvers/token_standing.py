@@ -62,8 +62,11 @@ MARK_EVERY = 0.25
 #: How long one round waits for changes when there are none (under MARK_EVERY).
 ROUND_WAIT_MS = 100
 #: A round (a wait for changes, a mark's write) not answered within this is on a lost
-#: connection (one dropped without a reset, a stalled server): the stream starts over,
-#: instead of waiting for TCP keep-alive with memory unusable meanwhile.
+#: connection (one dropped without a reset, a stalled server) and is given up, instead of
+#: waiting minutes for TCP keep-alive with memory unusable meanwhile. A wait for changes is
+#: then resumed by PyMongo on a new connection from its resume token, which replays what was
+#: missed (a server that no longer holds that point refuses to resume: the stream starts
+#: over); a mark's write fails, and the stream starts over.
 ROUND_TIMEOUT_MS = 5000
 #: A mark outlives its process this long, then expires.
 MARK_KEPT = timedelta(hours=1)

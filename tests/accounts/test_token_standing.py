@@ -173,21 +173,27 @@ async def test_a_stalled_stream_falls_back_to_reading(
             assert reads.commands["find"] > before
 
 
-async def test_a_round_never_answered_is_given_up_and_the_stream_opened_anew(
+async def test_a_round_never_answered_is_given_up_and_what_it_missed_still_binds(
     settings: Settings, demo_db: AsyncDatabase[Any], mongo: AsyncMongoClient[dict[str, Any]]
 ) -> None:
     """One round's answer does not come (a connection lost without a reset looks so: the
-    server holds the reply 40 s): the round ends at `ROUND_TIMEOUT_MS`, the stream is opened
-    anew, and memory answers again long before the held reply would have come."""
+    server holds the reply 40 s): the round ends at `ROUND_TIMEOUT_MS`, the stream goes on
+    (resumed, or opened anew), and memory answers again long before the held reply would
+    have come, knowing what changed meanwhile. Alice asks nothing while the round is held, so
+    no read of hers can have put her new state in memory."""
     reads = StandingReads()
     async with running(settings, event_listeners=[reads]) as gateway:
         alice = asking(gateway, gateway.token("alice"))
+        bob = asking(gateway, gateway.token("bob"))
         await warm(alice, reads)
+        await warm(bob, reads)
         async with fail_point(mongo, {"times": 1}, blockConnection=True, blockTimeMS=40_000):
-            await until(reading_again(alice, reads), "read the database again", within=5.0)
-        held_since = time.monotonic()
-        await warm(alice, reads)
+            await until(reading_again(bob, reads), "read the database again", within=5.0)
+            held_since = time.monotonic()
+            await demo_db[c.ACCOUNTS].update_one({"_id": ALICE}, {"$set": {"status": "SUSPENDED"}})
+        await warm(bob, reads)
         assert time.monotonic() - held_since < 20.0
+        assert await alice() == 401
 
 
 async def test_changes_while_the_stream_is_broken_are_not_lost(
