@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,6 +40,7 @@ _REQUEST_ID = b"x-request-id"
 _ID_PREFIX = os.urandom(8).hex()
 _ID_COUNT = itertools.count()
 _VARY = b"vary"
+_CONTENT_TYPE = b"content-type"
 _ORIGIN = b"Origin"
 
 
@@ -79,6 +80,7 @@ class Edge:
         if production:
             secure["Strict-Transport-Security"] = HSTS
         self._secure = _encoded(secure)
+        self._secure_names = frozenset(name for name, _ in self._secure)
         self._csp = _encoded({"Content-Security-Policy": API_CSP})[0]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -98,39 +100,53 @@ class Edge:
         request_id = text if _SAFE_REQUEST_ID.match(text) else f"{_ID_PREFIX}{next(_ID_COUNT):016x}"
         token = REQUEST_ID.set(request_id)
         try:
-            secured = self._securing(send, request_id.encode("latin-1"))
+            stamp = request_id.encode("latin-1")
             if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-                await self._refuse(scope, receive, secured)
+                await self._refuse(scope, receive, _Answering(self, send, stamp))
                 return
-            await self._bounded(scope, receive, secured, has_origin)
+            # Without an origin, what CORS answers such a request: the answer varies by it.
+            answering = _Answering(self, send, stamp, vary=not has_origin)
+            await self._bounded(scope, receive, answering, has_origin)
         finally:
             REQUEST_ID.reset(token)
 
-    def _securing(self, send: Send, request_id: bytes) -> Send:
-        """`send` with the request id and the secure headers on the answer's start."""
-        secure, csp = self._secure, self._csp
+    def answer_headers(
+        self, headers: Iterable[tuple[bytes, bytes]], request_id: bytes, vary: bool
+    ) -> list[tuple[bytes, bytes]]:
+        """The app's headers, ours added in one pass: its own request id replaced, a secure
+        header it set itself kept, no CSP on an HTML page, `Vary` values joined (as Starlette's
+        CORS does) with `Origin` added when `vary`."""
+        raw: list[tuple[bytes, bytes]] = []
+        present: set[bytes] = set()
+        varies: list[bytes] = []
+        html = False
+        for name, value in headers:
+            lower = name.lower()
+            if lower == _REQUEST_ID:
+                continue
+            if vary and lower == _VARY:
+                varies.append(value)
+                continue
+            if lower == _CONTENT_TYPE and value.startswith(b"text/html"):
+                html = True
+            present.add(lower)
+            raw.append((name, value))
+        raw.append((_REQUEST_ID, request_id))
+        if present.isdisjoint(self._secure_names):
+            raw += self._secure
+        else:
+            raw += [item for item in self._secure if item[0] not in present]
+        if not html and self._csp[0] not in present:
+            raw.append(self._csp)
+        if vary:
+            raw.append((_VARY, b", ".join([*varies, _ORIGIN])))
+        return raw
 
-        async def send_secured(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                raw = [item for item in message.get("headers", ()) if item[0] != _REQUEST_ID]
-                present = {name.lower() for name, _ in raw}
-                raw.append((_REQUEST_ID, request_id))
-                raw.extend(item for item in secure if item[0] not in present)
-                html = any(
-                    name.lower() == b"content-type" and value.startswith(b"text/html")
-                    for name, value in raw
-                )
-                if not html and csp[0] not in present:
-                    raw.append(csp)
-                message["headers"] = raw
-            await send(message)
-
-        return send_secured
-
-    async def _bounded(self, scope: Scope, receive: Receive, send: Send, has_origin: bool) -> None:
+    async def _bounded(
+        self, scope: Scope, receive: Receive, send: _Answering, has_origin: bool
+    ) -> None:
         """The app (through CORS if the request names an origin), its body counted as read."""
         received = 0
-        started = False
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -141,21 +157,12 @@ class Edge:
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                if not has_origin:
-                    # What CORS answers a request without an origin: the answer varies by it.
-                    message["headers"] = _vary_by_origin(list(message.get("headers", ())))
-            await send(message)
-
         try:
             app = self.cors if has_origin else self.app
-            await app(scope, counting_receive, tracking_send)
+            await app(scope, counting_receive, send)
         except BodyTooLarge:
-            if not started:
-                await self._refuse(scope, receive, send)
+            if not send.started:
+                await self._refuse(scope, receive, _Answering(self, send.send, send.request_id))
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         security_event("limit", "body_size")
@@ -168,8 +175,21 @@ class Edge:
         await response(scope, receive, send)
 
 
-def _vary_by_origin(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """As Starlette's CORS: every `Vary` value joined, with `Origin` added, as one header."""
-    values = [value for name, value in raw if name.lower() == _VARY]
-    kept = [item for item in raw if item[0].lower() != _VARY]
-    return [*kept, (_VARY, b", ".join([*values, _ORIGIN]))]
+class _Answering:
+    """`send` with the edge's headers on the answer's start; it knows whether that started."""
+
+    __slots__ = ("edge", "request_id", "send", "started", "vary")
+
+    def __init__(self, edge: Edge, send: Send, request_id: bytes, *, vary: bool = False) -> None:
+        self.edge = edge
+        self.send = send
+        self.request_id = request_id
+        self.vary = vary
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            headers = message.get("headers", ())
+            message["headers"] = self.edge.answer_headers(headers, self.request_id, self.vary)
+        await self.send(message)

@@ -72,10 +72,11 @@ async def test_cors_answers_a_simple_request_only_for_listed_origins(
 
 
 async def _echo(scope: Scope, receive: Receive, send: Send) -> None:
-    """An app that reads its whole body, answers its size, and sets a header of its own."""
+    """An app that reads its whole body, answers its size, and sets headers of its own."""
     body = await Request(scope, receive).body()
     if scope["path"] == "/page":
-        await HTMLResponse("<p>page</p>")(scope, receive, send)
+        own = {"Cache-Control": "public, max-age=60", "Vary": "Accept-Encoding"}
+        await HTMLResponse("<p>page</p>", headers=own)(scope, receive, send)
         return
     answer = JSONResponse({"size": len(body)}, headers={"X-Request-Id": "from-the-app"})
     await answer(scope, receive, send)
@@ -114,5 +115,8 @@ async def test_the_request_id_is_the_gateways_and_hsts_only_in_production() -> N
     assert "strict-transport-security" not in development.headers
     assert "content-security-policy" not in page.headers
     assert page.headers["x-frame-options"] == "DENY"
+    # A secure header the app set is its own; its `Vary` is kept, with `Origin` added.
+    assert page.headers.get_list("cache-control") == ["public, max-age=60"]
+    assert page.headers.get_list("vary") == ["Accept-Encoding, Origin"]
     assert production.headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"
     assert production.headers.get_list("x-request-id") == ["trace-7"]
