@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from schema.observability import OK, counting
+from schema.observability import OK, Tally
 
 #: Where each worker's counters live, set by the parent before it starts them; read by
 #: prometheus_client when a worker imports it.
@@ -57,7 +57,7 @@ class CountRequests:
                 status = message["status"]
             await send(message)
 
-        with counting() as tally:
+        with Tally() as tally:
             try:
                 await self.app(scope, receive, sending)
             finally:

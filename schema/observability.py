@@ -9,9 +9,8 @@ vocabularies (relations, outcomes, error codes, HTTP statuses): never an id or a
 from __future__ import annotations
 
 from collections import Counter as Counts
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar, Token
 from typing import Any
 
 from prometheus_client import Counter, Histogram
@@ -46,7 +45,9 @@ _CODES = frozenset(code.value for code in ErrorCode)
 class Tally:
     """One request's decisions, its disclosure records, the first error code it answered."""
 
-    __slots__ = ("code", "decided", "decisions", "disclosures")
+    __slots__ = ("_token", "code", "decided", "decisions", "disclosures")
+
+    _token: Token[Tally | None]  # while entered: how to restore the tally before it
 
     def __init__(self, *, keep: bool = True) -> None:
         #: Every decision in order (`None`: a field without one, denied), counted at the end.
@@ -57,6 +58,16 @@ class Tally:
         self.code: str | None = None
         #: Disclosure records written (for traces; the histogram times the writes).
         self.disclosures = 0
+
+    def __enter__(self) -> Tally:
+        """The tally of the HTTP request that runs within: published to the counters when it
+        ends (a class, not `contextlib.contextmanager`: its generator cost every request)."""
+        self._token = _TALLY.set(self)
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        _TALLY.reset(self._token)
+        self.publish()
 
     def outcomes(self, since: int = 0) -> dict[tuple[Relation | None, bool], int]:
         """Decisions from the `since`-th on, by (relation, allowed)."""
@@ -92,18 +103,6 @@ _SINK = Tally(keep=False)
 
 def tally() -> Tally:
     return _TALLY.get() or _SINK
-
-
-@contextmanager
-def counting() -> Iterator[Tally]:
-    """A fresh tally for one HTTP request, published to the counters when it ends."""
-    current = Tally()
-    reset = _TALLY.set(current)
-    try:
-        yield current
-    finally:
-        _TALLY.reset(reset)
-        current.publish()
 
 
 def note_code(code: str) -> None:
