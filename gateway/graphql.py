@@ -23,6 +23,7 @@ from strawberry.asgi import GraphQL
 from authz.principals import Principal
 from authz.tokens import TokenRejected
 from gateway.auth import Authenticator
+from gateway.deadlines import Deadlines
 from gateway.ide import ide_page
 from gateway.responses import error_response
 from resolvers.transactions import turns
@@ -83,6 +84,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
         super().__init__(schema, **options)
         self.sessions = sessions
         self.timeout = timeout
+        self.deadlines = Deadlines(timeout)
 
     async def render_graphql_ide(self, request: Any) -> Response:
         """Our offline GraphiQL page (`gateway/ide.py`), not Strawberry's CDN one."""
@@ -181,7 +183,7 @@ class GatewayGraphQL(GraphQL[Context, None]):
     async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
         """One operation, cancelled if it runs longer than the timeout."""
         try:
-            async with asyncio.timeout(self.timeout):
+            async with self.deadlines.within():
                 return await self._until_no_conflict(*args, **kwargs)
         except TimeoutError:
             security_event("limit", "timeout", kwargs["context"].principal)
