@@ -81,7 +81,11 @@ class RateCounts:
         return int(now // WINDOW_SECONDS), (now % WINDOW_SECONDS) / WINDOW_SECONDS
 
     def tally(self, key: str, window: int) -> Tally:
-        return self._tallies.setdefault((key, window), Tally())
+        try:
+            return self._tallies[key, window]
+        except KeyError:  # not `setdefault`: that builds a `Tally` each time, for nothing
+            tally = self._tallies[key, window] = Tally()
+            return tally
 
     def seen(self, key: str, window: int) -> int:
         tally = self._tallies.get((key, window))
