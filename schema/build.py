@@ -10,9 +10,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
-    ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -72,9 +70,7 @@ def build_schema(
     shape_guarded()
     authorize_entry_points(Query, Mutation)
     extensions: list[Callable[[], Any]] = [
-        document_limits(limits),
-        partial(ParserCache, maxsize=512),
-        partial(ValidationCache, maxsize=512),
+        document_limits(limits),  # parses and validates, cached
         RejectModeTransaction,
         RecordDisclosures,
         AllOrNothing,

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from graphql import (
     ASTValidationRule,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -34,10 +35,12 @@ from graphql import (
     get_named_type,
     is_list_type,
     is_non_null_type,
+    parse,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.schema.schema import validate_document
 
 from schema.paging import page_size
 from schema.protections.errors import ErrorCode
@@ -201,24 +204,69 @@ def limit_rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
     )
 
 
-class DocumentLimits(SchemaExtension):
-    """Every document limit on one hook: a token bound for the parser, rules for validation.
+class Documents:
+    """Parsed documents by their text, each with its validation errors by the rules it was
+    checked against, for one schema (Strawberry's `ParserCache` and `ValidationCache`, keyed
+    so that a request hashes a string and a tuple of rules: theirs key on the parse options
+    and on the document, whose hash walks its whole tree, graphql-core's nodes being frozen
+    dataclasses, on every request)."""
 
-    One extension instead of Strawberry's four limiters: each hook costs every request.
+    def __init__(self, max_tokens: int, maxsize: int) -> None:
+        self.parsed: Callable[[str], _Parsed] = lru_cache(maxsize)(
+            partial(_Parsed.of, max_tokens=max_tokens)
+        )
+
+
+class _Parsed:
+    __slots__ = ("document", "errors")
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.document = document
+        self.errors: dict[tuple[type[ASTValidationRule], ...], list[GraphQLError]] = {}
+
+    @classmethod
+    def of(cls, query: str, *, max_tokens: int) -> _Parsed:
+        """Parsed with at most `max_tokens`; a document that fails is not kept."""
+        return cls(parse(query, max_tokens=max_tokens))
+
+    def validated(
+        self, schema: GraphQLSchema, rules: tuple[type[ASTValidationRule], ...]
+    ) -> list[GraphQLError]:
+        try:
+            errors = self.errors[rules]
+        except KeyError:
+            errors = self.errors[rules] = validate_document(schema, self.document, rules)
+        return list(errors)  # the caller's own list: nothing it does reaches the cache
+
+
+class DocumentLimits(SchemaExtension):
+    """Every document limit on the two hooks that parse and validate, cached: a token bound for
+    the parser, rules for validation.
+
+    One extension instead of Strawberry's four limiters and its two caches: each hook costs
+    every request.
     """
 
-    def __init__(self, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]) -> None:
-        self.max_tokens = max_tokens
+    def __init__(self, documents: Documents, rules: tuple[type[ASTValidationRule], ...]) -> None:
+        self.documents = documents
         self.rules = rules
 
-    def on_operation(self) -> Iterator[None]:
+    def on_parse(self) -> Iterator[None]:
         execution_context = self.execution_context
-        execution_context.parse_options["max_tokens"] = self.max_tokens
-        execution_context.validation_rules = (*execution_context.validation_rules, *self.rules)
+        assert execution_context.query  # Strawberry refuses an operation without one first
+        self._parsed = self.documents.parsed(execution_context.query)
+        execution_context.graphql_document = self._parsed.document
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        execution_context = self.execution_context
+        execution_context.pre_execution_errors = self._parsed.validated(
+            execution_context.schema._schema, (*execution_context.validation_rules, *self.rules)
+        )
         yield
 
 
-def document_limits(limits: Limits) -> Callable[[], DocumentLimits]:
+def document_limits(limits: Limits, maxsize: int = 512) -> Callable[[], DocumentLimits]:
     """The extension enforcing `limits`, as a factory: one instance per request, one set of
-    rule classes for all."""
-    return partial(DocumentLimits, limits.max_tokens, limit_rules(limits))
+    rule classes and one cache of `maxsize` documents for all."""
+    return partial(DocumentLimits, Documents(limits.max_tokens, maxsize), limit_rules(limits))
