@@ -353,12 +353,18 @@ async def read_page(
     project = {**project, time: 1, "_id": 1}
     while True:
         rows = {row["_id"]: row for reader in readers for row in reader.rows}
-        final = [row for row in rows.values() if all(r.holds(Key.of(row, time)) for r in readers)]
         behind = [r for r in readers if not r.done]
-        if len(final) >= need or not behind:
+        if not behind:  # every branch read whole: every row is in the list
+            final = list(rows.values())
+            break
+        final = [row for row in rows.values() if all(r.holds(Key.of(row, time)) for r in readers)]
+        if len(final) >= need:
             break
         await gathered(r.advance(collection, need, start, project) for r in _slowest(behind))
-    final.sort(key=lambda row: (millis(row[time]), row["_id"]), reverse=order is Order.NEWEST_FIRST)
+    if len(readers) > 1:  # one branch's rows came in list order, window after window
+        final.sort(
+            key=lambda row: (millis(row[time]), row["_id"]), reverse=order is Order.NEWEST_FIRST
+        )
     if after is None:
         _learn(keys, _needed(final, need, order, time), start)
     return WindowPage(
