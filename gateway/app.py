@@ -118,6 +118,7 @@ def create_app(settings: Settings, *, event_listeners: Sequence[_EventListener] 
             max_tokens=settings.max_tokens,
             max_directives=settings.max_directives,
             max_cost=settings.max_cost,
+            max_selections=settings.max_selections,
             max_operations=settings.max_operations,
         ),
         production=settings.production,

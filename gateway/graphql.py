@@ -105,11 +105,14 @@ class GatewayGraphQL(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         """msgspec: the fastest sound decoder. It keeps a number exact however large (orjson
         would round one over 64 bits) and refuses what JSON does not allow (NaN, a byte order
-        mark, lone surrogates, a number out of range): a `BAD_REQUEST`, never a fault."""
+        mark, lone surrogates, a number out of range, nesting deeper than Python's stack): a
+        `BAD_REQUEST`, never a fault."""
         try:
             return msgspec.json.decode(data)
         except msgspec.DecodeError as error:
             raise HTTPException(400, "Unable to parse request body as JSON") from error
+        except RecursionError as error:  # arrays or objects nested past the decoder's stack
+            raise HTTPException(400, "The request body nests too deeply.") from error
 
     def encode_json(self, data: object) -> bytes:
         return msgspec.json.encode(data)

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=2_000, ge=10)
     max_directives: int = Field(default=20, ge=0)
     max_cost: int = Field(default=800_000, ge=1)
+    max_selections: int = Field(default=5_000, ge=1)
     max_operations: int = Field(default=5, ge=1, description="operations per batched request")
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     execution_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -53,6 +53,7 @@ class Limits:
     max_tokens: int = 2_000
     max_directives: int = 20
     max_cost: int = 800_000
+    max_selections: int = 5_000
     max_page_size: int = 100
     default_list_size: int = 10
     max_operations: int = 5
@@ -204,39 +205,101 @@ def limit_rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
     )
 
 
+def expanded_selections(document: DocumentNode) -> int:
+    """How many selections the document's operations hold with every fragment spread written
+    out, as validation rules that follow spreads (depth, aliases, cost) walk them.
+
+    Counted without walking them: each fragment's own selections and spreads once, then each
+    fragment's total once from those of the fragments it spreads, so the count takes time in
+    proportion to the document however large it comes out (a fragment spreading the next one
+    twice, 20 deep, is a million). A cycle counts nothing where it closes: validation refuses it.
+    """
+    own: dict[str, tuple[int, list[str]]] = {}
+    operations: list[tuple[int, list[str]]] = []
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            own[definition.name.value] = _own_selections(definition.selection_set)
+        elif isinstance(definition, OperationDefinitionNode):
+            operations.append(_own_selections(definition.selection_set))
+    totals: dict[str, int] = {}
+    for root in own:
+        pending, open_ = [(root, False)], set()
+        while pending:  # depth first, without recursion: a chain of fragments may be long
+            name, spread_counted = pending.pop()
+            if name in totals or name not in own:
+                continue
+            count, spreads = own[name]
+            if spread_counted:
+                totals[name] = count + sum(totals.get(spread, 0) for spread in spreads)
+                open_.discard(name)
+            elif name not in open_:
+                open_.add(name)
+                pending.append((name, True))
+                pending.extend((spread, False) for spread in spreads)
+    return sum(
+        count + sum(totals.get(spread, 0) for spread in spreads) for count, spreads in operations
+    )
+
+
+def _own_selections(selection_set: SelectionSetNode) -> tuple[int, list[str]]:
+    """The fields below `selection_set` that are not behind a spread, and the spreads."""
+    fields, spreads, pending = 0, [], [selection_set]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FragmentSpreadNode):
+                spreads.append(selection.name.value)
+            elif isinstance(selection, FieldNode | InlineFragmentNode):
+                fields += isinstance(selection, FieldNode)
+                if selection.selection_set is not None:
+                    pending.append(selection.selection_set)
+    return fields, spreads
+
+
 class Documents:
     """Parsed documents by their text, each with its validation errors by the rules it was
     checked against, for one schema (Strawberry's `ParserCache` and `ValidationCache`, keyed
     so that a request hashes a string and a tuple of rules: theirs key on the parse options
     and on the document, whose hash walks its whole tree, graphql-core's nodes being frozen
-    dataclasses, on every request)."""
+    dataclasses, on every request).
 
-    def __init__(self, max_tokens: int, maxsize: int) -> None:
+    A document whose selections, fragments written out, number more than `max_selections` is
+    refused before any rule runs: rules that follow spreads take time in proportion to that
+    number, which a short document can make exponential.
+    """
+
+    def __init__(self, max_tokens: int, max_selections: int, maxsize: int) -> None:
+        self.max_selections = max_selections
         self.parsed: Callable[[str], _Parsed] = lru_cache(maxsize)(
             partial(_Parsed.of, max_tokens=max_tokens)
         )
 
+    def errors(
+        self, parsed: _Parsed, schema: GraphQLSchema, rules: tuple[type[ASTValidationRule], ...]
+    ) -> list[GraphQLError]:
+        """The document's validation errors under `rules`, as the caller's own list."""
+        if parsed.selections > self.max_selections:
+            maximum = self.max_selections
+            message = f"More than {maximum} selections with the document's fragments written out."
+            return [limit_error("selections", message, maximum)]
+        try:
+            errors = parsed.errors[rules]
+        except KeyError:
+            errors = parsed.errors[rules] = validate_document(schema, parsed.document, rules)
+        return list(errors)  # nothing the caller does to its list reaches the cache
+
 
 class _Parsed:
-    __slots__ = ("document", "errors")
+    __slots__ = ("document", "errors", "selections")
 
     def __init__(self, document: DocumentNode) -> None:
         self.document = document
+        self.selections = expanded_selections(document)
         self.errors: dict[tuple[type[ASTValidationRule], ...], list[GraphQLError]] = {}
 
     @classmethod
     def of(cls, query: str, *, max_tokens: int) -> _Parsed:
         """Parsed with at most `max_tokens`; a document that fails is not kept."""
         return cls(parse(query, max_tokens=max_tokens))
-
-    def validated(
-        self, schema: GraphQLSchema, rules: tuple[type[ASTValidationRule], ...]
-    ) -> list[GraphQLError]:
-        try:
-            errors = self.errors[rules]
-        except KeyError:
-            errors = self.errors[rules] = validate_document(schema, self.document, rules)
-        return list(errors)  # the caller's own list: nothing it does reaches the cache
 
 
 class DocumentLimits(SchemaExtension):
@@ -260,8 +323,10 @@ class DocumentLimits(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         execution_context = self.execution_context
-        execution_context.pre_execution_errors = self._parsed.validated(
-            execution_context.schema._schema, (*execution_context.validation_rules, *self.rules)
+        execution_context.pre_execution_errors = self.documents.errors(
+            self._parsed,
+            execution_context.schema._schema,
+            (*execution_context.validation_rules, *self.rules),
         )
         yield
 
@@ -269,4 +334,5 @@ class DocumentLimits(SchemaExtension):
 def document_limits(limits: Limits, maxsize: int = 512) -> Callable[[], DocumentLimits]:
     """The extension enforcing `limits`, as a factory: one instance per request, one set of
     rule classes and one cache of `maxsize` documents for all."""
-    return partial(DocumentLimits, Documents(limits.max_tokens, maxsize), limit_rules(limits))
+    documents = Documents(limits.max_tokens, limits.max_selections, maxsize)
+    return partial(DocumentLimits, documents, limit_rules(limits))

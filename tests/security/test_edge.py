@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
@@ -120,3 +121,34 @@ async def test_the_request_id_is_the_gateways_and_hsts_only_in_production() -> N
     assert page.headers.get_list("vary") == ["Accept-Encoding, Origin"]
     assert production.headers["strict-transport-security"] == "max-age=63072000; includeSubDomains"
     assert production.headers.get_list("x-request-id") == ["trace-7"]
+
+
+async def _faulty(scope: Scope, receive: Receive, send: Send) -> None:
+    """An app that fails before it answers, or (on `/late`) after it began to."""
+    if scope["path"] == "/late":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise RuntimeError("after the answer began")
+    raise RuntimeError("secret detail of the fault")
+
+
+async def test_a_fault_nothing_inside_answered_is_a_coded_500_with_the_edge_headers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = Edge(_faulty, max_bytes=10)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
+        response = await client.post("/", content=b"{}")
+        with pytest.raises(RuntimeError, match="after the answer began"):
+            await client.post("/late", content=b"{}")
+    assert response.status_code == 500
+    _secured(response.headers)
+    (error,) = response.json()["errors"]
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"] == {
+        "code": "INTERNAL_SERVER_ERROR",
+        "requestId": response.headers["x-request-id"],
+    }
+    assert "secret detail" not in response.text
+    (logged,) = [r for r in caplog.records if r.getMessage() == "internal error"]
+    assert logged.__dict__["request_id"] == response.headers["x-request-id"]
+    assert logged.exc_info is not None

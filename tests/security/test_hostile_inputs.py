@@ -27,6 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from gateway.settings import Environment, Settings
 from schema.protections.persisted import PersistedOnly, sha256
 from tests.client import GatewayClient, running, signing_key_file
+from tests.hostile_documents import fragment_bomb
 from tests.jwt_parts import segment, token_claims
 
 NORMAL = "{ publicFeed(first: 2) { edges { node { id title } } } }"
@@ -268,6 +269,22 @@ CASES = [
         ),
         413,
         "LIMIT_EXCEEDED",
+    ),
+    Case(
+        "fragments that write out to millions of selections",
+        post(fragment_bomb(25)),
+        200,
+        "LIMIT_EXCEEDED",
+    ),
+    Case(
+        "JSON nested past the decoder's stack",
+        raw(
+            "POST",
+            content=b"[" * 5_000 + b"]" * 5_000,
+            headers={"content-type": "application/json"},
+        ),
+        400,
+        "BAD_REQUEST",
     ),
     Case(
         "slow query past the timeout",
