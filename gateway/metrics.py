@@ -39,6 +39,10 @@ REQUESTS = Counter(
 )
 
 
+#: The status a request is counted under when its caller left before any answer (nginx's).
+CLIENT_CLOSED = 499
+
+
 class CountRequests:
     """Counts every HTTP request by status and code, and publishes its decisions' tally."""
 
@@ -49,7 +53,7 @@ class CountRequests:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500  # unless a response starts: an exception the server answers itself
+        status = 0  # until a response starts
 
         async def sending(message: Message) -> None:
             nonlocal status
@@ -60,7 +64,12 @@ class CountRequests:
         with Tally() as tally:
             try:
                 await self.app(scope, receive, sending)
+            except BaseException:
+                status = status or 500  # an exception the server answers itself
+                raise
             finally:
+                # Nothing answered and nothing raised: the caller hung up first (nginx's 499).
+                status = status or CLIENT_CLOSED
                 _answered(status, tally.code or (OK if status < 400 else "NONE")).inc()
 
 

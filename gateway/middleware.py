@@ -15,8 +15,10 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
+from functools import partial
 
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.responses import error_response
@@ -25,7 +27,7 @@ from schema.protections.security import REQUEST_ID, security_event
 
 log = logging.getLogger(__name__)
 
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 #: For JSON answers; the development GraphiQL page (HTML) loads its code from a CDN instead.
 API_HEADERS = {
@@ -73,13 +75,14 @@ class Edge:
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.cors = CORSMiddleware(
-            app,
+        self.with_cors = partial(
+            CORSMiddleware,
             allow_origins=cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "X-Device-Id", "X-Request-Id"],
             max_age=600,
         )
+        self.cors = self.with_cors(app)
         secure = dict(API_HEADERS)
         if production:
             secure["Strict-Transport-Security"] = HSTS
@@ -101,15 +104,17 @@ class Edge:
             elif name == b"origin":
                 has_origin = True
         text = incoming.decode("latin-1") if incoming is not None else ""
-        request_id = text if _SAFE_REQUEST_ID.match(text) else f"{_ID_PREFIX}{next(_ID_COUNT):016x}"
+        request_id = (
+            text if _SAFE_REQUEST_ID.fullmatch(text) else f"{_ID_PREFIX}{next(_ID_COUNT):016x}"
+        )
         token = REQUEST_ID.set(request_id)
         try:
             stamp = request_id.encode("latin-1")
-            if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-                await self._refuse(scope, receive, _Answering(self, send, stamp))
-                return
             # Without an origin, what CORS answers such a request: the answer varies by it.
             answering = _Answering(self, send, stamp, vary=not has_origin)
+            if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+                await self._answer(self._too_large(), scope, receive, answering, has_origin)
+                return
             await self._bounded(scope, receive, answering, has_origin)
         finally:
             REQUEST_ID.reset(token)
@@ -166,28 +171,40 @@ class Edge:
             await app(scope, counting_receive, send)
         except BodyTooLarge:
             if not send.started:
-                await self._refuse(scope, receive, _Answering(self, send.send, send.request_id))
-        except Exception:
+                await self._answer(self._too_large(), scope, receive, send, has_origin)
+        except Exception as error:
             if send.started:
                 raise
+            request_id = send.request_id.decode("latin-1")
+            if isinstance(error, ClientDisconnect):
+                # The caller hung up before its body ended: nobody to answer, and no fault.
+                log.info("client disconnected", extra={"request_id": request_id})
+                return
             # A fault nothing inside answered: coded, with this request's id and headers (the
             # server's own 500 is plain text, without either), logged here with the id.
-            request_id = send.request_id.decode("latin-1")
             log.exception("internal error", extra={"request_id": request_id})
             response = error_response(
                 500, ErrorCode.INTERNAL_SERVER_ERROR, "Unexpected error.", requestId=request_id
             )
-            await response(scope, receive, _Answering(self, send.send, send.request_id))
+            await self._answer(response, scope, receive, send, has_origin)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _answer(
+        self, response: ASGIApp, scope: Scope, receive: Receive, send: _Answering, has_origin: bool
+    ) -> None:
+        """An answer the edge makes itself, with what the app's answers get: the edge's
+        headers, and CORS for a listed origin (a browser shows a page an answer without it only
+        as a network error, so it could not read why it was refused)."""
+        await (self.with_cors(response) if has_origin else response)(scope, receive, send)
+
+    def _too_large(self) -> ASGIApp:
+        """The 413 for a body over the bound, noted as a security event."""
         security_event("limit", "body_size")
-        response = error_response(
+        return error_response(
             413,
             ErrorCode.LIMIT_EXCEEDED,
             f"The request body is larger than {self.max_bytes} bytes.",
             limit="body",
         )
-        await response(scope, receive, send)
 
 
 class _Answering:

@@ -8,16 +8,19 @@ request as it answers a preflight, and a body is bounded whether or not it decla
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from pymongo.asynchronous.database import AsyncDatabase
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from gateway.app import create_app
 from gateway.middleware import Edge
 from gateway.settings import Settings
 from tests.client import GatewayClient, running
@@ -105,6 +108,28 @@ async def test_a_streamed_body_is_bounded_without_a_declared_length() -> None:
     _secured(large.headers)
 
 
+async def test_a_body_refused_as_too_large_is_readable_by_a_listed_origin() -> None:
+    """A page on a listed origin reads why its request was refused (without CORS headers the
+    browser hides the 413 behind a network error), declared or streamed; others do not."""
+    listed = {"Origin": APP_ORIGIN}
+    async for client in _edge(production=False):
+        declared = await client.post("/", content=b"12345678901", headers=listed)
+        streamed = await client.post("/", content=_chunks(b"123456", b"123456"), headers=listed)
+        other = await client.post(
+            "/", content=b"12345678901", headers={"Origin": "https://evil.example"}
+        )
+        none = await client.post("/", content=b"12345678901")
+    for response in (declared, streamed, other, none):
+        assert response.status_code == 413
+        assert response.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+        _secured(response.headers)
+        assert response.headers["vary"] == "Origin"
+    for response in (declared, streamed):
+        assert response.headers["access-control-allow-origin"] == APP_ORIGIN
+    for response in (other, none):
+        assert "access-control-allow-origin" not in response.headers
+
+
 async def test_the_request_id_is_the_gateways_and_hsts_only_in_production() -> None:
     async for client in _edge(production=False):
         development = await client.post("/", content=b"{}")
@@ -123,25 +148,58 @@ async def test_the_request_id_is_the_gateways_and_hsts_only_in_production() -> N
     assert production.headers.get_list("x-request-id") == ["trace-7"]
 
 
+async def test_a_request_id_with_a_line_break_is_not_taken() -> None:
+    """`$` matches before a final newline: the caller's id must be safe whole (a log line, a
+    header)."""
+    answer: list[Message] = []
+
+    async def send(message: Message) -> None:
+        answer.append(message)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [(b"x-request-id", b"abc\n")],
+    }
+    await Edge(_echo, max_bytes=10)(scope, receive, send)
+    (request_id,) = [value for name, value in answer[0]["headers"] if name == b"x-request-id"]
+    assert request_id != b"abc\n"
+    assert len(request_id) == 32
+
+
 async def _faulty(scope: Scope, receive: Receive, send: Send) -> None:
-    """An app that fails before it answers, or (on `/late`) after it began to."""
+    """An app that fails before it answers, or (on `/late`) after it began to; on
+    `/late-disconnect` as Starlette fails a streamed body's `OSError` under ASGI 2.4."""
     if scope["path"] == "/late":
         await send({"type": "http.response.start", "status": 200, "headers": []})
         raise RuntimeError("after the answer began")
+    if scope["path"] == "/late-disconnect":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise ClientDisconnect
     raise RuntimeError("secret detail of the fault")
 
 
 async def test_a_fault_nothing_inside_answered_is_a_coded_500_with_the_edge_headers(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    app = Edge(_faulty, max_bytes=10)
+    app = Edge(_faulty, max_bytes=10, cors_origins=[APP_ORIGIN])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
         response = await client.post("/", content=b"{}")
+        from_a_page = await client.post("/", content=b"{}", headers={"Origin": APP_ORIGIN})
         with pytest.raises(RuntimeError, match="after the answer began"):
             await client.post("/late", content=b"{}")
+        with pytest.raises(ClientDisconnect):  # not taken for a caller gone: it may be a fault
+            await client.post("/late-disconnect", content=b"{}")
     assert response.status_code == 500
     _secured(response.headers)
+    assert response.headers["vary"] == "Origin"
+    assert from_a_page.status_code == 500
+    assert from_a_page.headers["access-control-allow-origin"] == APP_ORIGIN
     (error,) = response.json()["errors"]
     assert error["message"] == "Unexpected error."
     assert error["extensions"] == {
@@ -149,6 +207,62 @@ async def test_a_fault_nothing_inside_answered_is_a_coded_500_with_the_edge_head
         "requestId": response.headers["x-request-id"],
     }
     assert "secret detail" not in response.text
-    (logged,) = [r for r in caplog.records if r.getMessage() == "internal error"]
-    assert logged.__dict__["request_id"] == response.headers["x-request-id"]
-    assert logged.exc_info is not None
+    logged = [r for r in caplog.records if r.getMessage() == "internal error"]
+    assert [record.__dict__["request_id"] for record in logged] == [
+        answer.headers["x-request-id"] for answer in (response, from_a_page)
+    ]
+    assert all(record.exc_info is not None for record in logged)
+
+
+async def test_a_client_gone_before_its_body_ended_is_let_go_without_a_trace(
+    settings: Settings, demo_db: AsyncDatabase[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A caller that hangs up mid-body is an expected event, not a fault: nothing is answered
+    (nobody is there), nothing is logged with a traceback."""
+    body = b'{"query": "{ __typename }"}'
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+        "client": ("127.0.0.1", 5555),
+        "server": ("gateway", 80),
+    }
+    received = [{"type": "http.request", "body": body[:10], "more_body": True}]
+
+    async def receive() -> Message:
+        return received.pop(0) if received else {"type": "http.disconnect"}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    caplog.set_level(logging.INFO, logger="gateway.middleware")
+    before = {status: _requests(status) for status in ("499", "500")}
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        await app(scope, receive, send)
+    assert sent == []
+    assert [record.getMessage() for record in caplog.records if record.exc_info] == []
+    assert "client disconnected" in [record.getMessage() for record in caplog.records]
+    # Counted as the caller's leaving, not as a fault of ours.
+    assert {status: _requests(status) - count for status, count in before.items()} == {
+        "499": 1,
+        "500": 0,
+    }
+
+
+def _requests(status: str) -> float:
+    return (
+        REGISTRY.get_sample_value("imoox_requests_total", {"status": status, "code": "NONE"}) or 0.0
+    )
