@@ -112,8 +112,8 @@ class Edge:
             stamp = request_id.encode("latin-1")
             # Without an origin, what CORS answers such a request: the answer varies by it.
             answering = _Answering(self, send, stamp, vary=not has_origin)
-            if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-                await self._answer(self._too_large(), scope, receive, answering, has_origin)
+            if declared is not None and _over(declared, self.max_bytes):
+                await self._answer(self._refuse, scope, receive, answering, has_origin)
                 return
             await self._bounded(scope, receive, answering, has_origin)
         finally:
@@ -170,8 +170,10 @@ class Edge:
             app = self.cors if has_origin else self.app
             await app(scope, counting_receive, send)
         except BodyTooLarge:
-            if not send.started:
-                await self._answer(self._too_large(), scope, receive, send, has_origin)
+            if send.started:  # the answer is cut where the body passed the bound
+                security_event("limit", "body_size")
+            else:
+                await self._answer(self._refuse, scope, receive, send, has_origin)
         except Exception as error:
             if send.started:
                 raise
@@ -196,15 +198,26 @@ class Edge:
         as a network error, so it could not read why it was refused)."""
         await (self.with_cors(response) if has_origin else response)(scope, receive, send)
 
-    def _too_large(self) -> ASGIApp:
-        """The 413 for a body over the bound, noted as a security event."""
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The 413, noted as a security event when it is answered (CORS answers a preflight
+        itself, whatever length it declares)."""
         security_event("limit", "body_size")
-        return error_response(
+        response = error_response(
             413,
             ErrorCode.LIMIT_EXCEEDED,
             f"The request body is larger than {self.max_bytes} bytes.",
             limit="body",
         )
+        await response(scope, receive, send)
+
+
+def _over(declared: bytes, max_bytes: int) -> bool:
+    """Whether a declared `Content-Length` is over `max_bytes`, read without `int()` of all of
+    it: the server lets leading zeros through, and Python refuses past 4,300 digits."""
+    if not declared.isdigit():
+        return False  # not a length (the body is still counted as it is read)
+    digits = declared.lstrip(b"0")
+    return len(digits) > len(str(max_bytes)) or int(digits or b"0") > max_bytes
 
 
 class _Answering:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from prometheus_client import REGISTRY
 from pymongo.asynchronous.database import AsyncDatabase
@@ -130,6 +131,68 @@ async def test_a_body_refused_as_too_large_is_readable_by_a_listed_origin() -> N
         assert "access-control-allow-origin" not in response.headers
 
 
+async def _raw(app: Edge, method: str, headers: list[tuple[bytes, bytes]]) -> list[Message]:
+    """One request straight through ASGI (a header httpx would not send as given), body `{}`."""
+    answer: list[Message] = []
+
+    async def send(message: Message) -> None:
+        answer.append(message)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    scope = {"type": "http", "method": method, "path": "/", "headers": headers}
+    await app(scope, receive, send)
+    return answer
+
+
+async def test_a_declared_length_is_read_whatever_its_leading_zeros() -> None:
+    """The server lets leading zeros through, and `int()` refuses over 4,300 digits: 5,000 of
+    them made an uncoded 500 with a traceback, before any rate limit."""
+    app = Edge(_echo, max_bytes=10)
+    within = await _raw(app, "POST", [(b"content-length", b"0" * 5000 + b"2")])
+    over = await _raw(app, "POST", [(b"content-length", b"0" * 5000 + b"11")])
+    assert within[0]["status"] == 200
+    assert msgspec.json.decode(within[1]["body"]) == {"size": 2}
+    assert over[0]["status"] == 413
+
+
+async def test_a_preflight_declaring_a_large_body_is_no_refusal() -> None:
+    """CORS answers a preflight itself (no body is read): no 413, and no security event."""
+    events = _security_events()
+    preflight = await _raw(
+        Edge(_echo, max_bytes=10, cors_origins=[APP_ORIGIN]),
+        "OPTIONS",
+        [
+            (b"origin", APP_ORIGIN.encode()),
+            (b"access-control-request-method", b"POST"),
+            (b"content-length", b"1000"),
+        ],
+    )
+    assert preflight[0]["status"] == 200
+    assert _security_events() == events
+
+
+async def test_a_body_past_the_bound_after_the_answer_began_cuts_it_and_is_noted() -> None:
+    """An answer that streams while it reads (an export) is cut where the body passed the
+    bound: too late for a 413, but the refusal is still a security event."""
+
+    async def answers_then_reads(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await Request(scope, receive).body()
+        await send({"type": "http.response.body", "body": b"never sent"})
+
+    events = _security_events()
+    answer = await _raw(Edge(answers_then_reads, max_bytes=1), "POST", [])
+    assert [message["type"] for message in answer] == ["http.response.start"]
+    assert _security_events() == events + 1
+
+
+def _security_events() -> float:
+    labels = {"event": "limit", "reason": "body_size"}
+    return REGISTRY.get_sample_value("imoox_security_events_total", labels) or 0.0
+
+
 async def test_the_request_id_is_the_gateways_and_hsts_only_in_production() -> None:
     async for client in _edge(production=False):
         development = await client.post("/", content=b"{}")
@@ -151,21 +214,7 @@ async def test_the_request_id_is_the_gateways_and_hsts_only_in_production() -> N
 async def test_a_request_id_with_a_line_break_is_not_taken() -> None:
     """`$` matches before a final newline: the caller's id must be safe whole (a log line, a
     header)."""
-    answer: list[Message] = []
-
-    async def send(message: Message) -> None:
-        answer.append(message)
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"{}", "more_body": False}
-
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/",
-        "headers": [(b"x-request-id", b"abc\n")],
-    }
-    await Edge(_echo, max_bytes=10)(scope, receive, send)
+    answer = await _raw(Edge(_echo, max_bytes=10), "POST", [(b"x-request-id", b"abc\n")])
     (request_id,) = [value for name, value in answer[0]["headers"] if name == b"x-request-id"]
     assert request_id != b"abc\n"
     assert len(request_id) == 32
