@@ -175,16 +175,29 @@ def _first(node: FieldNode, limits: Limits) -> int | None:
                 return limits.max_page_size
             # A negative size would subtract its list's cost from the document's; it costs
             # what a list of unknown size does (the resolvers refuse it anyway).
-            return max(int(value.value), 0)
+            return max(_int_literal(value), 0)
     return None
+
+
+#: Past any 32-bit Int, which GraphQL's own rule refuses.
+_BEYOND_INT = 10**10
+
+
+def _int_literal(node: IntValueNode) -> int:
+    """An Int literal's value, or ±`_BEYOND_INT` past 10 digits: Python's `int()` refuses
+    past 4,300 digits, which made a rule's fault of a document GraphQL refuses anyway."""
+    if len(node.value.lstrip("-")) <= 10:
+        return int(node.value)
+    return -_BEYOND_INT if node.value.startswith("-") else _BEYOND_INT
 
 
 def _page_size_rule(maximum: int) -> type[ValidationRule]:
     class PageSizeLimit(ValidationRule):
         def enter_argument(self, node: Any, *_: Any) -> None:
             value = node.value
-            literal = isinstance(value, IntValueNode) and node.name.value == "first"
-            if literal and int(value.value) > maximum:
+            if not (isinstance(value, IntValueNode) and node.name.value == "first"):
+                return
+            if _int_literal(value) > maximum:
                 self.report_error(limit_error("first", f"`first` is at most {maximum}.", maximum))
 
     return PageSizeLimit

@@ -214,6 +214,12 @@ CASES = [
         "LIMIT_EXCEEDED",
     ),
     Case(
+        "an Int literal past the 4,300 digits Python converts",
+        post("{ publicFeed(first: " + "9" * 5_000 + ") { pageInfo { hasNextPage } } }"),
+        200,
+        "LIMIT_EXCEEDED",
+    ),
+    Case(
         "page size flood",
         post("{ publicFeed(first: 100000) { pageInfo { hasNextPage } } }"),
         200,
