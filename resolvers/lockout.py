@@ -48,10 +48,17 @@ async def record_failure(
     assert doc is not None, "upserted"
     failures = doc["failures"]
     if failures >= threshold:
-        lock = min(base * 2 ** (failures - threshold), longest)
+        lock = lock_after(failures - threshold, base, longest)
         await db[SIGN_IN_FAILURES].update_one(
             {"_id": doc["_id"]}, {"$set": {"locked_until": now + lock}}
         )
+
+
+def lock_after(doublings: int, base: timedelta, longest: timedelta) -> timedelta:
+    """`base · 2^doublings`, at most `longest`: in float seconds, with the exponent capped
+    (a `timedelta` times `2 ** 46` overflowed, a fault at every later failure: no lock again)."""
+    seconds = base.total_seconds() * 2.0 ** min(doublings, 64)
+    return timedelta(seconds=min(seconds, longest.total_seconds()))
 
 
 async def clear(db: AsyncDatabase[Any], username: str, address: str | None) -> None:

@@ -106,8 +106,7 @@ class ConsentMutations:
         fields = sorted(set(input.fields))
         if problem := consent_problem(fields, purpose, input.explicit, partner_type):
             raise bad_user_input(*problem)
-        if input.expires_at is not None and input.expires_at <= context.now:
-            raise bad_user_input("expiresAt", "`expiresAt` must be in the future.")
+        expires_at = input.expires_at and valid.future("expiresAt", input.expires_at, context.now)
         consent_id = await ledger.grant(
             context.db,
             subject=str(context.principal.id),
@@ -117,7 +116,7 @@ class ConsentMutations:
             explicit=input.explicit,
             source="GRANT",
             now=context.now,
-            expires_at=input.expires_at,
+            expires_at=expires_at,
         )
         return ConsentPayload(consent_id=consent_id)
 

@@ -116,8 +116,7 @@ class LegalMutations:
         if not fields or not set(fields) <= DISCLOSABLE:
             allowed = ", ".join(sorted(DISCLOSABLE))
             raise bad_user_input("fields", f"Name account fields among: {allowed}.")
-        if input.expires_at <= context.now:
-            raise bad_user_input("expiresAt", "`expiresAt` must be in the future.")
+        expires_at = valid.future("expiresAt", input.expires_at, context.now)
         request_id = await legal.register(
             context.db,
             type_=input.type.value,
@@ -125,7 +124,7 @@ class LegalMutations:
             authority=valid.identifier("authority", input.authority),
             subjects=subjects,
             fields=fields,
-            expires_at=input.expires_at,
+            expires_at=expires_at,
             registered_by=str(context.principal.id),
             now=context.now,
         )

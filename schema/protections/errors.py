@@ -73,7 +73,13 @@ def is_client_error(error: GraphQLError) -> bool:
         return True
     if isinstance(original, GraphQLError):
         return "code" in (original.extensions or {}) or error.path is None
-    return error.path is None and error.message.startswith("Variable '$")
+    # A value the caller wrote that its type's parser raised on (an Int past the digits Python
+    # converts, a DateTime past year 9999): graphql-core words these so, as variables or literals.
+    return error.path is None and error.message.startswith(_COERCION_ERRORS)
+
+
+#: How graphql-core begins the errors of coercing a variable's value or a literal.
+_COERCION_ERRORS = ("Variable '$", "Expected value of type")
 
 
 def is_denial(error: GraphQLError) -> bool:

@@ -31,6 +31,7 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationContext,
     ValidationRule,
     get_named_type,
     is_list_type,
@@ -203,6 +204,28 @@ def _page_size_rule(maximum: int) -> type[ValidationRule]:
     return PageSizeLimit
 
 
+def _depth_rule(maximum: int) -> type[ValidationRule]:
+    """Strawberry's depth rule, which does all its work in its constructor, outside the guard
+    graphql-core keeps around the rules' visit: an empty selection set (`{}`, which graphql-core
+    3.3 parses), an unknown fragment or a chain of fragments past Python's stack made it raise,
+    a fault for what is the caller's mistake (attack review)."""
+    checked = depth_rule(maximum, should_ignore=None)
+
+    class DepthLimit(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            try:
+                checked(context)  # reports through the context
+            except (ValueError, KeyError, RecursionError):
+                message = (
+                    "The document's depth cannot be checked: a selection set is empty, a "
+                    "fragment is not defined, or fragments spread one another too deeply."
+                )
+                self.report_error(GraphQLError(message))
+
+    return DepthLimit
+
+
 def limit_rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
     """The validation rules that enforce `limits`, as classes built once per schema.
 
@@ -210,7 +233,7 @@ def limit_rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
     cache keys on the rules, so with them it never hits.
     """
     return (
-        depth_rule(limits.max_depth, should_ignore=None),
+        _depth_rule(limits.max_depth),
         alias_rule(limits.max_aliases),
         _directive_rule(limits.max_directives),
         _cost_rule(limits),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 from urllib.parse import urlparse
@@ -109,10 +110,27 @@ def password(value: str) -> str:
 
 
 def url(field: str, value: str) -> str:
-    parsed = urlparse(value.strip())
-    if parsed.scheme != "https" or not parsed.netloc or len(value) > 2048:
+    try:  # Python's parser refuses some hosts itself (`https://[::1`, NFKC look-alikes)
+        parsed = urlparse(value.strip())
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.scheme != "https" or not parsed.netloc or len(value) > 2048:
         raise bad_user_input(field, f"`{field}` must be an https URL.")
     return value.strip()
+
+
+def future(field: str, value: datetime, now: datetime) -> datetime:
+    """A moment after `now`, in UTC: one without a time zone cannot be compared (it was a
+    fault), and one past year 9999 in UTC cannot be stored."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise bad_user_input(field, f"`{field}` must give its time zone, e.g. `Z`.")
+    try:
+        moment = value.astimezone(UTC)
+    except OverflowError:
+        raise bad_user_input(field, f"`{field}` must be before the year 10000.") from None
+    if moment <= now:
+        raise bad_user_input(field, f"`{field}` must be in the future.")
+    return moment
 
 
 def interests(field: str, values: Iterable[str]) -> list[str]:

@@ -100,6 +100,13 @@ def post_as(handle: str, query: str) -> Send:
     return send
 
 
+def _consent_until(expires_at: str) -> str:
+    return (
+        'mutation { grantConsent(input: {recipient: "flowershop", fields: ["phone"], '
+        f'expiresAt: "{expires_at}"}}) {{ consent {{ id }} }} }}'
+    )
+
+
 def raw(method: str, path: str = "/graphql", **options: Any) -> Send:
     async def send(client: GatewayClient) -> httpx.Response:
         return await client.http.request(method, path, **options)
@@ -218,6 +225,57 @@ CASES = [
         post("{ publicFeed(first: " + "9" * 5_000 + ") { pageInfo { hasNextPage } } }"),
         200,
         "LIMIT_EXCEEDED",
+    ),
+    Case(
+        "a negative Int literal past the 4,300 digits",
+        post("{ publicFeed(first: -" + "9" * 5_000 + ") { pageInfo { hasNextPage } } }"),
+        200,
+        "GRAPHQL_VALIDATION_FAILED",
+    ),
+    Case(
+        "a variable's default past the 4,300 digits",
+        post("query($f: Int = " + "1" * 5_000 + ") { publicFeed(first: $f) { edges { cursor } } }"),
+        200,
+        "GRAPHQL_VALIDATION_FAILED",
+    ),
+    Case(
+        "a DateTime literal past year 9999",
+        post('query($e: DateTime = "9999-12-31T24:00:00") { __typename }'),
+        200,
+        "GRAPHQL_VALIDATION_FAILED",
+    ),
+    Case(
+        "a photo URL Python's own parser refuses",
+        post_as(
+            "alice",
+            'mutation { updateProfile(input: {photoUrl: "https://[::1"}) { account { id } } }',
+        ),
+        200,
+        "BAD_USER_INPUT",
+    ),
+    Case(
+        "a consent's expiry without a time zone",
+        post_as("alice", _consent_until("2030-01-01T00:00:00")),
+        200,
+        "BAD_USER_INPUT",
+    ),
+    Case(
+        "a consent's expiry past year 9999 in UTC",
+        post_as("alice", _consent_until("9999-12-31T23:59:59-14:00")),
+        200,
+        "BAD_USER_INPUT",
+    ),
+    Case("an empty selection set", post("{}"), 200, "GRAPHQL_VALIDATION_FAILED"),
+    Case("an undefined fragment", post("{ ...Nope }"), 200, "GRAPHQL_VALIDATION_FAILED"),
+    Case(
+        "a chain of fragments past Python's stack",
+        post(
+            "{ ...f0 } "
+            + " ".join(f"fragment f{i} on Query {{ ...f{i + 1} }}" for i in range(236))
+            + " fragment f236 on Query { __typename }"
+        ),
+        200,
+        "GRAPHQL_VALIDATION_FAILED",
     ),
     Case(
         "page size flood",
@@ -468,6 +526,8 @@ async def test_hostile_input_gets_a_safe_answer_and_the_server_carries_on(
         if case.code is not None:
             codes = [e["extensions"]["code"] for e in response.json()["errors"]]
             assert case.code in codes, response.text[:500]
+            # Every error is the caller's: none is a fault of ours beside it.
+            assert "INTERNAL_SERVER_ERROR" not in codes, response.text[:500]
         for secret in case.absent:
             assert secret not in response.text
         assert "Traceback" not in response.text and "pymongo" not in response.text

@@ -126,6 +126,23 @@ async def test_the_sign_in_lockout_is_per_address_and_ends(
         assert "errors" not in (await client.post(right, headers=attacker)).json()
 
 
+async def test_the_lockout_holds_after_any_number_of_failures(
+    settings: Settings, demo_db: AsyncDatabase[Any]
+) -> None:
+    """The lock doubles with each failure up to its longest: 2 ** 46 of the base overflowed a
+    time span, a fault at every later failure, and no lock was set again (attack review)."""
+    async with running(settings) as client:
+        await client.post(WRONG)
+        await demo_db[c.SIGN_IN_FAILURES].update_many(
+            {}, {"$set": {"failures": 10_000, "locked_until": datetime.now(UTC)}}
+        )
+        wrong = await client.post(WRONG)
+        assert error_codes(wrong.json()) == ["UNAUTHENTICATED"]
+        locked = await client.post(WRONG)
+        assert locked.status_code == 429
+        assert int(locked.headers["Retry-After"]) == settings.lockout_longest_seconds
+
+
 async def test_registered_queries_run_by_hash_and_a_mismatched_document_is_refused(
     settings: Settings, demo_db: AsyncDatabase[Any], tmp_path: Path
 ) -> None:
