@@ -121,13 +121,13 @@ def url(field: str, value: str) -> str:
 
 def future(field: str, value: datetime, now: datetime) -> datetime:
     """A moment after `now`, in UTC: one without a time zone cannot be compared (it was a
-    fault), and one past year 9999 in UTC cannot be stored."""
+    fault), and one outside the years 1 to 9999 in UTC cannot be stored."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise bad_user_input(field, f"`{field}` must give its time zone, e.g. `Z`.")
     try:
         moment = value.astimezone(UTC)
     except OverflowError:
-        raise bad_user_input(field, f"`{field}` must be before the year 10000.") from None
+        raise bad_user_input(field, f"`{field}` must be in the years 1 to 9999 in UTC.") from None
     if moment <= now:
         raise bad_user_input(field, f"`{field}` must be in the future.")
     return moment
