@@ -9,7 +9,7 @@ request as it answers a preflight, and a body is bounded whether or not it decla
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
@@ -19,7 +19,7 @@ from prometheus_client import REGISTRY
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.app import create_app
 from gateway.middleware import Edge
@@ -131,19 +131,44 @@ async def test_a_body_refused_as_too_large_is_readable_by_a_listed_origin() -> N
         assert "access-control-allow-origin" not in response.headers
 
 
-async def _raw(app: Edge, method: str, headers: list[tuple[bytes, bytes]]) -> list[Message]:
-    """One request straight through ASGI (a header httpx would not send as given), body `{}`."""
-    answer: list[Message] = []
-
-    async def send(message: Message) -> None:
-        answer.append(message)
+async def _raw(
+    app: ASGIApp,
+    method: str,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    path: str = "/",
+    received: Sequence[Message] = ({"type": "http.request", "body": b"{}", "more_body": False},),
+) -> list[Message]:
+    """One request straight through ASGI (what httpx would not send as given): the app receives
+    `received`, then a disconnect; what it sent is returned."""
+    pending, sent = list(received), []
 
     async def receive() -> Message:
-        return {"type": "http.request", "body": b"{}", "more_body": False}
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
 
-    scope = {"type": "http", "method": method, "path": "/", "headers": headers}
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 5555),
+        "server": ("gateway", 80),
+    }
     await app(scope, receive, send)
-    return answer
+    return sent
+
+
+def _count(metric: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(metric, labels) or 0.0
 
 
 async def test_a_declared_length_is_read_whatever_its_leading_zeros() -> None:
@@ -189,8 +214,7 @@ async def test_a_body_past_the_bound_after_the_answer_began_cuts_it_and_is_noted
 
 
 def _security_events() -> float:
-    labels = {"event": "limit", "reason": "body_size"}
-    return REGISTRY.get_sample_value("imoox_security_events_total", labels) or 0.0
+    return _count("imoox_security_events_total", event="limit", reason="body_size")
 
 
 async def test_the_request_id_is_the_gateways_and_hsts_only_in_production() -> None:
@@ -268,39 +292,19 @@ async def test_a_client_gone_before_its_body_ended_is_let_go_without_a_trace(
 ) -> None:
     """A caller that hangs up mid-body is an expected event, not a fault: nothing is answered
     (nobody is there), nothing is logged with a traceback."""
-    body = b'{"query": "{ __typename }"}'
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ],
-        "client": ("127.0.0.1", 5555),
-        "server": ("gateway", 80),
-    }
-    received = [{"type": "http.request", "body": body[:10], "more_body": True}]
-
-    async def receive() -> Message:
-        return received.pop(0) if received else {"type": "http.disconnect"}
-
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
     caplog.set_level(logging.INFO, logger="gateway.middleware")
     before = {status: _requests(status) for status in ("499", "500")}
+    body = b'{"query": "{ __typename }"}'
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        await app(scope, receive, send)
+        sent = await _raw(
+            app,
+            "POST",
+            headers,
+            path="/graphql",
+            received=[{"type": "http.request", "body": body[:10], "more_body": True}],
+        )
     assert sent == []
     assert [record.getMessage() for record in caplog.records if record.exc_info] == []
     assert "client disconnected" in [record.getMessage() for record in caplog.records]
@@ -312,6 +316,4 @@ async def test_a_client_gone_before_its_body_ended_is_let_go_without_a_trace(
 
 
 def _requests(status: str) -> float:
-    return (
-        REGISTRY.get_sample_value("imoox_requests_total", {"status": status, "code": "NONE"}) or 0.0
-    )
+    return _count("imoox_requests_total", status=status, code="NONE")
