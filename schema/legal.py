@@ -23,7 +23,7 @@ from schema.enforcement.context import Info
 from schema.protections import validation as valid
 from schema.protections.errors import bad_user_input
 
-PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?P<part>H[12]|Q[1-4]))?$")
+PERIOD = re.compile(r"^(?P<year>[0-9]{4})(?:-(?P<part>H[12]|Q[1-4]))?$")
 
 
 @strawberry.enum

@@ -41,6 +41,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.schema.schema import validate_document
 
 from schema.paging import page_size
@@ -325,17 +326,32 @@ class Documents:
 
 
 class _Parsed:
-    __slots__ = ("document", "errors", "selections")
+    __slots__ = ("document", "errors", "operations", "selections")
 
     def __init__(self, document: DocumentNode) -> None:
         self.document = document
         self.selections = expanded_selections(document)
+        self.operations = sum(
+            isinstance(definition, OperationDefinitionNode) for definition in document.definitions
+        )
         self.errors: dict[tuple[type[ASTValidationRule], ...], list[GraphQLError]] = {}
 
     @classmethod
     def of(cls, query: str, *, max_tokens: int) -> _Parsed:
         """Parsed with at most `max_tokens`; a document that fails is not kept."""
         return cls(parse(query, max_tokens=max_tokens))
+
+
+class UnnamedOperation(CannotGetOperationTypeError):
+    """A document of several operations that names none to run: GraphQL runs none (spec
+    §6.1, GetOperation), where Strawberry would run the first. A 400 `BAD_REQUEST`, as an
+    unknown `operationName` is."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def as_http_error_reason(self) -> str:
+        return "The document holds several operations: name the one to run in `operationName`."
 
 
 class DocumentLimits(SchemaExtension):
@@ -354,6 +370,10 @@ class DocumentLimits(SchemaExtension):
         execution_context = self.execution_context
         assert execution_context.query  # Strawberry refuses an operation without one first
         self._parsed = self.documents.parsed(execution_context.query)
+        # Strawberry's `operation_name` names the first operation when the caller named none;
+        # what the caller sent is kept only here.
+        if self._parsed.operations > 1 and execution_context._provided_operation_name is None:
+            raise UnnamedOperation
         execution_context.graphql_document = self._parsed.document
         yield
 

@@ -175,3 +175,34 @@ async def test_a_username_taken_before_confirmation_is_told_to_the_mailbox_owner
     assert error_codes(body) == ["BAD_USER_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == "username"
     assert await demo_db[c.ACCOUNTS].count_documents({"username": "nora"}) == 1
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "nora@" + "m" * 64 + ".example",  # a label past 63 characters
+        "nora@" + ".".join(["m" * 60] * 5) + ".example",  # past 254 in all
+        "n" * 65 + "@mail.example",  # a local part past 64
+        "no\u202era@mail.example",  # a bidirectional override: shows as another address
+        "no\x00ra@mail.example",
+        "nora\u2028@mail.example",  # a line separator
+    ],
+)
+async def test_an_address_mail_servers_refuse_is_refused_and_nothing_is_kept(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any], email: str
+) -> None:
+    body = (await _sign_up(gateway, "nora", email)).json()
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "email"}
+    assert await demo_db[c.SIGN_UPS].count_documents({}) == 0
+    assert await demo_db[c.MAIL_OUTBOX].count_documents({}) == 0
+
+
+async def test_the_longest_address_mail_servers_take_is_taken(
+    gateway: GatewayClient, demo_db: AsyncDatabase[Any]
+) -> None:
+    email = "n" * 64 + "@" + ".".join(["m" * 63] * 2 + ["m" * 53]) + ".example"
+    assert len(email) == 254
+    await _sign_up(gateway, "nora", email)
+    assert await mailed_code(demo_db, email, "SIGN_UP_CODE")

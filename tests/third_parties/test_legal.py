@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from graphql import GraphQLError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resolvers import collections as c
@@ -236,6 +237,18 @@ def test_report_periods(period: str, since: tuple[int, int], until: tuple[int, i
         datetime(*since, 1, tzinfo=UTC),
         datetime(*until, 1, tzinfo=UTC),
     )
+
+
+@pytest.mark.parametrize(
+    "period",
+    ["\u0662\u0660\u0662\u0665", "\uff12\uff10\uff12\uff15-H1", "2025-Q\u0663", "2025\n", " 2025"],
+)
+def test_report_periods_are_written_in_ascii_digits_only(period: str) -> None:
+    """`\\d` matches any script's digits, and `int()` reads them: the report would echo a
+    label no one else writes for a period another label names."""
+    with pytest.raises(GraphQLError) as refused:
+        period_bounds(period)
+    assert refused.value.extensions == {"code": "BAD_USER_INPUT", "field": "period"}
 
 
 async def test_the_transparency_report_defaults_to_the_last_ended_half_year(
