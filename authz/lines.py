@@ -10,8 +10,10 @@ import unicodedata
 
 #: Unicode categories of control characters and of line and paragraph separators.
 _BREAKING_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
-#: Bidirectional embeddings, overrides and isolates: they reorder the text shown after them.
-_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Bidirectional marks, embeddings, overrides and isolates: they reorder the text after them.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 def breaks_lines(character: str) -> bool:

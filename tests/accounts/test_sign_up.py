@@ -186,6 +186,17 @@ async def test_a_username_taken_before_confirmation_is_told_to_the_mailbox_owner
         "no\u202era@mail.example",  # a bidirectional override: shows as another address
         "no\x00ra@mail.example",
         "nora\u2028@mail.example",  # a line separator
+        # Invisible: each shows as alice's address in dora's list of members.
+        *(f"alice{mark}@uni-graz.example" for mark in "\u200b\u061c\u00ad\ufeff\u2060\U000e0041"),
+        "\u0130" * 64 + "@mail.example",  # 64 characters that lower() makes 128
+        "\u00fc" * 64 + "@mail.example",  # 64 characters, 128 octets
+        # What mail servers refuse: a label's edge hyphen, a numeric top level, stray dots.
+        "nora@-.--",
+        "nora@1.2",
+        "..@mail.example",
+        "nora.@mail.example",
+        "no..ra@mail.example",
+        "nora@mail-.example",
     ],
 )
 async def test_an_address_mail_servers_refuse_is_refused_and_nothing_is_kept(

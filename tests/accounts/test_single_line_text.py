@@ -24,7 +24,7 @@ RESET_ALICE = 'mutation { setPassword(input: {accountId: "acct-alice"}) { accoun
 
 
 @pytest.mark.parametrize(
-    "bad", [FORGED, "Dora\rX", "Dora\tX", "Dora\u2028X", "Dora\x00", "A\u202eB"]
+    "bad", [FORGED, "Dora\rX", "Dora\tX", "Dora\u2028X", "Dora\x00", "A\u202eB", "A\u061cB"]
 )
 async def test_a_display_name_with_control_characters_is_bad_input_and_stores_nothing(
     gateway: GatewayClient, demo_db: AsyncDatabase[Any], bad: str
