@@ -23,8 +23,8 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 #: An address as plain SMTP carries it (RFC 5321 without SMTPUTF8): a dot-atom local part of at
 #: most 64 characters, a domain of labels of at most 63 that neither start nor end with `-`,
 #: the last one starting with a letter (a name in IDNA's `xn--` form), and at most 254 in all.
-#: ASCII only: no invisible or look-alike character can make one address pose as another in
-#: an admin's list of members.
+#: ASCII only: no invisible character and no look-alike from another script can make one
+#: address show as another in an admin's list of members.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL = re.compile(
