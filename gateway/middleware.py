@@ -211,13 +211,17 @@ class Edge:
         await response(scope, receive, send)
 
 
+#: More digits than this declare more than any body bound (2**64 has 20).
+_LENGTH_DIGITS = 20
+
+
 def _over(declared: bytes, max_bytes: int) -> bool:
     """Whether a declared `Content-Length` is over `max_bytes`, read without `int()` of all of
     it: the server lets leading zeros through, and Python refuses past 4,300 digits."""
     if not declared.isdigit():
         return False  # not a length (the body is still counted as it is read)
     digits = declared.lstrip(b"0")
-    return len(digits) > 20 or int(digits or b"0") > max_bytes  # 20 digits: past any body
+    return len(digits) > _LENGTH_DIGITS or int(digits or b"0") > max_bytes
 
 
 class _Answering:

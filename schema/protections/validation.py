@@ -28,8 +28,7 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL = re.compile(
-    rf"(?=[^@]{{1,64}}@)(?=.{{1,254}}$){_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+[A-Za-z]"
-    r"(?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?",
+    rf"(?=[^@]{{1,64}}@)(?=.{{1,254}}$){_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+(?=[A-Za-z]){_LABEL}",
     re.ASCII,
 )
 PHONE = re.compile(r"^\+[1-9][0-9 ]{6,18}[0-9]$")
