@@ -33,11 +33,12 @@ EXAMPLES = {
     PeriodKind.YEAR: "2026",
 }
 
+#: ASCII digits: `\d` is any script's digits, which `int()` reads too.
 _LABELS = {
-    PeriodKind.WEEK: re.compile(r"(\d{4})-W(\d{2})"),
-    PeriodKind.MONTH: re.compile(r"(\d{4})-(\d{2})"),
-    PeriodKind.QUARTER: re.compile(r"(\d{4})-Q(\d)"),
-    PeriodKind.YEAR: re.compile(r"(\d{4})()"),
+    PeriodKind.WEEK: re.compile(r"([0-9]{4})-W([0-9]{2})"),
+    PeriodKind.MONTH: re.compile(r"([0-9]{4})-([0-9]{2})"),
+    PeriodKind.QUARTER: re.compile(r"([0-9]{4})-Q([0-9])"),
+    PeriodKind.YEAR: re.compile(r"([0-9]{4})()"),
 }
 _WEEK = timedelta(weeks=1)
 

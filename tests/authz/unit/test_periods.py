@@ -74,6 +74,9 @@ def test_a_span_lists_each_period_between_its_ends_once() -> None:
         (PeriodKind.QUARTER, "2026-Q5"),
         (PeriodKind.YEAR, "99999"),
         (PeriodKind.YEAR, "0000"),
+        (PeriodKind.YEAR, "\u0662\u0660\u0662\u0666"),  # Arabic-Indic digits
+        (PeriodKind.MONTH, "\uff12\uff10\uff12\uff16-01"),  # fullwidth digits
+        (PeriodKind.QUARTER, "2026-Q\u0661"),
     ],
 )
 def test_a_label_that_names_no_period_of_its_kind_is_refused(kind: PeriodKind, label: str) -> None:
